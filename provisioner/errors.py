@@ -1,0 +1,132 @@
+"""Every exception the provisioner raises on purpose, in one tree.
+
+    ProvisionerError                 base: the CLI turns any of these into a message and exit 1
+    ├── ManifestError                the manifest is invalid; .problems lists every Problem at once
+    ├── ConfigError                  no credentials, bad flags, unreadable state file ...
+    ├── PlanError                    the live account cannot be reconciled (ambiguous names ...)
+    ├── ApplyError                   a call failed mid-apply; .report says what was and was not done
+    └── ApiError                     anything that went wrong talking to CALLR
+        ├── TransportError           network failure, timeout, non-200 or non-JSON response
+        └── RpcError                 a JSON-RPC error object: .code, .message, .data
+            ├── AuthError            22: authentication failed (also a refused Login-As)
+            ├── NotAllowedError      100, 205: not allowed on this account or this app
+            ├── NotFoundError        110, 115: the object does not exist
+            ├── InvalidParamsError   150, 151, -32602: missing or invalid property
+            └── ProtocolError        -32700, -32600, -32601: the request itself was wrong
+
+Messages never carry secret values: the client redacts params before they reach a log or error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from provisioner.executor import ApplyReport
+
+
+class ProvisionerError(Exception):
+    """Base of every error the provisioner raises deliberately."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located manifest problem, printed as ``file:line:col: path: message``."""
+
+    file: str
+    line: int
+    col: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.col}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ManifestError(ProvisionerError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the manifest")
+
+
+class ConfigError(ProvisionerError):
+    """A usage problem outside the manifest: credentials, flags, files."""
+
+
+class PlanError(ProvisionerError):
+    """The live account and the manifest cannot be reconciled safely; no call was made."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("; ".join(messages))
+
+
+class ApplyError(ProvisionerError):
+    """A call failed during apply; ``report`` lists applied, failed and skipped steps."""
+
+    def __init__(self, message: str, report: ApplyReport) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class ApiError(ProvisionerError):
+    """Base of errors raised while talking to the API."""
+
+
+class TransportError(ApiError):
+    """The request did not produce a JSON-RPC answer: network, timeout, HTTP status, bad body."""
+
+
+class RpcError(ApiError):
+    """The API answered with a JSON-RPC error object."""
+
+    def __init__(self, code: int, message: str, data: Any = None, *, method: str = "") -> None:
+        self.code = code
+        self.message = message
+        self.data = data
+        self.method = method
+        prefix = f"{method}: " if method else ""
+        super().__init__(f"{prefix}error {code}: {message}")
+
+
+class AuthError(RpcError):
+    pass
+
+
+class NotAllowedError(RpcError):
+    pass
+
+
+class NotFoundError(RpcError):
+    pass
+
+
+class InvalidParamsError(RpcError):
+    pass
+
+
+class ProtocolError(RpcError):
+    pass
+
+
+_BY_CODE: dict[int, type[RpcError]] = {
+    22: AuthError,
+    100: NotAllowedError,
+    205: NotAllowedError,
+    110: NotFoundError,
+    115: NotFoundError,
+    150: InvalidParamsError,
+    151: InvalidParamsError,
+    -32602: InvalidParamsError,
+    -32700: ProtocolError,
+    -32600: ProtocolError,
+    -32601: ProtocolError,
+}
+
+
+def rpc_error(code: int, message: str, data: Any = None, *, method: str = "") -> RpcError:
+    """The RpcError subclass for a JSON-RPC error ``code``."""
+    return _BY_CODE.get(code, RpcError)(code, message, data, method=method)

@@ -1,0 +1,182 @@
+"""The plan: plain, immutable data that says exactly which API calls apply will make.
+
+A ``Plan`` is an ordered tuple of ``Change``s (what a reviewer reads: "+ app support-line"), each
+carrying the ``Call``s that perform it. A call's arguments may hold a ``Ref`` to the result of an
+earlier call (the hash of an app created in the same apply), resolved by the executor, and
+``Secret``s, revealed only on the wire. ``Plan.to_dict`` is the JSON form, deterministic and
+redacted, and ``fingerprint`` hashes it so a reviewed plan can be recognised later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from provisioner.sensitive import REDACTED, Secret
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    ASSIGN = "assign"
+    REASSIGN = "reassign"
+    UNASSIGN = "unassign"
+    PURCHASE = "purchase"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def destructive(self) -> bool:
+        return self in (Action.DELETE, Action.UNASSIGN)
+
+
+_SYMBOLS = {
+    Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-",
+    Action.ASSIGN: "+", Action.REASSIGN: "~", Action.UNASSIGN: "-", Action.PURCHASE: "$",
+}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The result of an earlier call of the same plan, or a key path inside it."""
+
+    call: str
+    path: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"<{'.'.join(self.path) or 'result'} of {self.call}>"
+
+
+@dataclass(frozen=True)
+class Until:
+    """Poll a call until ``field`` of its result is one of ``ready`` (fail on ``failed``)."""
+
+    field: str
+    ready: tuple[str, ...]
+    failed: tuple[str, ...] = ()
+    timeout: float = 120.0
+    interval: float = 0.25
+
+
+@dataclass(frozen=True)
+class Call:
+    id: str
+    method: str
+    args: tuple[tuple[str, Any], ...]
+    login_as: str | Ref | None = None
+    until: Until | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.args)
+
+
+class _Missing:
+    """The marker of a field absent on one side of a change (distinct from null)."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    address: str
+    kind: str
+    action: Action
+    summary: str = ""
+    fields: tuple[FieldChange, ...] = ()
+    calls: tuple[Call, ...] = ()
+    notes: tuple[str, ...] = ()
+    account: str = ""
+    """The sub-account's name when the change happens inside one, "" for the master account."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    target: str
+    changes: tuple[Change, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def calls(self) -> Iterator[Call]:
+        for change in self.changes:
+            yield from change.calls
+
+    def counts(self) -> Counter[Action]:
+        return Counter(change.action for change in self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": 1,
+            "target": self.target,
+            "changes": [_change_dict(c) for c in self.changes],
+            "summary": {a.value: n for a, n in sorted(self.counts().items())},
+            "warnings": list(self.warnings),
+        }
+
+    def fingerprint(self) -> str:
+        body = json.dumps(self.to_dict()["changes"], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def _change_dict(change: Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "account": change.account or None,
+        "kind": change.kind,
+        "action": change.action.value,
+        "summary": change.summary,
+        "fields": [
+            {"path": f.path, "old": plain(f.old, f.sensitive), "new": plain(f.new, f.sensitive)}
+            for f in change.fields
+        ],
+        "calls": [_call_dict(call) for call in change.calls],
+        "notes": list(change.notes),
+    }
+
+
+def _call_dict(call: Call) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": call.id, "method": call.method,
+                           "params": {k: plain(v) for k, v in call.args}}
+    if call.login_as is not None:
+        out["login_as"] = plain(call.login_as)
+    if call.until is not None:
+        out["until"] = {"field": call.until.field, "ready": list(call.until.ready)}
+    return out
+
+
+def plain(value: Any, sensitive: bool = False) -> Any:
+    """JSON-ready form of a plan value: secrets redacted, refs as ``{"$ref": ...}``."""
+    if value is MISSING:
+        return None
+    if sensitive or isinstance(value, Secret):
+        return value if value is None or value == "" else REDACTED
+    if isinstance(value, Ref):
+        return {"$ref": value.call, "path": list(value.path)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,202 @@
+"""Pydantic validation errors -> located, human problems.
+
+Pydantic reports a ``loc`` through the model tree (with discriminator tags and ``[key]``
+markers); this module walks the same path through the document's data to find the line and
+column, rewrites pydantic's messages into ones a person can act on, and adds "did you mean"
+hints for unknown keys from the fields the model at that place really has.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from provisioner.errors import Problem
+from provisioner.loader import Document, Path_
+
+
+def problems_from(exc: ValidationError, doc: Document, root: type[BaseModel],
+                  base: Path_ = ()) -> list[Problem]:
+    """One Problem per pydantic error of validating ``doc.data`` at ``base`` against ``root``."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        path, on_key = _data_path(doc.data, base, loc)
+        if error["type"] == "union_tag_invalid":
+            path = (*path, _tag(error.get("ctx") or {}))
+        message = _message(error, root, loc)
+        problems.append(doc.problem(path, message, key=on_key))
+    return problems
+
+
+def _data_path(data: Any, base: Path_, loc: tuple[Any, ...]) -> tuple[Path_, bool]:
+    """The path of ``loc`` in the data (tags dropped) and whether it points at a mapping key."""
+    node = _walk(data, base)
+    path: list[str | int] = list(base)
+    for part in loc:
+        if part == "[key]":
+            return tuple(path), True
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict):
+            # Either a discriminator tag (skip it) or a missing key (stay on the parent).
+            continue
+    return tuple(path), False
+
+
+def _walk(data: Any, path: Path_) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _message(error: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        hint = did_you_mean(key, _fields_at(root, loc[:-1]))
+        return f"unknown key {key!r}{hint}"
+    if kind == "missing":
+        return f"missing required key {loc[-1]!r}"
+    if kind == "union_tag_invalid":
+        return f"unknown {_tag(ctx)} {ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return f"missing {_tag(ctx)}"
+    if kind == "literal_error":
+        return f"{given!r} is not one of {ctx.get('expected')}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low, high = _bounds(root, loc)
+        if low is not None and high is not None:
+            return f"must be between {low} and {high}, got {given!r}"
+        return f"must be {_OPS[kind]} {next(iter(ctx.values()))}, got {given!r}"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind in _TYPES:
+        return f"expected {_TYPES[kind]}, got {_describe(given)}"
+    return str(error["msg"])
+
+
+_OPS = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">",
+        "less_than": "<"}
+_TYPES = {
+    "int_type": "an integer", "int_from_float": "an integer", "bool_type": "true or false",
+    "string_type": "a string", "dict_type": "a mapping", "model_type": "a mapping",
+    "list_type": "a list", "float_type": "a number", "model_attributes_type": "a mapping",
+}
+
+
+def _tag(ctx: dict[str, Any]) -> str:
+    return str(ctx.get("discriminator", "'type'")).strip("'")
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def did_you_mean(key: str, fields: list[str]) -> str:
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if fields:
+        return f" (expected one of: {', '.join(sorted(fields))})"
+    return ""
+
+
+def _fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    model = _type_at(root, loc)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or name for name, f in model.model_fields.items()]
+    return []
+
+
+def _bounds(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    parent = _type_at(root, loc[:-1])
+    if not (isinstance(parent, type) and issubclass(parent, BaseModel)):
+        return None, None
+    field = parent.model_fields.get(str(loc[-1]))
+    if field is None:
+        return None, None
+    low = high = None
+    for meta in [*field.metadata, *_annotated_metadata(field.annotation)]:
+        low = getattr(meta, "ge", low)
+        high = getattr(meta, "le", high)
+    return low, high
+
+
+def _annotated_metadata(tp: Any) -> list[Any]:
+    out: list[Any] = []
+    for arg in _union_members(tp):
+        if typing.get_origin(arg) is typing.Annotated:
+            for meta in typing.get_args(arg)[1:]:
+                out.extend(getattr(meta, "metadata", [meta]))
+    return out
+
+
+def _union_members(tp: Any) -> tuple[Any, ...]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return typing.get_args(tp)
+    return (tp,)
+
+
+def strip_optional(tp: Any) -> Any:
+    """Remove Annotated wrappers and a None member of unions."""
+    while True:
+        if typing.get_origin(tp) is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        members = [m for m in _union_members(tp) if m is not type(None)]
+        if len(members) == 1 and members[0] is not tp:
+            tp = members[0]
+            continue
+        return tp
+
+
+def _type_at(root: Any, loc: tuple[Any, ...]) -> Any:
+    tp: Any = root
+    for part in loc:
+        tp = strip_optional(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return None
+            tp = field.annotation
+        elif typing.get_origin(tp) is list and isinstance(part, int):
+            tp = typing.get_args(tp)[0]
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        elif typing.get_origin(tp) in (typing.Union, types.UnionType):
+            tp = _member_tagged(tp, part)
+        else:
+            return None
+    return strip_optional(tp)
+
+
+def _member_tagged(tp: Any, tag: Any) -> Any:
+    """The member of a discriminated union whose Literal discriminator equals ``tag``."""
+    for member in typing.get_args(tp):
+        member = strip_optional(member)
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            for field in member.model_fields.values():
+                if typing.get_origin(field.annotation) is typing.Literal and tag in typing.get_args(
+                    field.annotation
+                ):
+                    return member
+    return None

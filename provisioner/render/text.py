@@ -1,0 +1,58 @@
+"""Terraform-like text: ``+`` create, ``~`` update, ``-`` delete/unassign, then a summary."""
+
+from __future__ import annotations
+
+from provisioner.executor import ApplyReport, Status
+from provisioner.plan import Change, Plan
+from provisioner.render.common import summary, value
+
+
+def render_plan(plan: Plan) -> str:
+    lines = [f"Target: {plan.target}", ""]
+    for change in plan.changes:
+        lines.extend(render_change(change))
+    if plan.changes:
+        lines.append("")
+    lines.extend(f"Warning: {w}" for w in plan.warnings)
+    lines.append(summary(plan))
+    return "\n".join(lines) + "\n"
+
+
+def render_change(change: Change) -> list[str]:
+    head = f"  {change.action.symbol} {change.address}"
+    if change.summary:
+        head += f"  {change.summary}"
+    lines = [head]
+    for f in change.fields:
+        if change.action.value in ("create", "replace"):
+            lines.append(f"      {f.path}: {value(f.new, f.sensitive)}")
+        else:
+            lines.append(f"      {f.path}: {value(f.old, f.sensitive)} -> "
+                         f"{value(f.new, f.sensitive)}")
+    lines.extend(f"      # {note}" for note in change.notes)
+    return lines
+
+
+def render_report(report: ApplyReport) -> str:
+    applied = report.with_status(Status.APPLIED)
+    failed = report.with_status(Status.FAILED)
+    skipped = report.with_status(Status.SKIPPED)
+    lines = []
+    if failed:
+        lines.append("Apply failed.")
+        for step in failed:
+            lines.append(f"  ! {step.change.address}: {step.error}")
+            if step.calls_made:
+                lines.append(f"    ({step.calls_made} of {len(step.change.calls)} calls of this "
+                             "change were made)")
+        if applied:
+            lines.append("Applied before the failure:")
+            lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in applied)
+        if skipped:
+            lines.append("Not applied:")
+            lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in skipped)
+        lines.append("Run apply again once the cause is fixed: it resumes from the live state.")
+    else:
+        lines.append(f"Apply complete: {len(applied)} change{'s' if len(applied) != 1 else ''} "
+                     "applied.")
+    return "\n".join(lines) + "\n"

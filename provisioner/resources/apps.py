@@ -1,0 +1,152 @@
+"""Voice apps (``apps:``): identity is the app's name.
+
+Live read: ``apps.get_list(true)``, one call that also gives every app's DIDs (shared with the
+numbers kind). Only the params the manifest sets are compared; an update sends the live params
+with the desired ones laid over them, because ``apps.edit`` replaces params whole. A package
+cannot be edited: the app is replaced, the new one created first so numbers move to it before
+the old one is deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioner.diff import compare, merge
+from provisioner.manifest import Desired
+from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
+from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.sensitive import wrap_paths
+
+
+class AppKind(ResourceKind):
+    kind = "app"
+    section = "apps"
+    rank = 30
+
+    def read(self, reader: LiveReader) -> list[Live]:
+        apps = reader.call("apps.get_list", with_numbers=True)
+        out = []
+        for app in apps:
+            package = (app.get("package") or {}).get("name", "")
+            params = normalize_params(package, app.get("p") or {})
+            out.append(Live(app["hash"], app.get("name", ""), {"package": package,
+                                                               "params": params}))
+        return out
+
+    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        changes: list[Change] = []
+        for name, spec in desired.apps.items():
+            candidates = ctx.live.get(self.kind, {}).get(name, [])
+            if spec.absent:
+                changes.extend(self._delete(name, obj, ctx) for obj in candidates)
+                continue
+            live, leftovers = _match(spec.package, candidates)
+            if len(leftovers) > 1 or (live is None and len(candidates) > 1):
+                self.unique(name, ctx)  # reports the ambiguity
+                continue
+            params = resolve_media(spec.params.model_dump(exclude_unset=True), ctx)
+            params = wrap_paths(params, spec.sensitive)
+            if live is None:
+                changes.append(self._create(name, spec.package, params, ctx,
+                                            replacing=leftovers))
+                changes.extend(self._delete(name, old, ctx, replaced=True) for old in leftovers)
+                continue
+            ctx.publish(self.kind, name, live.id)
+            update = self._update(name, live, params, spec.sensitive, ctx)
+            if update is not None:
+                changes.append(update)
+        return changes
+
+    def _create(self, name: str, package: str, params: dict[str, Any], ctx: PlanContext,
+                replacing: list[Live]) -> Change:
+        address = ctx.address(self.kind, name)
+        call = ctx.call(address, "apps.create", package=package, name=name, params=params or None)
+        ctx.publish(self.kind, name, Ref(call.id, ("hash",)))
+        fields = tuple(FieldChange(f"params.{k}", None, v) for k, v in sorted(params.items()))
+        action = Action.REPLACE if replacing else Action.CREATE
+        notes = tuple(f"replaces {old.attrs['package']} app {old.id}: a package cannot be edited"
+                      for old in replacing)
+        return Change(address, self.kind, action, package, fields, (call,), notes, ctx.account)
+
+    def _update(self, name: str, live: Live, params: dict[str, Any],
+                sensitive: frozenset[tuple[str, ...]], ctx: PlanContext) -> Change | None:
+        fields = compare(live.attrs["params"], params, sensitive, prefix="params")
+        if not fields:
+            return None
+        address = ctx.address(self.kind, name)
+        call = ctx.call(address, "apps.edit", hash=live.id, name=None,
+                        params=merge(live.attrs["params"], params))
+        return Change(address, self.kind, Action.UPDATE, live.attrs["package"], fields, (call,),
+                      account=ctx.account)
+
+    def _delete(self, name: str, live: Live, ctx: PlanContext, replaced: bool = False) -> Change:
+        address = ctx.address(self.kind, name)
+        ctx.deleted[self.kind].add(live.id)
+        ctx.names[(self.kind, live.id)] = name
+        call = ctx.call(address, "apps.delete", hash=live.id)
+        note = "the app it replaces" if replaced else "absent: true"
+        return Change(address, self.kind, Action.DELETE, f"{live.attrs['package']} {live.id}",
+                      calls=(call,), notes=(note,), account=ctx.account)
+
+
+def _match(package: str, candidates: list[Live]) -> tuple[Live | None, list[Live]]:
+    """The live app to keep for ``package`` and the others of the same name.
+
+    Several live apps can share a name only after an interrupted replace: the one with the
+    desired package is kept and the others are the leftovers the replace will delete.
+    """
+    same = [c for c in candidates if c.attrs["package"] == package]
+    if len(same) == 1:
+        return same[0], [c for c in candidates if c is not same[0]]
+    if not same:
+        return None, candidates
+    return None, candidates  # several with the desired package: ambiguous
+
+
+def normalize_params(package: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Live params as the manifest would write them: numbers compact, secrets wrapped."""
+    cls = APP_CLASSES.get(package)
+    sensitive = cls.sensitive if cls is not None else frozenset()
+    out = dict(params)
+    targets = out.get("targets")
+    if isinstance(targets, list):
+        out["targets"] = [
+            {**t, "number": _compact(t.get("number"))} if isinstance(t, dict) else t
+            for t in targets
+        ]
+    return dict(wrap_paths(out, sensitive))
+
+
+def _compact(number: Any) -> Any:
+    if not isinstance(number, str):
+        return number
+    compact = "".join(ch for ch in number if ch not in " .()-")
+    if compact and not compact.startswith("+") and compact.isdigit():
+        compact = "+" + compact
+    return compact
+
+
+def resolve_media(params: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
+    """Replace media names in media fields by the media's id (or a Ref to its creation)."""
+    out = dict(params)
+    for path in MEDIA_PATHS:
+        _resolve_at(out, path, ctx)
+    return out
+
+
+def _resolve_at(node: dict[str, Any], path: tuple[str, ...], ctx: PlanContext) -> None:
+    head, rest = path[0], path[1:]
+    keys = list(node) if head == "*" else [head]
+    for key in keys:
+        if key not in node:
+            continue
+        if rest:
+            if isinstance(node[key], dict):
+                node[key] = dict(node[key])
+                _resolve_at(node[key], rest, ctx)
+        elif isinstance(node[key], str):
+            ident = ctx.id_of("media", node[key])
+            if ident is None:
+                ctx.error(f"media {node[key]!r} is not defined")
+            node[key] = ident

@@ -1,0 +1,135 @@
+"""The interface every resource kind implements, and the context kinds plan in.
+
+A kind is one module with one ``ResourceKind`` subclass: where its entries live in the manifest
+(``section``), where it stands in the order of changes (``rank``), how to read live objects in
+the fewest calls (``read``, through a ``LiveReader`` that caches each API answer so kinds can
+share one call), and the changes that turn live into desired (``plan``). Kinds publish the ids
+of what they manage in the ``PlanContext`` (a live hash, or a ``Ref`` to a call creating it) so
+kinds ranked later can refer to them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from provisioner.api.client import CallrClient
+from provisioner.manifest import Desired
+from provisioner.plan import Call, Change, Ref, Until
+
+
+@dataclass(frozen=True)
+class Live:
+    """One live object: its API id, its identity in the manifest, its normalized attributes."""
+
+    id: Any
+    identity: Any
+    attrs: dict[str, Any]
+
+
+class LiveReader:
+    """Reads one account; each distinct API read is made once and shared between kinds."""
+
+    def __init__(self, client: CallrClient) -> None:
+        self.client = client
+        self._cache: dict[tuple[str, Hashable], Any] = {}
+
+    def call(self, method: str, **args: Any) -> Any:
+        key = (method, repr(sorted(args.items())))
+        if key not in self._cache:
+            self._cache[key] = self.client.call(method, **args)
+        return self._cache[key]
+
+    def search(self, method: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        key = (method + "#all", repr(filters))
+        if key not in self._cache:
+            self._cache[key] = self.client.search_all(method, filters)
+        return list(self._cache[key])
+
+
+LiveAccount = dict[str, dict[Any, list[Live]]]
+"""kind name -> identity -> live objects with that identity (more than one is ambiguous)."""
+
+
+@dataclass
+class PlanContext:
+    """What kinds share while planning one account."""
+
+    live: LiveAccount
+    account: str = ""
+    login_as: str | Ref | None = None
+    ids: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    names: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    deleted: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _call_ids: set[str] = field(default_factory=set)
+
+    @property
+    def prefix(self) -> str:
+        return f'subaccount["{self.account}"].' if self.account else ""
+
+    def address(self, kind: str, identity: Any) -> str:
+        return f"{self.prefix}{kind}.{identity}"
+
+    def publish(self, kind: str, identity: Any, ident: Any) -> None:
+        """Record the id (or a Ref to it) of ``identity`` for kinds planned later."""
+        self.ids[(kind, identity)] = ident
+        if not isinstance(ident, Ref):
+            self.names[(kind, ident)] = identity
+
+    def id_of(self, kind: str, identity: Any) -> Any:
+        return self.ids.get((kind, identity))
+
+    def name_of(self, kind: str, ident: Any) -> Any:
+        """The manifest identity of a live id, or the id itself when nothing names it."""
+        return self.names.get((kind, ident), ident)
+
+    def call(self, address: str, method: str, *, until: Until | None = None,
+             **args: Any) -> Call:
+        """A Call with a plan-unique, readable id (``app.bot:create``), acting in this account."""
+        verb = method.rsplit(".", 1)[-1]
+        base = f"{address}:{verb}"
+        call_id, n = base, 1
+        while call_id in self._call_ids:
+            n += 1
+            call_id = f"{base}#{n}"
+        self._call_ids.add(call_id)
+        return Call(call_id, method, tuple(args.items()), self.login_as, until)
+
+    def error(self, message: str) -> None:
+        self.errors.append(f"{self.prefix}{message}" if self.account else message)
+
+
+class ResourceKind(ABC):
+    """One kind of provisionable object. Subclasses are registered in ``resources.KINDS``."""
+
+    kind: ClassVar[str]
+    """Singular name used in addresses and output: ``app``."""
+    section: ClassVar[str]
+    """The manifest section: ``apps``."""
+    rank: ClassVar[int]
+    """Creates and updates run by ascending rank, deletes by descending rank."""
+
+    @abstractmethod
+    def read(self, reader: LiveReader) -> list[Live]:
+        """Every live object of this kind, normalized like the desired side."""
+
+    @abstractmethod
+    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        """The changes that make the live objects (``ctx.live[self.kind]``) match ``desired``."""
+
+    def unique(self, identity: Any, ctx: PlanContext) -> Live | None:
+        """The one live object with ``identity``, None if none; two or more is a plan error."""
+        found = ctx.live.get(self.kind, {}).get(identity, [])
+        if len(found) > 1:
+            ids = ", ".join(str(obj.id) for obj in found)
+            ctx.error(
+                f"{len(found)} {self.section} on the account are identified as {identity!r} "
+                f"({ids}): rename or remove all but one before managing it"
+            )
+            return None
+        return found[0] if found else None

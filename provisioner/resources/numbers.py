@@ -1,0 +1,94 @@
+"""DID assignments (``numbers:``): identity is the E.164 number, the value the app's name.
+
+Live read: the DIDs of ``apps.get_list(true)`` (shared with the apps kind) plus
+``apps.get_dids(true)`` for the unassigned ones: two calls for the whole account. A number
+absent from the manifest keeps its assignment, except that deleting an app frees its DIDs, which
+the plan shows as unassigned (with no call of their own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioner.manifest import Desired
+from provisioner.plan import Action, Call, Change, Ref
+from provisioner.resources.apps import _compact
+from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+
+
+class NumberKind(ResourceKind):
+    kind = "number"
+    section = "numbers"
+    rank = 50
+
+    def read(self, reader: LiveReader) -> list[Live]:
+        out: dict[str, Live] = {}
+        for app in reader.call("apps.get_list", with_numbers=True):
+            for did in app.get("did") or []:
+                number = _compact(did.get("intl_number"))
+                out[number] = Live(did["hash"], number, {"app": app["hash"]})
+        for did in reader.call("apps.get_dids", only_available=True):
+            number = _compact(did.get("intl_number"))
+            out.setdefault(number, Live(did["hash"], number, {"app": did.get("app")}))
+        return list(out.values())
+
+    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        changes: list[Change] = []
+        live_numbers = ctx.live.get(self.kind, {})
+        for number, app_name in desired.numbers.items():
+            live = self.unique(number, ctx)
+            if live is None:
+                if number not in live_numbers:
+                    ctx.error(f"number {number} is not on the account: check it, or order it "
+                              "from the DID store")
+                continue
+            change = self._reconcile(number, app_name, live, ctx)
+            if change is not None:
+                changes.append(change)
+        for number, lives in live_numbers.items():
+            if number in desired.numbers:
+                continue
+            for live in lives:
+                current = live.attrs.get("app")
+                if current in ctx.deleted.get("app", set()):
+                    changes.append(self._freed(number, current, ctx))
+        return changes
+
+    def _reconcile(self, number: str, app_name: str | None, live: Live,
+                   ctx: PlanContext) -> Change | None:
+        current = live.attrs.get("app")
+        address = ctx.address(self.kind, number)
+        if app_name is None:
+            if current is None:
+                return None
+            if current in ctx.deleted.get("app", set()):
+                return self._freed(number, current, ctx)
+            call = ctx.call(address, "apps.remove_did", did_hash=live.id)
+            return self._change(number, Action.UNASSIGN, f"from {self._name(current, ctx)}",
+                                (call,), ctx)
+        target = ctx.id_of("app", app_name)
+        if target is None:
+            return None  # the app could not be planned; its own error says why
+        if target == current:
+            return None
+        call = ctx.call(address, "apps.assign_did", app_hash=target, did_hash=live.id)
+        if current is None:
+            return self._change(number, Action.ASSIGN, f"to {app_name}", (call,), ctx)
+        summary = f"{self._name(current, ctx)} -> {app_name}"
+        return self._change(number, Action.REASSIGN, summary, (call,), ctx)
+
+    def _freed(self, number: str, app_hash: str, ctx: PlanContext) -> Change:
+        name = self._name(app_hash, ctx)
+        return self._change(number, Action.UNASSIGN, f"from {name}", (), ctx,
+                            notes=(f"freed by deleting app {name}",))
+
+    def _change(self, number: str, action: Action, summary: str, calls: tuple[Call, ...],
+                ctx: PlanContext, notes: tuple[str, ...] = ()) -> Change:
+        return Change(ctx.address(self.kind, number), self.kind, action, summary, (), calls, notes,
+                      ctx.account)
+
+    @staticmethod
+    def _name(app_hash: Any, ctx: PlanContext) -> str:
+        if isinstance(app_hash, Ref):
+            return app_hash.describe()
+        return str(ctx.name_of("app", app_hash))
