@@ -32,9 +32,8 @@ log = logging.getLogger(__name__)
 RANKS = {kind.kind: kind.rank for kind in KINDS}
 
 
-def read_live(client: CallrClient) -> LiveAccount:
-    """Every kind's live objects in the account ``client`` acts in, grouped by identity."""
-    reader = LiveReader(client)
+def read_live(reader: LiveReader) -> LiveAccount:
+    """Every kind's live objects in the account ``reader`` reads, grouped by identity."""
     live: LiveAccount = {}
     for kind in KINDS:
         grouped: dict[object, list[Live]] = {}
@@ -53,8 +52,8 @@ def plan_account(desired: Desired, ctx: PlanContext) -> list[Change]:
 
 
 def build_plan(desired: Desired, client: CallrClient, target: str) -> Plan:
-    live = read_live(client)
-    ctx = PlanContext(live)
+    reader = LiveReader(client)
+    ctx = PlanContext(read_live(reader), reader)
     changes = plan_account(desired, ctx)
     if ctx.errors:
         raise PlanError(ctx.errors)

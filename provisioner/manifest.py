@@ -9,7 +9,6 @@ talks to the API.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,12 +19,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from provisioner.errors import ManifestError, Problem
 from provisioner.loader import Document, Path_, default_env, load_document
-from provisioner.models.apps import AppSpec
-from provisioner.models.manifest import ManifestFile
-from provisioner.pydantic_errors import did_you_mean, problems_from, strip_optional
+from provisioner.models.manifest import SECTIONS, Section
+from provisioner.pydantic_errors import did_you_mean, problems_from
 
 YAML_SUFFIXES = (".yaml", ".yml")
-SECTIONS = tuple(name for name in ManifestFile.model_fields if name != "version")
 
 
 @dataclass(frozen=True)
@@ -47,8 +44,17 @@ class Origin:
 class Desired:
     """The merged desired state of one account (the master, or a sub-account's resources)."""
 
-    apps: dict[str, AppSpec] = field(default_factory=dict)
+    apps: dict[str, Any] = field(default_factory=dict)
     numbers: dict[str, str | None] = field(default_factory=dict)
+    orders: dict[Any, Any] = field(default_factory=dict)
+    media: dict[str, Any] = field(default_factory=dict)
+    sip_subscribers: dict[str, Any] = field(default_factory=dict)
+    trunks_origination: dict[str, Any] = field(default_factory=dict)
+    trunks_termination: dict[str, Any] = field(default_factory=dict)
+    webhooks: dict[Any, Any] = field(default_factory=dict)
+    subaccounts: dict[str, Any] = field(default_factory=dict)
+    accounts: dict[str, Desired] = field(default_factory=dict)
+    """Each sub-account's own resources, keyed like ``subaccounts``."""
     origins: dict[tuple[str, Any], Origin] = field(default_factory=dict)
     invalid: set[tuple[str, Any]] = field(default_factory=set)
 
@@ -58,6 +64,9 @@ class Desired:
     def names(self, section: str) -> list[Any]:
         """Every identity defined in ``section``, valid or not (for "did you mean" hints)."""
         return [identity for (sec, identity) in self.origins if sec == section]
+
+    def is_defined(self, section: str, identity: Any) -> bool:
+        return (section, identity) in self.origins
 
 
 def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
@@ -108,46 +117,128 @@ def _display(path: Path) -> str:
 
 
 def _validate_and_merge(desired: Desired, doc: Document, problems: list[Problem]) -> None:
-    """Validate the file entry by entry, so one bad app does not hide problems elsewhere."""
     data: dict[Any, Any] = doc.data
-    fields = ManifestFile.model_fields
-    for key in data:
-        if key not in fields:
-            hint = did_you_mean(str(key), list(fields))
-            problems.append(doc.problem((key,), f"unknown section {key!r}{hint}", key=True))
     if "version" not in data:
         problems.append(doc.problem((), "missing 'version: 1' at the top of the file"))
     elif data["version"] != 1:
         problems.append(doc.problem(("version",), f"unsupported version {data['version']!r}: use 1"))
-    for section in SECTIONS:
-        if data.get(section) is not None:
-            _merge_section(desired, section, doc, problems)
+    _validate_tree(desired, doc, (), data, problems, top=True)
 
 
-def _merge_section(desired: Desired, section: str, doc: Document, problems: list[Problem]) -> None:
-    raw = doc.data[section]
-    key_type, value_type = typing.get_args(strip_optional(ManifestFile.model_fields[section].annotation))
-    if not isinstance(raw, dict):
-        problems.append(doc.problem((section,), f"{section} must be a mapping"))
+def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any, Any],
+                   problems: list[Problem], *, top: bool) -> None:
+    """Validate one account's sections found under ``base``, entry by entry, and merge them.
+
+    Entry-level validation means one bad app does not hide problems elsewhere, and the names of
+    invalid entries still count as defined, so they cause no second-hand "not defined" errors.
+    """
+    sections = [s for s in SECTIONS if top or s.name != "subaccounts"]
+    _check_containers(doc, base, data, sections, problems, top=top)
+    for section in sections:
+        raw = _walk(data, section.path)
+        if raw is None:
+            continue
+        _merge_section(desired, section, doc, (*base, *section.path), raw, problems)
+    if top:
+        for name in desired.subaccounts:
+            origin = desired.origins[("subaccounts", name)]
+            if origin.doc is not doc:
+                continue
+            nested = desired.accounts.setdefault(name, Desired())
+            resources = _walk(data, ("subaccounts", origin.path[-1], "resources"))
+            if isinstance(resources, dict):
+                _validate_tree(nested, doc, (*origin.path, "resources"), resources, problems,
+                               top=False)
+                problems.extend(check_references(nested))
+
+
+def _walk(data: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _check_containers(doc: Document, base: Path_, data: dict[Any, Any],
+                      sections: list[Section], problems: list[Problem], *, top: bool) -> None:
+    """Unknown keys at the levels that hold sections (top level, ``sip``, ``sip.trunks``)."""
+    allowed: dict[tuple[str, ...], set[str]] = {(): {"version"} if top else set()}
+    for section in sections:
+        for depth in range(len(section.path)):
+            allowed.setdefault(section.path[:depth], set()).add(section.path[depth])
+    entry_levels = {section.path for section in sections}
+    for container, keys in allowed.items():
+        if container in entry_levels:
+            continue  # a section's own mapping: its keys are entries, checked by the section
+        node = _walk(data, container)
+        if node is None:
+            continue
+        if not isinstance(node, dict):
+            problems.append(doc.problem((*base, *container), "expected a mapping"))
+            continue
+        for key in node:
+            if key not in keys:
+                hint = did_you_mean(str(key), sorted(keys))
+                what = "section" if not container else "key"
+                problems.append(
+                    doc.problem((*base, *container, key), f"unknown {what} {key!r}{hint}", key=True)
+                )
+
+
+def _merge_section(desired: Desired, section: Section, doc: Document, path: Path_, raw: Any,
+                   problems: list[Problem]) -> None:
+    target: dict[Any, Any] = getattr(desired, section.name)
+    if section.is_list:
+        if isinstance(raw, dict) and section.single_ok:
+            raw = [raw]
+            items: list[tuple[Any, Path_]] = [(raw[0], path)]
+        elif not isinstance(raw, list):
+            problems.append(doc.problem(path, f"{section.label} must be a list"))
+            return
+        else:
+            items = [(value, (*path, i)) for i, value in enumerate(raw)]
+        for value, item_path in items:
+            checked = _validated(section.value_type, value, doc, item_path, problems)
+            if checked is _INVALID:
+                continue
+            identity = section.identity(checked) if section.identity else item_path
+            _add(desired, target, section, Origin(doc, item_path), identity, checked, problems)
         return
-    target: dict[Any, Any] = getattr(desired, section)
+    if not isinstance(raw, dict):
+        problems.append(doc.problem(path, f"{section.label} must be a mapping"))
+        return
     for raw_key, raw_value in raw.items():
-        origin = Origin(doc, (section, raw_key))
-        identity = _validated(key_type, raw_key, doc, (section, raw_key), problems, key=True)
+        if raw_key in section.reserved:
+            continue
+        entry_path = (*path, raw_key)
+        identity = _validated(section.key_type, raw_key, doc, entry_path, problems, key=True)
         if identity is None:
             continue
-        value = _validated(value_type, raw_value, doc, (section, raw_key), problems)
-        first = desired.origins.get((section, identity))
-        if first is not None:
-            problems.append(origin.problem(
-                f"{_singular(section)} {identity!r} is defined twice: also at {first}", key=True
-            ))
-            continue
-        desired.origins[(section, identity)] = origin
-        if value is _INVALID:
-            desired.invalid.add((section, identity))
-        else:
-            target[identity] = value
+        value = _validated(section.value_type, raw_value, doc, entry_path, problems)
+        _add(desired, target, section, Origin(doc, entry_path), identity, value, problems)
+
+
+def _add(desired: Desired, target: dict[Any, Any], section: Section, origin: Origin,
+         identity: Any, value: Any, problems: list[Problem]) -> None:
+    first = desired.origins.get((section.name, identity))
+    if first is not None:
+        shown = section.show(identity) if section.show else repr(identity)
+        problems.append(origin.problem(
+            f"{section.singular} {shown} is defined twice: also at {first}", key=True
+        ))
+        return
+    desired.origins[(section.name, identity)] = origin
+    if value is _INVALID:
+        desired.invalid.add((section.name, identity))
+        return
+    if section.finish is not None:
+        value, found = section.finish(value, origin)
+        problems.extend(found)
+        if value is None:
+            desired.invalid.add((section.name, identity))
+            return
+    target[identity] = value
 
 
 _INVALID: Any = object()
@@ -170,13 +261,12 @@ def _validated(tp: Any, value: Any, doc: Document, path: Path_, problems: list[P
         return None if key else _INVALID
 
 
-def _singular(section: str) -> str:
-    return {"apps": "app", "numbers": "number"}.get(section, section)
-
-
 def check_references(desired: Desired) -> list[Problem]:
-    """Cross-entry checks: every number's app is defined, present, and takes DIDs."""
+    """Cross-entry checks of every section (each section's ``check``), then numbers -> apps."""
     problems: list[Problem] = []
+    for section in SECTIONS:
+        if section.check is not None:
+            problems.extend(section.check(desired))
     for number, app_name in desired.numbers.items():
         if app_name is None:
             continue

@@ -108,6 +108,9 @@ class Change:
     notes: tuple[str, ...] = ()
     account: str = ""
     """The sub-account's name when the change happens inside one, "" for the master account."""
+    generated_secrets: tuple[str, ...] = ()
+    """Keys of the first call's result that hold a secret the API generated (a SIP password):
+    shown once after apply only on request, never in the plan."""
 
 
 @dataclass(frozen=True)

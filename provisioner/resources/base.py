@@ -59,6 +59,9 @@ class PlanContext:
     """What kinds share while planning one account."""
 
     live: LiveAccount
+    reader: LiveReader | None = None
+    """Reads the same account at plan time (event types, quotes ...); None when the account is
+    created by this very plan, so nothing of it can be read yet."""
     account: str = ""
     login_as: str | Ref | None = None
     ids: dict[tuple[str, Any], Any] = field(default_factory=dict)
@@ -99,6 +102,10 @@ class PlanContext:
             call_id = f"{base}#{n}"
         self._call_ids.add(call_id)
         return Call(call_id, method, tuple(args.items()), self.login_as, until)
+
+    def read(self, method: str, **args: Any) -> Any:
+        """A cached read-only call in this account; None when the account does not exist yet."""
+        return None if self.reader is None else self.reader.call(method, **args)
 
     def error(self, message: str) -> None:
         self.errors.append(f"{self.prefix}{message}" if self.account else message)

@@ -1,0 +1,96 @@
+"""Media prompts (``media:``): text-to-speech or an audio file, identified by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import AfterValidator, model_validator
+
+from provisioner.models.values import Locale, Spec, bounded, check_media_ref
+
+if TYPE_CHECKING:
+    from provisioner.errors import Problem
+    from provisioner.manifest import Desired, Origin
+
+Voice = Literal[
+    "TTS_DE-DE_ANNA", "TTS_DE-DE_YANNICK", "TTS_EN-GB_DANIEL", "TTS_EN-GB_SERENA",
+    "TTS_FR-FR_AUDREY", "TTS_FR-FR_SEBASTIEN", "TTS_FR-FR_THOMAS", "TTS_FR-FR_VIRGINIE",
+    "TTS_IT-IT_PAOLO", "TTS_IT-IT_SILVIA", "TTS_NL-BE_ELLEN", "TTS_NL-NL_CLAIRE",
+    "TTS_NL-NL_XANDER",
+]
+Category = Literal["FAILURE", "IVR", "MISC", "RINGTONE", "VOICEMAIL", "WELCOME", "WHISPER"]
+MediaName = Annotated[str, AfterValidator(check_media_ref)]
+
+
+class Tts(Spec):
+    text: str
+    voice: Voice
+    rate: bounded(1, 100) = 50  # type: ignore[valid-type]
+
+
+class MediaSpec(Spec):
+    """Exactly one of ``tts`` or ``file`` (a WAV file, relative to the manifest file)."""
+
+    tts: Tts | None = None
+    file: str | None = None
+    text: str | None = None
+    """What an audio file says (sent with it; defaults to the media's name)."""
+    category: Category | None = None
+    language: Locale | None = None
+    absent: bool = False
+
+    @model_validator(mode="after")
+    def _one_content(self) -> MediaSpec:
+        if not self.absent and (self.tts is None) == (self.file is None):
+            raise ValueError("give exactly one of 'tts' or 'file'")
+        return self
+
+
+def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
+    """Resolve ``file`` relative to the manifest file and check that it is a readable WAV."""
+    if spec.file is None:
+        return spec, []
+    path = (Path(origin.doc.file).parent / spec.file).resolve()
+    try:
+        head = path.read_bytes()[:12]
+    except OSError as exc:
+        return None, [origin.problem(f"cannot read {spec.file}: {exc.strerror}", "file")]
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None, [origin.problem(f"{spec.file} is not a WAV file", "file")]
+    return spec.model_copy(update={"file": str(path)}), []
+
+
+def check_references(desired: Desired) -> list[Problem]:
+    """Every media name used in an app's media fields is a media of the same account."""
+    from provisioner.models.apps import MEDIA_PATHS
+
+    problems: list[Problem] = []
+    for app_name, app in desired.apps.items():
+        params = app.params.model_dump(exclude_unset=True)
+        for path, name in _media_names(params, MEDIA_PATHS):
+            if desired.media.get(name) is not None and not desired.media[name].absent:
+                continue
+            if desired.is_defined("media", name) and name not in desired.media:
+                continue  # invalid entry: its own problem is reported
+            origin = desired.origins[("apps", app_name)]
+            problems.append(origin.problem(
+                f"media {name!r} is not defined in media", "params", *path
+            ))
+    return problems
+
+
+def _media_names(params: dict[str, Any],
+                 paths: tuple[tuple[str, ...], ...]) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for path in paths:
+        nodes: list[tuple[tuple[str, ...], Any]] = [((), params)]
+        for part in path:
+            nxt = []
+            for prefix, node in nodes:
+                if isinstance(node, dict):
+                    keys = list(node) if part == "*" else [part]
+                    nxt.extend(((*prefix, k), node[k]) for k in keys if k in node)
+            nodes = nxt
+        found.extend((p, v) for p, v in nodes if isinstance(v, str))
+    return found

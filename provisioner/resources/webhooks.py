@@ -1,0 +1,19 @@
+"""Webhooks (``webhooks:``). Placeholder: being written."""
+
+from __future__ import annotations
+
+from provisioner.manifest import Desired
+from provisioner.plan import Change
+from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+
+
+class WebhookKind(ResourceKind):
+    kind = "webhook"
+    section = "webhooks"
+    rank = 60
+
+    def read(self, reader: LiveReader) -> list[Live]:
+        return []
+
+    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        return []
