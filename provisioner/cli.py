@@ -24,7 +24,7 @@ from provisioner.executor import Status, StepResult
 from provisioner.manifest import load
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
-from provisioner.render.text import render_change, render_report
+from provisioner.render.text import generated_secrets, render_change, render_report
 from provisioner.target import Target, open_live, open_sandbox
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -125,9 +125,13 @@ def plan(paths: tuple[Path, ...], sandbox: bool, sandbox_state: Path | None, end
 @paths_argument
 @target_options
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--allow-purchase", is_flag=True,
+              help="Accept buying the numbers that DID store orders ask for (costs money).")
+@click.option("--show-generated-secrets", is_flag=True,
+              help="Print passwords the API generates on creation (shown once, never stored).")
 @handle_errors
 def apply(paths: tuple[Path, ...], sandbox: bool, sandbox_state: Path | None, endpoint: str,
-          yes: bool) -> None:
+          yes: bool, allow_purchase: bool, show_generated_secrets: bool) -> None:
     """Make the account match the manifests, after showing the plan."""
     desired = load(paths)
     target = open_target(sandbox, sandbox_state, endpoint)
@@ -137,9 +141,12 @@ def apply(paths: tuple[Path, ...], sandbox: bool, sandbox_state: Path | None, en
         if result.is_empty:
             return
         _confirm(result, yes)
-        report = engine.apply_plan(result, target.client, on_step=_echo_step)
+        report = engine.apply_plan(result, target.client, on_step=_echo_step,
+                                   allow_purchase=allow_purchase)
     finally:
         target.close()
+    for line in generated_secrets(report, show=show_generated_secrets):
+        click.echo(line)
     click.echo(render_report(report), nl=False, err=not report.ok)
     if not report.ok:
         sys.exit(1)
@@ -161,6 +168,41 @@ def _confirm(result: Plan, yes: bool) -> None:
 def _echo_step(step: StepResult) -> None:
     if step.status is Status.APPLIED:
         click.echo("done: " + render_change(step.change)[0].strip())
+
+
+@main.command()
+@click.argument("numbers", nargs=-1, required=True)
+@target_options
+@click.option("--subaccount", "subaccount_hash", default=None, metavar="HASH",
+              help="Release numbers of this sub-account (Login-As).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask to type each number back.")
+@handle_errors
+def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None, endpoint: str,
+            subaccount_hash: str | None, yes: bool) -> None:
+    """Give NUMBERS back to CALLR (irreversible: they leave the account at once)."""
+    from provisioner import release as releasing
+
+    if not yes and not sys.stdin.isatty():
+        raise ProvisionerError("release asks you to type each number back, but there is no "
+                               "terminal: re-run with --yes if you are sure")
+    target = open_target(sandbox, sandbox_state, endpoint)
+    try:
+        client = target.client.as_account(subaccount_hash)
+        dids = releasing.find_dids(client, list(numbers))
+        click.echo(f"Target: {target.description}")
+        for did in dids:
+            where = f"assigned to {did.app}" if did.app else "assigned to no app"
+            click.echo(f"  - {did.number} ({where}) will leave the account; this cannot be undone")
+            if not yes:
+                typed = click.prompt(f"Type {did.number} to release it", default="",
+                                     show_default=False)
+                if typed.replace(" ", "") != did.number:
+                    click.echo(f"Skipped {did.number}: the number typed did not match.")
+                    continue
+            releasing.release(client, did)
+            click.echo(f"Released {did.number}.")
+    finally:
+        target.close()
 
 
 @main.group()

@@ -20,22 +20,23 @@ from pathlib import Path
 
 from provisioner import planner
 from provisioner.api.client import CallrClient
-from provisioner.errors import PlanError
+from provisioner.errors import PlanError, PurchaseNotAllowed
 from provisioner.executor import ApplyReport, Executor, StepResult
 from provisioner.manifest import Desired, load
-from provisioner.plan import Change, Plan
-from provisioner.resources import KINDS, LiveReader, PlanContext
-from provisioner.resources.base import Live, LiveAccount
+from provisioner.plan import Action, Change, Plan, Ref
+from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
+from provisioner.resources.base import Live, LiveAccount, ResourceKind
 
 log = logging.getLogger(__name__)
 
-RANKS = {kind.kind: kind.rank for kind in KINDS}
+RANKS = {kind.kind: kind.rank for kind in (SUBACCOUNTS, *KINDS)} | {"order": 55}
+"""Ranks by kind name; DID store orders (planned by the numbers kind) run after assignments."""
 
 
-def read_live(reader: LiveReader) -> LiveAccount:
+def read_live(reader: LiveReader, kinds: Sequence[ResourceKind] = KINDS) -> LiveAccount:
     """Every kind's live objects in the account ``reader`` reads, grouped by identity."""
     live: LiveAccount = {}
-    for kind in KINDS:
+    for kind in kinds:
         grouped: dict[object, list[Live]] = {}
         for obj in kind.read(reader):
             grouped.setdefault(obj.identity, []).append(obj)
@@ -53,12 +54,31 @@ def plan_account(desired: Desired, ctx: PlanContext) -> list[Change]:
 
 def build_plan(desired: Desired, client: CallrClient, target: str) -> Plan:
     reader = LiveReader(client)
-    ctx = PlanContext(read_live(reader), reader)
-    changes = plan_account(desired, ctx)
-    if ctx.errors:
-        raise PlanError(ctx.errors)
+    kinds = (SUBACCOUNTS, *KINDS) if desired.subaccounts else KINDS
+    ctx = PlanContext(read_live(reader, kinds), reader)
+    changes = SUBACCOUNTS.plan(desired, ctx) + plan_account(desired, ctx)
+    errors, warnings = list(ctx.errors), list(ctx.warnings)
+    for name, nested in desired.accounts.items():
+        spec = desired.subaccounts.get(name)
+        login_as = ctx.id_of(SUBACCOUNTS.kind, name)
+        if spec is None or spec.absent or login_as is None:
+            continue
+        sub = _subaccount_context(client, name, login_as)
+        changes.extend(plan_account(nested, sub))
+        errors.extend(sub.errors)
+        warnings.extend(sub.warnings)
+    if errors:
+        raise PlanError(errors)
     log.info("read the account in %d calls", client.call_count)
-    return Plan(target, planner.order(changes, RANKS), tuple(ctx.warnings))
+    return Plan(target, planner.order(changes, RANKS), tuple(warnings))
+
+
+def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref) -> PlanContext:
+    """The context of a sub-account: read with Login-As, or empty when this plan creates it."""
+    if isinstance(login_as, Ref):
+        return PlanContext({}, None, account=name, login_as=login_as)
+    reader = LiveReader(client.as_account(login_as))
+    return PlanContext(read_live(reader), reader, account=name, login_as=login_as)
 
 
 def plan_paths(paths: Sequence[str | Path], client: CallrClient, target: str,
@@ -67,6 +87,15 @@ def plan_paths(paths: Sequence[str | Path], client: CallrClient, target: str,
 
 
 def apply_plan(plan: Plan, client: CallrClient,
-               on_step: Callable[[StepResult], None] | None = None) -> ApplyReport:
+               on_step: Callable[[StepResult], None] | None = None, *,
+               allow_purchase: bool = False) -> ApplyReport:
+    """Run the plan's calls; refuse before any write a plan that buys numbers, unless allowed."""
+    purchases = [c for c in plan.changes if c.action is Action.PURCHASE]
+    if purchases and not allow_purchase:
+        what = "; ".join(f"{c.address}: {c.summary}" for c in purchases)
+        raise PurchaseNotAllowed(
+            f"this plan buys numbers ({what}); nothing was applied. Re-run with "
+            "--allow-purchase to accept the cost shown in the plan."
+        )
     return Executor(client, on_step=on_step).run(plan)
 

@@ -4,7 +4,7 @@
     ├── ManifestError                the manifest is invalid; .problems lists every Problem at once
     ├── ConfigError                  no credentials, bad flags, unreadable state file ...
     ├── PlanError                    the live account cannot be reconciled (ambiguous names ...)
-    ├── ApplyError                   a call failed mid-apply; .report says what was and was not done
+    ├── PurchaseNotAllowed           the plan buys numbers and --allow-purchase was not given
     └── ApiError                     anything that went wrong talking to CALLR
         ├── TransportError           network failure, timeout, non-200 or non-JSON response
         └── RpcError                 a JSON-RPC error object: .code, .message, .data
@@ -20,10 +20,7 @@ Messages never carry secret values: the client redacts params before they reach 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from provisioner.executor import ApplyReport
+from typing import Any
 
 
 class ProvisionerError(Exception):
@@ -64,12 +61,8 @@ class PlanError(ProvisionerError):
         super().__init__("; ".join(messages))
 
 
-class ApplyError(ProvisionerError):
-    """A call failed during apply; ``report`` lists applied, failed and skipped steps."""
-
-    def __init__(self, message: str, report: ApplyReport) -> None:
-        self.report = report
-        super().__init__(message)
+class PurchaseNotAllowed(ProvisionerError):
+    """The plan spends money (DID store) and the user did not opt in; nothing was applied."""
 
 
 class ApiError(ProvisionerError):

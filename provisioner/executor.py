@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from provisioner.api.client import CallrClient
@@ -22,7 +22,7 @@ from provisioner.plan import Call, Change, Plan, Ref, Until
 log = logging.getLogger(__name__)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
     SKIPPED = "not applied"
@@ -53,6 +53,10 @@ class WaitError(ProvisionerError):
     """A polled object reached a failed state, or did not become ready in time."""
 
 
+class ResolveError(ProvisionerError):
+    """A reference points at something an earlier call's result does not contain."""
+
+
 class Executor:
     def __init__(self, client: CallrClient, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
@@ -74,7 +78,7 @@ class Executor:
                 for call in change.calls:
                     report.results[call.id] = self._run_call(call, report.results)
                     made += 1
-            except (ApiError, WaitError) as exc:
+            except (ApiError, WaitError, ResolveError) as exc:
                 failed = True
                 log.error("%s failed: %s", change.address, exc)
                 self._record(report, StepResult(change, Status.FAILED, str(exc), made))
@@ -118,10 +122,15 @@ def resolve(value: Any, results: dict[str, Any]) -> Any:
     """``value`` with every Ref replaced by the (part of the) result it points to."""
     if isinstance(value, Ref):
         if value.call not in results:
-            raise ApiError(f"internal: {value.call} has not run before it is referred to")
+            raise ResolveError(f"internal: {value.call} has not run before it is referred to")
         found = results[value.call]
         for part in value.path:
-            found = found[part]
+            try:
+                found = found[part]
+            except (KeyError, IndexError, TypeError):
+                raise ResolveError(
+                    f"{value.call} returned no {'.'.join(map(str, value.path))}"
+                ) from None
         return found
     if isinstance(value, dict):
         return {k: resolve(v, results) for k, v in value.items()}

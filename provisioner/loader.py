@@ -67,7 +67,8 @@ def dotted(path: Path_) -> str:
     return out
 
 
-def load_document(path: Path, display: str, env: Mapping[str, str]) -> tuple[Document, list[Problem]]:
+def load_document(path: Path, display: str,
+                  env: Mapping[str, str]) -> tuple[Document, list[Problem]]:
     """Parse one file; return the document and the problems found (syntax, env placeholders)."""
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
@@ -100,7 +101,10 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
                 kline, kcol = node.lc.key(key)
                 vline, vcol = node.lc.value(key)
                 doc.keys[child] = (kline + 1, kcol + 1)
-                doc.values[child] = (vline + 1, vcol + 1)
+                # An empty (null) value has no token of its own: ruamel gives the position of
+                # whatever follows, possibly past the end of the file; the key is better.
+                doc.values[child] = (vline + 1, vcol + 1) if value is not None else (
+                    kline + 1, kcol + 1)
             except (KeyError, TypeError, AttributeError):
                 pass
             out[_plain_key(key)] = _convert(value, child, doc, env, problems)

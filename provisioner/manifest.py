@@ -121,7 +121,8 @@ def _validate_and_merge(desired: Desired, doc: Document, problems: list[Problem]
     if "version" not in data:
         problems.append(doc.problem((), "missing 'version: 1' at the top of the file"))
     elif data["version"] != 1:
-        problems.append(doc.problem(("version",), f"unsupported version {data['version']!r}: use 1"))
+        message = f"unsupported version {data['version']!r}: use 1"
+        problems.append(doc.problem(("version",), message))
     _validate_tree(desired, doc, (), data, problems, top=True)
 
 
@@ -152,7 +153,7 @@ def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any,
                 problems.extend(check_references(nested))
 
 
-def _walk(data: Any, path: tuple[str, ...]) -> Any:
+def _walk(data: Any, path: Path_) -> Any:
     for part in path:
         if not isinstance(data, dict):
             return None

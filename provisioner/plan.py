@@ -14,13 +14,13 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from provisioner.sensitive import REDACTED, Secret
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     REPLACE = "replace"
@@ -38,6 +38,11 @@ class Action(str, Enum):
     def destructive(self) -> bool:
         return self in (Action.DELETE, Action.UNASSIGN)
 
+    @property
+    def introduces(self) -> bool:
+        """Its fields are new values only (nothing old to show)."""
+        return self in (Action.CREATE, Action.REPLACE, Action.PURCHASE)
+
 
 _SYMBOLS = {
     Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-",
@@ -50,10 +55,10 @@ class Ref:
     """The result of an earlier call of the same plan, or a key path inside it."""
 
     call: str
-    path: tuple[str, ...] = ()
+    path: tuple[str | int, ...] = ()
 
     def describe(self) -> str:
-        return f"<{'.'.join(self.path) or 'result'} of {self.call}>"
+        return f"<{'.'.join(map(str, self.path)) or 'result'} of {self.call}>"
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,13 @@ def problems_from(exc: ValidationError, doc: Document, root: type[BaseModel],
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         path, on_key = _data_path(doc.data, base, loc)
-        if error["type"] == "union_tag_invalid":
-            path = (*path, _tag(error.get("ctx") or {}))
         message = _message(error, root, loc)
+        if error["type"] == "extra_forbidden":
+            on_key = True
+        elif error["type"] == "union_tag_invalid":
+            path = (*path, _tag(error.get("ctx") or {}))
+        elif error["type"] == "union_tag_not_found":
+            path, message, on_key = _misspelled_tag(doc, path, error, message)
         problems.append(doc.problem(path, message, key=on_key))
     return problems
 
@@ -40,16 +44,27 @@ def _data_path(data: Any, base: Path_, loc: tuple[Any, ...]) -> tuple[Path_, boo
     for part in loc:
         if part == "[key]":
             return tuple(path), True
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
             node = node[part]
             path.append(part)
         elif isinstance(node, dict):
             # Either a discriminator tag (skip it) or a missing key (stay on the parent).
             continue
     return tuple(path), False
+
+
+def _misspelled_tag(doc: Document, path: Path_, error: Any,
+                    message: str) -> tuple[Path_, str, bool]:
+    """A missing discriminator is often a misspelled key: point at it, with a hint."""
+    tag = _tag(error.get("ctx") or {})
+    node = _walk(doc.data, path)
+    if isinstance(node, dict):
+        for key in node:
+            if difflib.get_close_matches(str(key), [tag], n=1, cutoff=0.6):
+                return (*path, key), f"unknown key {key!r} (did you mean {tag!r}?)", True
+    return path, message, False
 
 
 def _walk(data: Any, path: Path_) -> Any:
@@ -69,7 +84,11 @@ def _message(error: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     if kind == "missing":
         return f"missing required key {loc[-1]!r}"
     if kind == "union_tag_invalid":
-        return f"unknown {_tag(ctx)} {ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}"
+        tag = _tag(ctx)
+        if isinstance(given, dict) and not isinstance(given.get(tag), str):
+            shown = "missing" if given.get(tag) is None else f"{given.get(tag)!r} is not a"
+            return f"{shown} {tag}: expected one of {ctx.get('expected_tags')}"
+        return f"unknown {tag} {ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return f"missing {_tag(ctx)}"
     if kind == "literal_error":

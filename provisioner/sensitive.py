@@ -46,8 +46,9 @@ def redact(value: Any) -> Any:
     return value
 
 
-def wrap_paths(value: Any, paths: frozenset[tuple[str, ...]], prefix: tuple[str, ...] = ()) -> Any:
-    """A copy of a plain structure with the values at ``paths`` (tuples of keys) wrapped in Secret."""
+def wrap_paths(value: Any, paths: frozenset[tuple[str, ...]],
+               prefix: tuple[str, ...] = ()) -> Any:
+    """A copy of a plain structure with the values at ``paths`` (key tuples) wrapped in Secret."""
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for key, item in value.items():

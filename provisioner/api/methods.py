@@ -4,8 +4,8 @@ Every call the project makes goes through this table: the client orders keyword 
 ``params`` to build the positional ``params`` array the API requires, and the emulator serves the
 same names with the same arity. A row proven wrong against the live API is a one-line fix here.
 
-Marks follow ``shared/callr-api/methods.md``: ``C`` confirmed in official CALLR material, ``C3`` seen
-in third-party code calling the live API, ``I`` inferred from CALLR's naming patterns.
+Marks follow ``shared/callr-api/methods.md``: ``C`` confirmed in official CALLR material,
+``C3`` seen in third-party code calling the live API, ``I`` inferred from CALLR's naming patterns.
 ``read_only`` rows are safe to retry after a transport fault; writes are never retried blindly.
 """
 

@@ -87,13 +87,15 @@ class SipSection(Spec):
     trunks: SipTrunks = Field(default_factory=SipTrunks)
 
 
+NumbersValue = numbers_m.Assignment | numbers_m.OrderSpec | list[numbers_m.OrderSpec]
+"""A number's app, or under the ``order`` key, DID store orders."""
+
+
 class Resources(Spec):
     """What one account holds; a sub-account's ``resources`` has exactly this shape."""
 
     apps: dict[str, AppSpec] = Field(default_factory=dict)
-    numbers: dict[E164, numbers_m.Assignment | numbers_m.OrderSpec | list[numbers_m.OrderSpec]] = Field(
-        default_factory=dict
-    )
+    numbers: dict[E164, NumbersValue] = Field(default_factory=dict)
     media: dict[media_m.MediaName, media_m.MediaSpec] = Field(default_factory=dict)
     sip: SipSection = Field(default_factory=SipSection)
     webhooks: list[webhooks_m.WebhookSpec] = Field(default_factory=list)

@@ -13,7 +13,7 @@ def render_plan(plan: Plan) -> str:
         for change in plan.changes:
             details = [f"`{f.path}`: {_cell(value(f.old, f.sensitive))} → "
                        f"{_cell(value(f.new, f.sensitive))}"
-                       if change.action.value not in ("create", "replace")
+                       if not change.action.introduces
                        else f"`{f.path}`: {_cell(value(f.new, f.sensitive))}"
                        for f in change.fields]
             details += [f"_{_cell(note)}_" for note in change.notes]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from provisioner.executor import ApplyReport, Status
 from provisioner.plan import Change, Plan
 from provisioner.render.common import summary, value
@@ -24,7 +26,7 @@ def render_change(change: Change) -> list[str]:
         head += f"  {change.summary}"
     lines = [head]
     for f in change.fields:
-        if change.action.value in ("create", "replace"):
+        if change.action.introduces:
             lines.append(f"      {f.path}: {value(f.new, f.sensitive)}")
         else:
             lines.append(f"      {f.path}: {value(f.old, f.sensitive)} -> "
@@ -56,3 +58,34 @@ def render_report(report: ApplyReport) -> str:
         lines.append(f"Apply complete: {len(applied)} change{'s' if len(applied) != 1 else ''} "
                      "applied.")
     return "\n".join(lines) + "\n"
+
+
+def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
+    """Lines about secrets the API generated for applied changes: the values only if ``show``."""
+    lines = []
+    for step in report.with_status(Status.APPLIED):
+        change = step.change
+        if not change.generated_secrets or not change.calls:
+            continue
+        result = report.results.get(change.calls[0].id)
+        for path in change.generated_secrets:
+            secret = _dig(result, path)
+            if not secret:
+                continue
+            if show:
+                lines.append(f"{change.address}: generated {path}: {secret}")
+            else:
+                lines.append(
+                    f"{change.address}: the API generated its {path}; it is not shown. Read it "
+                    "in the CALLR customer portal, or apply with --show-generated-secrets to "
+                    "print such secrets once, at creation."
+                )
+    return lines
+
+
+def _dig(value: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value

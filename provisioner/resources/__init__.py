@@ -6,6 +6,7 @@ from provisioner.resources.media import MediaKind
 from provisioner.resources.numbers import NumberKind
 from provisioner.resources.sip_subscribers import SipSubscriberKind
 from provisioner.resources.sip_trunks import SipTrunkKind
+from provisioner.resources.subaccounts import SubAccountKind
 from provisioner.resources.webhooks import WebhookKind
 
 KINDS: tuple[ResourceKind, ...] = tuple(
@@ -18,4 +19,6 @@ KINDS: tuple[ResourceKind, ...] = tuple(
 """Every kind of one account, in rank order: the order kinds are read and planned in.
 Sub-accounts are planned by the engine around these (rank 10), since they hold accounts."""
 
-__all__ = ["KINDS", "Live", "LiveReader", "PlanContext", "ResourceKind"]
+SUBACCOUNTS = SubAccountKind()
+
+__all__ = ["KINDS", "SUBACCOUNTS", "Live", "LiveReader", "PlanContext", "ResourceKind"]

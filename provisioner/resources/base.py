@@ -76,7 +76,10 @@ class PlanContext:
         return f'subaccount["{self.account}"].' if self.account else ""
 
     def address(self, kind: str, identity: Any) -> str:
-        return f"{self.prefix}{kind}.{identity}"
+        text = str(identity)
+        if any(ch.isspace() or ch in '"[]' for ch in text):
+            return f'{self.prefix}{kind}["{text}"]'
+        return f"{self.prefix}{kind}.{text}"
 
     def publish(self, kind: str, identity: Any, ident: Any) -> None:
         """Record the id (or a Ref to it) of ``identity`` for kinds planned later."""

@@ -14,6 +14,7 @@ from provisioner.manifest import Desired
 from provisioner.plan import Action, Call, Change, Ref
 from provisioner.resources.apps import _compact
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.resources.orders import plan_orders
 
 
 class NumberKind(ResourceKind):
@@ -33,6 +34,8 @@ class NumberKind(ResourceKind):
         return list(out.values())
 
     def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        if ctx.reader is None:
+            return self._plan_new_account(desired, ctx) + plan_orders(desired, ctx)
         changes: list[Change] = []
         live_numbers = ctx.live.get(self.kind, {})
         for number, app_name in desired.numbers.items():
@@ -52,6 +55,25 @@ class NumberKind(ResourceKind):
                 current = live.attrs.get("app")
                 if current in ctx.deleted.get("app", set()):
                     changes.append(self._freed(number, current, ctx))
+        return changes + plan_orders(desired, ctx)
+
+    def _plan_new_account(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        """Numbers of a sub-account this plan creates: their DIDs are looked up at apply time."""
+        changes = []
+        for number, app_name in desired.numbers.items():
+            target = ctx.id_of("app", app_name) if app_name else None
+            if target is None:
+                continue
+            address = ctx.address(self.kind, number)
+            lookup = ctx.call(address, "did.search", filters={"KEYWORDS": number.lstrip("+")},
+                              options={"quantity": 1})
+            assign = ctx.call(address, "apps.assign_did", app_hash=target,
+                              did_hash=Ref(lookup.id, ("hits", 0, "hash")))
+            changes.append(self._change(
+                number, Action.ASSIGN, f"to {app_name}", (lookup, assign), ctx,
+                notes=("the sub-account is created by this plan: the number is looked up "
+                       "when applying",),
+            ))
         return changes
 
     def _reconcile(self, number: str, app_name: str | None, live: Live,
@@ -77,7 +99,7 @@ class NumberKind(ResourceKind):
         summary = f"{self._name(current, ctx)} -> {app_name}"
         return self._change(number, Action.REASSIGN, summary, (call,), ctx)
 
-    def _freed(self, number: str, app_hash: str, ctx: PlanContext) -> Change:
+    def _freed(self, number: str, app_hash: Any, ctx: PlanContext) -> Change:
         name = self._name(app_hash, ctx)
         return self._change(number, Action.UNASSIGN, f"from {name}", (), ctx,
                             notes=(f"freed by deleting app {name}",))

@@ -1,0 +1,46 @@
+"""Releasing numbers: the one irreversible operation, kept out of plan and apply.
+
+``provisioner release NUMBER...`` finds each number among the account's DIDs and cancels its
+subscription (``did/store.cancel_subscription``): the number leaves the account at once and goes
+into quarantine. The CLI makes the user type each number back (or pass ``--yes``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from provisioner.api.client import CallrClient
+from provisioner.errors import ConfigError
+from provisioner.resources.apps import _compact
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Did:
+    number: str
+    hash: str
+    app: str | None
+
+
+def find_dids(client: CallrClient, numbers: list[str]) -> list[Did]:
+    """The account's DIDs for ``numbers`` (E.164, any spacing); ConfigError naming the missing."""
+    owned: dict[str, Did] = {}
+    for app in client.apps_get_list(with_numbers=True):
+        for did in app.get("did") or []:
+            number = _compact(did.get("intl_number"))
+            owned[number] = Did(number, did["hash"], app.get("name") or app["hash"])
+    for did in client.apps_get_dids(only_available=True):
+        number = _compact(did.get("intl_number"))
+        owned.setdefault(number, Did(number, did["hash"], None))
+    wanted = [_compact(n) for n in numbers]
+    missing = [n for n in wanted if n not in owned]
+    if missing:
+        raise ConfigError(f"not on the account: {', '.join(missing)}; nothing was released")
+    return [owned[n] for n in wanted]
+
+
+def release(client: CallrClient, did: Did) -> None:
+    log.info("releasing %s (%s)", did.number, did.hash)
+    client.did_store_cancel_subscription(did.hash)

@@ -1,0 +1,89 @@
+"""DID store orders (``numbers.order``): buy numbers, then assign them, only when allowed.
+
+An order is satisfied when its app already has ``quantity`` numbers that ``numbers:`` does not
+list explicitly; otherwise the plan quotes the missing ones (``did/store.get_quote``, a read) and
+holds a PURCHASE change: reserve, buy, then assign each bought DID, with Refs into the buy
+result. Apply refuses a plan with a purchase unless ``--allow-purchase`` is given. Releasing a
+number is never planned: only ``provisioner release`` does it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioner.manifest import Desired
+from provisioner.models.numbers import OrderSpec
+from provisioner.plan import Action, Call, Change, FieldChange, Ref
+from provisioner.resources.base import PlanContext
+
+
+def plan_orders(desired: Desired, ctx: PlanContext) -> list[Change]:
+    changes = []
+    for index, order in enumerate(desired.orders.values()):
+        target = ctx.id_of("app", order.app)
+        if target is None:
+            continue
+        missing = order.quantity - _owned(order, target, desired, ctx)
+        if missing > 0:
+            changes.append(_purchase(index, order, target, missing, ctx))
+    return changes
+
+
+def _owned(order: OrderSpec, app_hash: Any, desired: Desired, ctx: PlanContext) -> int:
+    """Numbers of the order's app that the manifest does not list one by one."""
+    if isinstance(app_hash, Ref):
+        return 0
+    count = 0
+    for number, lives in ctx.live.get("number", {}).items():
+        if number in desired.numbers:
+            continue
+        count += sum(1 for live in lives if live.attrs.get("app") == app_hash)
+    return count
+
+
+def _purchase(index: int, order: OrderSpec, app: Any, missing: int,
+              ctx: PlanContext) -> Change:
+    address = ctx.address("order", f"{order.app}[{index}]")
+    # "class" is a Python keyword: the method table's parameter is passed by dict.
+    args: dict[str, Any] = {"area_code_id": order.area_code_id, "class": order.class_,
+                            "quantity": missing}
+    quote = ctx.read("did/store.get_quote", **args)
+    reserve = ctx.call(address, "did/store.reserve", mode=order.mode, **args)
+    buy = ctx.call(address, "did/store.buy_order", token=Ref(reserve.id, ("token",)))
+    calls: list[Call] = [reserve, buy]
+    for i in range(missing):
+        calls.append(ctx.call(address, "apps.assign_did", app_hash=app,
+                              did_hash=Ref(buy.id, ("success", i, "hash"))))
+    summary = (f"buy {missing} {order.class_} number{'s' if missing > 1 else ''} in area code "
+               f"{order.area_code_id} for {order.app}")
+    fields, notes = _cost(quote, missing)
+    return Change(address, "order", Action.PURCHASE, summary, fields, tuple(calls), notes,
+                  ctx.account)
+
+
+def _cost(quote: Any, missing: int) -> tuple[tuple[FieldChange, ...], tuple[str, ...]]:
+    if not isinstance(quote, dict):
+        return (), ("no quote: the account does not exist yet",)
+    cost = quote.get("cost") or {}
+    contract = quote.get("contract") or {}
+    monthly = _units(cost.get("amount_per_month"))
+    now = _units(cost.get("amount_prepaid_debit"))
+    fields = (
+        FieldChange("cost.monthly", None, monthly),
+        FieldChange("cost.now", None, now),
+        FieldChange("contract", None, f"{contract.get('billing_mode', '?')}, "
+                    f"{contract.get('duration_month', '?')} month(s)"),
+    )
+    available = quote.get("available")
+    notes: tuple[str, ...] = ()
+    if isinstance(available, int) and available < missing:
+        notes = (f"only {available} available in the store: buying will fail",)
+    return fields, notes
+
+
+def _units(cents: Any) -> str:
+    """CALLR amounts are in cents with 2 decimals ("200.00" is 2.00)."""
+    try:
+        return f"{float(cents) / 100:.2f}"
+    except (TypeError, ValueError):
+        return "?"

@@ -1,0 +1,177 @@
+"""Sub-accounts (``subaccounts:``): identity is the company name (or a pinned ``hash``).
+
+Live read: ``account/sub.search({"archived": null})``, paged, archived ones included so a
+re-declared archived sub-account is brought back instead of duplicated. Contact and params are
+edited in place (``account/sub.edit``); ``enabled`` maps to ``account/sub.enable``/``disable``;
+``account`` (first and last name) can only be set at creation, so a difference is a warning.
+Retiring (``absent: true``) is disable, then archive, then wait for the archive job. The
+sub-account's own resources are planned by the engine inside it, with Login-As.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from provisioner.diff import compare, merge
+from provisioner.manifest import Desired
+from provisioner.models.subaccounts import SubAccountSpec
+from provisioner.plan import Action, Call, Change, FieldChange, Ref, Until
+from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+
+JOB_TIMEOUT = 300.0
+
+
+class SubAccountKind(ResourceKind):
+    kind = "subaccount"
+    section = "subaccounts"
+    rank = 10
+
+    def read(self, reader: LiveReader) -> list[Live]:
+        out = []
+        for hit in reader.search("account/sub.search", {"archived": None}):
+            company = (hit.get("account") or {}).get("company", "")
+            state = hit.get("state") or {}
+            attrs = {
+                "account": _pick(hit.get("account"), ("firstname", "lastname")),
+                "contact": hit.get("contact") or {},
+                "params": hit.get("params") or {},
+                "enabled": not state.get("disabled", False),
+                "archived": bool(state.get("archived", False)),
+            }
+            out.append(Live(hit["hash"], company, attrs))
+        return out
+
+    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        changes: list[Change] = []
+        by_hash = {obj.id: obj for objs in ctx.live.get(self.kind, {}).values() for obj in objs}
+        for name, spec in desired.subaccounts.items():
+            live = self._match(name, spec, by_hash, ctx)
+            if live is False:
+                continue
+            if spec.absent:
+                if isinstance(live, Live) and not live.attrs["archived"]:
+                    changes.append(self._retire(name, live, ctx))
+                continue
+            if live is None:
+                change = self._create(name, spec, ctx)
+            else:
+                ctx.publish(self.kind, name, live.id)
+                change = self._update(name, spec, live, ctx)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def _match(self, name: str, spec: SubAccountSpec, by_hash: dict[Any, Live],
+               ctx: PlanContext) -> Live | Literal[False] | None:
+        """The live sub-account for ``name``; None when there is none; False after an error."""
+        if spec.hash is None:
+            found = ctx.live.get(self.kind, {}).get(name, [])
+            active = [obj for obj in found if not obj.attrs["archived"]]
+            if len(active) > 1 or (not active and len(found) > 1):
+                self.unique(name, ctx)
+                return False
+            candidates = active or found
+            return candidates[0] if candidates else None
+        live = by_hash.get(spec.hash)
+        if live is None:
+            ctx.error(f"sub-account {name!r}: hash {spec.hash} is not a sub-account of this "
+                      "account (remove `hash:` to create it)")
+            return False
+        if live.identity != name:
+            ctx.error(f"sub-account {spec.hash} is named {live.identity!r}, not {name!r}: the API "
+                      "cannot rename a company; use that name as the key")
+            return False
+        return live
+
+    def _create(self, name: str, spec: SubAccountSpec, ctx: PlanContext) -> Change | None:
+        wanted = _desired_attrs(spec)
+        if not (wanted["contact"].get("emails")):
+            ctx.error(f"sub-account {name!r}: contact.emails (one address) is required to "
+                      "create it")
+            return None
+        address = ctx.address(self.kind, name)
+        properties = {"account": {"company": name, **wanted["account"]},
+                      "contact": wanted["contact"], "params": wanted["params"]}
+        create = ctx.call(address, "account/sub.create", properties=properties,
+                          options={"password": {"method": "AUTO"}})
+        ref = Ref(create.id, ("hash",))
+        ctx.publish(self.kind, name, ref)
+        calls: list[Call] = [create]
+        if spec.enabled is False:
+            calls.append(ctx.call(address, "account/sub.disable", hash=ref))
+        fields = tuple(FieldChange(k, None, v) for k, v in sorted(_flat(properties).items()))
+        return Change(address, self.kind, Action.CREATE, "", fields, tuple(calls),
+                      generated_secrets=("credentials.password",))
+
+    def _update(self, name: str, spec: SubAccountSpec, live: Live,
+                ctx: PlanContext) -> Change | None:
+        wanted = _desired_attrs(spec)
+        address = ctx.address(self.kind, name)
+        fields: list[FieldChange] = []
+        calls: list[Call] = []
+        if live.attrs["archived"]:
+            fields.append(FieldChange("archived", True, False))
+            calls.append(ctx.call(address, "account/sub.unarchive", hash=live.id))
+        edits = {k: wanted[k] for k in ("contact", "params") if wanted[k]}
+        edit_fields = compare({k: live.attrs[k] for k in edits}, edits)
+        if edit_fields:
+            fields.extend(edit_fields)
+            calls.append(ctx.call(address, "account/sub.edit", hash=live.id,
+                                  properties=_edit_properties(live, edits), options={}))
+        for change in compare(live.attrs["account"], wanted["account"], prefix="account"):
+            ctx.warnings.append(f"{address}: {change.path} cannot be changed after creation "
+                                "(the API has no such edit); left as is")
+        archived = live.attrs["archived"]
+        currently = live.attrs["enabled"] and not archived  # unarchive leaves it disabled
+        target = spec.enabled if spec.enabled is not None else (True if archived else None)
+        if target is not None and target != currently:
+            fields.append(FieldChange("enabled", currently, target))
+            method = "account/sub.enable" if target else "account/sub.disable"
+            calls.append(ctx.call(address, method, hash=live.id))
+        if not calls:
+            return None
+        return Change(address, self.kind, Action.UPDATE, str(live.id), tuple(fields),
+                      tuple(calls))
+
+    def _retire(self, name: str, live: Live, ctx: PlanContext) -> Change:
+        address = ctx.address(self.kind, name)
+        calls: list[Call] = []
+        if live.attrs["enabled"]:
+            calls.append(ctx.call(address, "account/sub.disable", hash=live.id))
+        archive = ctx.call(address, "account/sub.archive", hash=live.id, options=None)
+        wait = ctx.call(address, "jobs.get", job_id=Ref(archive.id),
+                        until=Until("status", ("DONE",), ("CANCELED",), timeout=JOB_TIMEOUT,
+                                    interval=0.5))
+        calls += [archive, wait]
+        return Change(address, self.kind, Action.DELETE, f"{live.id}: disable, archive",
+                      calls=tuple(calls), notes=("absent: true; its resources stay archived "
+                                                 "with it",))
+
+
+def _desired_attrs(spec: SubAccountSpec) -> dict[str, Any]:
+    def dump(model: Any) -> dict[str, Any]:
+        return dict(model.model_dump(exclude_unset=True, by_alias=True)) if model else {}
+
+    return {"account": dump(spec.account), "contact": dump(spec.contact),
+            "params": dump(spec.params)}
+
+
+def _edit_properties(live: Live, edits: dict[str, Any]) -> dict[str, Any]:
+    """EditProperties: the given sub-objects whole (live values laid under the desired ones)."""
+    return {k: merge(live.attrs[k], v) for k, v in edits.items()}
+
+
+def _pick(obj: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    obj = obj or {}
+    return {k: obj[k] for k in keys if k in obj}
+
+
+def _flat(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(item, dict) and item:
+            out.update(_flat(item, path))
+        else:
+            out[path] = item
+    return out
