@@ -1,10 +1,42 @@
-"""Webhooks (``webhooks:``). Placeholder: being written."""
+"""Webhooks (``webhooks:``): identity is the pair (event type, endpoint).
+
+Live read: ``webhooks.get_list()``, one call for the account. A webhook of the manifest that is
+not live is created with ``webhooks.subscribe``; one that is live has only the options the
+manifest sets compared, and is updated in place (same hash) with ``webhooks.update``, which
+replaces type, endpoint and options whole: the call sends the live options with the desired
+ones laid over them. Entries with ``absent: true`` are unsubscribed; live webhooks the manifest
+does not mention are left alone. Two live webhooks with the same type and endpoint are a plan
+error (delete one by hand), except for an ``absent`` entry, which unsubscribes every one.
+
+Event types: the manifest only checks their shape offline; at plan time every type is checked
+against the account's ``webhooks.get_event_types`` (the documented list when the account is
+created by the same plan), and an unknown type is a plan error with a "did you mean", so a typo
+never reaches a write. An ``absent`` entry may also name a type that some live webhook has.
+
+The HMAC secret is wrapped in ``Secret`` on both sides: it compares by value and shows as
+``(sensitive)`` in every output; a changed secret is an update whose field change is marked
+sensitive. The comparison uses what ``webhooks.get_list`` returns. When the API returns no
+secret (null or absent) for a webhook whose manifest entry sets one, the secret cannot be
+compared, so the plan updates the webhook to set it, with a note saying so; against an API that
+never returns secrets, this would plan that update on every run (the emulator and the documented
+``Webhook.Options`` object do return ``hmac_secret``).
+"""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from provisioner.diff import compare, merge
 from provisioner.manifest import Desired
-from provisioner.plan import Change
+from provisioner.models.webhooks import DOCUMENTED_TYPES, WebhookSpec
+from provisioner.plan import Action, Change, FieldChange, Ref
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.sensitive import wrap_paths
+
+SENSITIVE: frozenset[tuple[str, ...]] = frozenset({("hmac_secret",)})
+Identity = tuple[str, str]
 
 
 class WebhookKind(ResourceKind):
@@ -13,7 +45,109 @@ class WebhookKind(ResourceKind):
     rank = 60
 
     def read(self, reader: LiveReader) -> list[Live]:
-        return []
+        out = []
+        for hook in reader.call("webhooks.get_list") or []:
+            identity = (str(hook.get("type", "")), str(hook.get("endpoint", "")))
+            out.append(Live(hook["hash"], identity, {"options": normalize_options(hook)}))
+        return out
 
     def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
-        return []
+        if not self._check_types(desired, ctx):
+            return []
+        changes: list[Change] = []
+        for identity, spec in desired.webhooks.items():
+            if spec.absent:
+                candidates = ctx.live.get(self.kind, {}).get(identity, [])
+                changes.extend(self._delete(identity, live, ctx) for live in candidates)
+                continue
+            found = ctx.live.get(self.kind, {}).get(identity, [])
+            live = self.unique(identity, ctx)
+            if live is None and found:
+                continue  # ambiguous: self.unique reported it
+            options = desired_options(spec)
+            if live is None:
+                changes.append(self._create(identity, options, ctx))
+                continue
+            ctx.publish(self.kind, identity, live.id)
+            update = self._update(identity, live, options, ctx)
+            if update is not None:
+                changes.append(update)
+        return changes
+
+    def _check_types(self, desired: Desired, ctx: PlanContext) -> bool:
+        """Report every desired type the account does not know; True when all are known."""
+        if not desired.webhooks:
+            return True  # no read of the event types for manifests without webhooks
+        listed = ctx.read("webhooks.get_event_types")
+        known = set(DOCUMENTED_TYPES if listed is None else (str(t) for t in listed))
+        live_types = {identity[0] for identity in ctx.live.get(self.kind, {})}
+        ok = True
+        for identity, spec in desired.webhooks.items():
+            hook_type = identity[0]
+            if hook_type in known or (spec.absent and hook_type in live_types):
+                continue
+            ok = False
+            origin = desired.origin(self.section, identity)
+            where = f"{origin}: " if origin is not None else ""
+            ctx.error(f"{where}{self._address(identity, ctx)}: unknown event type "
+                      f"{hook_type!r}{_suggest(hook_type, known)}")
+        return ok
+
+    def _address(self, identity: Identity, ctx: PlanContext) -> str:
+        return ctx.address(self.kind, f"{identity[0]}->{identity[1]}")
+
+    def _create(self, identity: Identity, options: dict[str, Any], ctx: PlanContext) -> Change:
+        address = self._address(identity, ctx)
+        call = ctx.call(address, "webhooks.subscribe", type=identity[0], endpoint=identity[1],
+                        options=options or None)
+        ctx.publish(self.kind, identity, Ref(call.id, ("hash",)))
+        fields = tuple(
+            FieldChange(f"options.{key}", None, value, sensitive=(key,) in SENSITIVE)
+            for key, value in sorted(options.items())
+        )
+        return Change(address, self.kind, Action.CREATE, "", fields, (call,),
+                      account=ctx.account)
+
+    def _update(self, identity: Identity, live: Live, options: dict[str, Any],
+                ctx: PlanContext) -> Change | None:
+        current: dict[str, Any] = live.attrs["options"]
+        fields = compare(current, options, SENSITIVE, prefix="options")
+        if not fields:
+            return None
+        address = self._address(identity, ctx)
+        call = ctx.call(address, "webhooks.update", hash=live.id, type=identity[0],
+                        endpoint=identity[1], options=merge(current, options))
+        notes: tuple[str, ...] = ()
+        if options.get("hmac_secret") is not None and current.get("hmac_secret") is None:
+            notes = ("the API returns no secret for this webhook: the manifest's secret is set",)
+        return Change(address, self.kind, Action.UPDATE, str(live.id), fields, (call,), notes,
+                      ctx.account)
+
+    def _delete(self, identity: Identity, live: Live, ctx: PlanContext) -> Change:
+        address = self._address(identity, ctx)
+        ctx.deleted[self.kind].add(live.id)
+        ctx.names[(self.kind, live.id)] = identity
+        call = ctx.call(address, "webhooks.unsubscribe", hash=live.id)
+        return Change(address, self.kind, Action.DELETE, str(live.id), calls=(call,),
+                      notes=("absent: true",), account=ctx.account)
+
+
+def normalize_options(hook: dict[str, Any]) -> dict[str, Any]:
+    """A live webhook's options as the manifest writes them, the secret wrapped."""
+    options = hook.get("options")
+    plain = dict(options) if isinstance(options, dict) else {}
+    return dict(wrap_paths(plain, SENSITIVE))
+
+
+def desired_options(spec: WebhookSpec) -> dict[str, Any]:
+    """The options the manifest sets (explicit nulls kept), the secret wrapped."""
+    if spec.options is None:
+        return {}
+    return dict(wrap_paths(spec.options.model_dump(exclude_unset=True), SENSITIVE))
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return " (webhooks.get_event_types lists the types this account accepts)"
