@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, PrivateAttr, model_validator
 
 from provisioner.models.values import Locale, Spec, bounded, check_media_ref
 
@@ -39,6 +39,14 @@ class MediaSpec(Spec):
     category: Category | None = None
     language: Locale | None = None
     absent: bool = False
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The audio file on disk: ``file`` resolved against its manifest's folder by ``finish``."""
+        if self.file is None:
+            return None
+        return self._path if self._path is not None else Path(self.file)
 
     @model_validator(mode="after")
     def _one_content(self) -> MediaSpec:
@@ -48,17 +56,24 @@ class MediaSpec(Spec):
 
 
 def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
-    """Resolve ``file`` relative to the manifest file and check that it is a readable WAV."""
-    if spec.file is None:
+    """Resolve ``file`` relative to the manifest file and check that it is a readable WAV.
+
+    ``file`` keeps the path as written (plans show it, the same on every machine); the resolved
+    path is kept beside it, in ``path``.
+    """
+    if spec.file is None or spec.absent:
         return spec, []
     path = (Path(origin.doc.file).parent / spec.file).resolve()
     try:
-        head = path.read_bytes()[:12]
+        with path.open("rb") as audio:
+            head = audio.read(12)
     except OSError as exc:
         return None, [origin.problem(f"cannot read {spec.file}: {exc.strerror}", "file")]
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None, [origin.problem(f"{spec.file} is not a WAV file", "file")]
-    return spec.model_copy(update={"file": str(path)}), []
+    resolved = spec.model_copy()
+    resolved._path = path
+    return resolved, []
 
 
 def check_references(desired: Desired) -> list[Problem]:
@@ -67,16 +82,18 @@ def check_references(desired: Desired) -> list[Problem]:
 
     problems: list[Problem] = []
     for app_name, app in desired.apps.items():
+        if app.absent:
+            continue  # its params are not applied
         params = app.params.model_dump(exclude_unset=True)
         for path, name in _media_names(params, MEDIA_PATHS):
-            if desired.media.get(name) is not None and not desired.media[name].absent:
+            media = desired.media.get(name)
+            if media is not None and not media.absent:
                 continue
-            if desired.is_defined("media", name) and name not in desired.media:
+            if desired.is_defined("media", name) and media is None:
                 continue  # invalid entry: its own problem is reported
+            what = "is marked absent" if media is not None else "is not defined"
             origin = desired.origins[("apps", app_name)]
-            problems.append(origin.problem(
-                f"media {name!r} is not defined in media", "params", *path
-            ))
+            problems.append(origin.problem(f"media {name!r} {what} in media", "params", *path))
     return problems
 
 
@@ -86,7 +103,7 @@ def _media_names(params: dict[str, Any],
     for path in paths:
         nodes: list[tuple[tuple[str, ...], Any]] = [((), params)]
         for part in path:
-            nxt = []
+            nxt: list[tuple[tuple[str, ...], Any]] = []
             for prefix, node in nodes:
                 if isinstance(node, dict):
                     keys = list(node) if part == "*" else [part]

@@ -1,10 +1,53 @@
-"""Media prompts (``media:``). Placeholder: being written."""
+"""Media prompts (``media:``): identity is the media's name.
+
+Live read: ``media/library.get_list(null)``, one call for the whole library (keyed by id).
+Content is compared without downloading audio: apply records a fingerprint of what it uploaded
+(sha256 over the TTS text, voice and rate, or over the WAV file's bytes) in the media's
+``FINGERPRINT`` tag. A live media without one (made outside the tool), without content or whose
+conversion failed counts as different content, so it is set once and then stable.
+
+``media/library.set_tags`` replaces every tag: each call sends ``CATEGORY``, ``LANGUAGE`` and
+``FINGERPRINT`` together, laid over the live tags so tags the manifest does not manage stay.
+A category or language the manifest leaves out is unmanaged, like every other field.
+
+New content is converted before it can be played: the change that sets it ends with
+``media/library.get`` polled until the status is READY (an ERROR status or the timeout fails
+apply), and media rank before apps, so an app is wired to a media only once it is ready. Each
+managed media publishes its id (or a Ref to ``media/library.create``'s result, the id itself)
+for the apps kind, which resolves media names in params.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
 from provisioner.manifest import Desired
-from provisioner.plan import Change
+from provisioner.models.media import MediaSpec
+from provisioner.plan import MISSING, Action, Call, Change, FieldChange, Ref, Until
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+
+FINGERPRINT = "FINGERPRINT"
+READY_TIMEOUT = 300.0
+"""Seconds apply waits for a media's conversion before it fails."""
+_UNSETTLED = ("PENDING_CONTENT", "ERROR")
+"""Live statuses whose content is missing or unusable whatever the fingerprint says."""
+_SHOWN_TEXT = 40
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a media should say: its fingerprint, how to show it, and the call that sets it."""
+
+    fingerprint: str
+    shown: str
+    method: str
+    args: dict[str, Any]
+    text: str | None = None
+    """What an audio file says (the live ``content``), compared beside the fingerprint."""
 
 
 class MediaKind(ResourceKind):
@@ -13,7 +56,202 @@ class MediaKind(ResourceKind):
     rank = 20
 
     def read(self, reader: LiveReader) -> list[Live]:
-        return []
+        library = reader.call("media/library.get_list", categories=None) or {}
+        out = []
+        for key in sorted(library, key=_id_order):
+            media = library[key]
+            tags = {str(k): list(v) for k, v in (media.get("tags") or {}).items()}
+            status = media.get("status", "")
+            found = (tags.get(FINGERPRINT) or [None])[0]
+            out.append(Live(int(media["id"]), media.get("name", ""), {
+                "fingerprint": None if status in _UNSETTLED else found,
+                "content": _live_shown(media, found),
+                "text": media.get("content") or "",
+                "category": _one(tags.get("CATEGORY")),
+                "language": _one(tags.get("LANGUAGE")),
+                "tags": tags,
+                "status": status,
+            }))
+        return out
 
     def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
-        return []
+        changes: list[Change] = []
+        for name, spec in desired.media.items():
+            if spec.absent:
+                changes.extend(self._delete(name, obj, ctx)
+                               for obj in ctx.live.get(self.kind, {}).get(name, []))
+                continue
+            candidates = ctx.live.get(self.kind, {}).get(name, [])
+            live = self.unique(name, ctx)
+            if live is None and candidates:
+                continue  # ambiguous: reported by ``unique``
+            content = self._content(name, spec, ctx)
+            if content is None:
+                continue
+            if live is None:
+                changes.append(self._create(name, spec, content, ctx))
+                continue
+            ctx.publish(self.kind, name, live.id)
+            update = self._update(name, spec, content, live, ctx)
+            if update is not None:
+                changes.append(update)
+        return changes
+
+    def _content(self, name: str, spec: MediaSpec, ctx: PlanContext) -> Content | None:
+        if spec.tts is not None:
+            tts = spec.tts
+            return Content(
+                tts_fingerprint(tts.text, tts.voice, tts.rate),
+                f'tts {tts.voice}: "{_short(tts.text)}" (rate {tts.rate})',
+                "media/tts.set_content",
+                {"text": tts.text, "voice": tts.voice, "options": {"rate": tts.rate}},
+            )
+        path = spec.path
+        assert path is not None and spec.file is not None  # the model allows no third case
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            ctx.error(f"{ctx.address(self.kind, name)}: cannot read {spec.file}: {exc.strerror}")
+            return None
+        fingerprint = file_fingerprint(data)
+        return Content(
+            fingerprint,
+            f"file {spec.file} ({_short_hash(fingerprint)})",
+            "media/library.set_content",
+            {"text": spec.text or name, "audio_base64": base64.b64encode(data).decode("ascii")},
+            spec.text or name,
+        )
+
+    def _create(self, name: str, spec: MediaSpec, content: Content, ctx: PlanContext) -> Change:
+        address = ctx.address(self.kind, name)
+        create = ctx.call(address, "media/library.create", name=name)
+        media_id = Ref(create.id)
+        ctx.publish(self.kind, name, media_id)
+        tags = _tags({}, spec, content.fingerprint)
+        calls = (create, ctx.call(address, "media/library.set_tags", id=media_id, tags=tags),
+                 *self._set_content(address, media_id, content, ctx))
+        fields = [FieldChange("content", None, content.shown)]
+        if content.text is not None:
+            fields.append(FieldChange("text", None, content.text))
+        fields.extend(FieldChange(key, None, value) for key, value in _managed(spec).items())
+        return Change(address, self.kind, Action.CREATE, _summary(spec), tuple(fields), calls,
+                      account=ctx.account)
+
+    def _update(self, name: str, spec: MediaSpec, content: Content, live: Live,
+                ctx: PlanContext) -> Change | None:
+        fields: list[FieldChange] = []
+        if live.attrs["fingerprint"] != content.fingerprint:
+            fields.append(FieldChange("content", live.attrs["content"], content.shown))
+        if content.text is not None and live.attrs["text"] != content.text:
+            fields.append(FieldChange("text", live.attrs["text"], content.text))
+        new_content = bool(fields)
+        for key, value in _managed(spec).items():
+            if live.attrs[key] != value:
+                old = MISSING if live.attrs[key] is None else live.attrs[key]
+                fields.append(FieldChange(key, old, value))
+        if not fields:
+            return None
+        address = ctx.address(self.kind, name)
+        set_tags = ctx.call(address, "media/library.set_tags", id=live.id,
+                            tags=_tags(live.attrs["tags"], spec, content.fingerprint))
+        calls: tuple[Call, ...] = (set_tags,)
+        notes: tuple[str, ...] = ()
+        if new_content:
+            # Content first, fingerprint after: an interrupted apply leaves the old fingerprint,
+            # so the next plan sets the content again.
+            set_content, wait = self._set_content(address, live.id, content, ctx)
+            calls = (set_content, set_tags, wait)
+            if live.attrs["status"] != "PENDING_CONTENT" and not _has_fingerprint(live):
+                notes = ("the live media has no fingerprint (made outside the tool): its "
+                         "content is set once",)
+        return Change(address, self.kind, Action.UPDATE, f"id {live.id}", tuple(fields), calls,
+                      notes, ctx.account)
+
+    @staticmethod
+    def _set_content(address: str, media_id: int | Ref, content: Content,
+                     ctx: PlanContext) -> tuple[Call, Call]:
+        set_content = ctx.call(address, content.method, id=media_id, **content.args)
+        until = Until(field="status", ready=("READY",), failed=("ERROR",), timeout=READY_TIMEOUT)
+        wait = ctx.call(address, "media/library.get", until=until, id=media_id)
+        return set_content, wait
+
+    def _delete(self, name: str, live: Live, ctx: PlanContext) -> Change:
+        address = ctx.address(self.kind, name)
+        ctx.deleted[self.kind].add(live.id)
+        ctx.names[(self.kind, live.id)] = name
+        call = ctx.call(address, "media/library.delete", id=live.id)
+        return Change(address, self.kind, Action.DELETE, f"id {live.id}", calls=(call,),
+                      notes=("absent: true",), account=ctx.account)
+
+
+def tts_fingerprint(text: str, voice: str, rate: int) -> str:
+    """The fingerprint of a TTS content: sha256 over canonical JSON of its text, voice, rate."""
+    canonical = json.dumps({"rate": rate, "text": text, "voice": voice}, sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def file_fingerprint(data: bytes) -> str:
+    """The fingerprint of an audio file: sha256 over its bytes (what ``sha256sum`` prints)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _tags(live_tags: dict[str, list[str]], spec: MediaSpec,
+          fingerprint: str) -> dict[str, list[str]]:
+    """Every tag the media ends with: the live ones, with the managed ones laid over them."""
+    tags = {key: list(values) for key, values in live_tags.items()}
+    for key, value in _managed(spec).items():
+        tags[key.upper()] = [value]
+    tags[FINGERPRINT] = [fingerprint]
+    return dict(sorted(tags.items()))
+
+
+def _managed(spec: MediaSpec) -> dict[str, str]:
+    """The category and language the manifest sets (those it leaves out are unmanaged)."""
+    out: dict[str, str] = {}
+    if spec.category is not None:
+        out["category"] = spec.category
+    if spec.language is not None:
+        out["language"] = spec.language
+    return out
+
+
+def _summary(spec: MediaSpec) -> str:
+    return "tts" if spec.tts is not None else "file"
+
+
+def _has_fingerprint(live: Live) -> bool:
+    return bool(live.attrs["tags"].get(FINGERPRINT))
+
+
+def _one(values: list[str] | None) -> Any:
+    """A tag's values as the manifest writes them: None, one value, or the list of several."""
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _live_shown(media: dict[str, Any], fingerprint: str | None) -> str:
+    status = media.get("status", "")
+    if status == "PENDING_CONTENT":
+        return "(no content)"
+    if media.get("voice"):
+        shown = f'tts {media["voice"]}: "{_short(media.get("content") or "")}"'
+    else:
+        shown = "file" if fingerprint is None else f"file ({_short_hash(fingerprint)})"
+    if status == "ERROR":
+        return f"{shown} (conversion failed)"
+    return shown if fingerprint is not None else f"{shown} (no fingerprint)"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _SHOWN_TEXT else text[:_SHOWN_TEXT - 1] + "…"
+
+
+def _short_hash(fingerprint: str) -> str:
+    algo, _, digest = fingerprint.partition(":")
+    return f"{algo}:{digest[:8]}…"
+
+
+def _id_order(key: str) -> tuple[int, str]:
+    return (int(key), key) if key.isdigit() else (0, key)
