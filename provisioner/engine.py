@@ -33,10 +33,17 @@ RANKS = {kind.kind: kind.rank for kind in (SUBACCOUNTS, *KINDS)} | {"order": 55}
 """Ranks by kind name; DID store orders (planned by the numbers kind) run after assignments."""
 
 
-def read_live(reader: LiveReader, kinds: Sequence[ResourceKind] = KINDS) -> LiveAccount:
-    """Every kind's live objects in the account ``reader`` reads, grouped by identity."""
+def read_live(reader: LiveReader, desired: Desired,
+              kinds: Sequence[ResourceKind] = KINDS) -> LiveAccount:
+    """The live objects of every kind the manifest needs, grouped by identity.
+
+    Kinds the manifest does not mention are not read at all: a manifest of apps and numbers
+    costs two calls (``apps.get_list(true)`` and ``apps.get_dids(true)``).
+    """
     live: LiveAccount = {}
     for kind in kinds:
+        if not kind.needed(desired):
+            continue
         grouped: dict[object, list[Live]] = {}
         for obj in kind.read(reader):
             grouped.setdefault(obj.identity, []).append(obj)
@@ -48,14 +55,14 @@ def plan_account(desired: Desired, ctx: PlanContext) -> list[Change]:
     """The unordered changes of one account, every kind planned in rank order."""
     changes: list[Change] = []
     for kind in KINDS:
-        changes.extend(kind.plan(desired, ctx))
+        if kind.needed(desired):
+            changes.extend(kind.plan(desired, ctx))
     return changes
 
 
 def build_plan(desired: Desired, client: CallrClient, target: str) -> Plan:
     reader = LiveReader(client)
-    kinds = (SUBACCOUNTS, *KINDS) if desired.subaccounts else KINDS
-    ctx = PlanContext(read_live(reader, kinds), reader)
+    ctx = PlanContext(read_live(reader, desired, (SUBACCOUNTS, *KINDS)), reader)
     changes = SUBACCOUNTS.plan(desired, ctx) + plan_account(desired, ctx)
     errors, warnings = list(ctx.errors), list(ctx.warnings)
     for name, nested in desired.accounts.items():
@@ -63,7 +70,7 @@ def build_plan(desired: Desired, client: CallrClient, target: str) -> Plan:
         login_as = ctx.id_of(SUBACCOUNTS.kind, name)
         if spec is None or spec.absent or login_as is None:
             continue
-        sub = _subaccount_context(client, name, login_as)
+        sub = _subaccount_context(client, name, login_as, nested)
         changes.extend(plan_account(nested, sub))
         errors.extend(sub.errors)
         warnings.extend(sub.warnings)
@@ -73,12 +80,13 @@ def build_plan(desired: Desired, client: CallrClient, target: str) -> Plan:
     return Plan(target, planner.order(changes, RANKS), tuple(warnings))
 
 
-def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref) -> PlanContext:
+def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref,
+                        desired: Desired) -> PlanContext:
     """The context of a sub-account: read with Login-As, or empty when this plan creates it."""
     if isinstance(login_as, Ref):
         return PlanContext({}, None, account=name, login_as=login_as)
     reader = LiveReader(client.as_account(login_as))
-    return PlanContext(read_live(reader), reader, account=name, login_as=login_as)
+    return PlanContext(read_live(reader, desired), reader, account=name, login_as=login_as)
 
 
 def plan_paths(paths: Sequence[str | Path], client: CallrClient, target: str,

@@ -23,6 +23,7 @@ class AppKind(ResourceKind):
     kind = "app"
     section = "apps"
     rank = 30
+    needs = ("apps", "numbers", "orders")
 
     def read(self, reader: LiveReader) -> list[Live]:
         apps = reader.call("apps.get_list", with_numbers=True)

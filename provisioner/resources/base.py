@@ -123,6 +123,12 @@ class ResourceKind(ABC):
     """The manifest section: ``apps``."""
     rank: ClassVar[int]
     """Creates and updates run by ascending rank, deletes by descending rank."""
+    needs: ClassVar[tuple[str, ...]] = ()
+    """The ``Desired`` sections that make this kind worth reading (default: ``section``).
+    An account whose manifest has none of them costs no call for this kind."""
+
+    def needed(self, desired: Desired) -> bool:
+        return any(getattr(desired, name) for name in self.needs or (self.section,))
 
     @abstractmethod
     def read(self, reader: LiveReader) -> list[Live]:

@@ -21,6 +21,8 @@ class NumberKind(ResourceKind):
     kind = "number"
     section = "numbers"
     rank = 50
+    # Apps free their numbers when deleted; SIP subscribers may present one as their CLI.
+    needs = ("numbers", "orders", "apps", "sip_subscribers")
 
     def read(self, reader: LiveReader) -> list[Live]:
         out: dict[str, Live] = {}

@@ -37,6 +37,7 @@ def content_key(properties: Any, options: Any) -> str:
 class SipTrunkKind(ResourceKind):
     kind = "sip_trunk"
     section = "sip_trunks"
+    needs = ("trunks_origination", "trunks_termination")
     rank = 45
 
     def read(self, reader: LiveReader) -> list[Live]:
