@@ -21,7 +21,8 @@ from provisioner import engine
 from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ManifestError, PlanError, ProvisionerError
 from provisioner.executor import Status, StepResult
-from provisioner.manifest import load
+from provisioner.manifest import Desired, load
+from provisioner.models.manifest import SECTIONS
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.text import generated_secrets, render_change, render_report
@@ -96,7 +97,9 @@ def main(verbose: int) -> None:
 def validate(paths: tuple[Path, ...]) -> None:
     """Check manifests offline: schema, formats, ranges and references."""
     desired = load(paths)
-    click.echo(f"Valid: {len(desired.apps)} apps, {len(desired.numbers)} numbers.")
+    click.echo(f"Valid: {describe(desired)}.")
+    for name, nested in desired.accounts.items():
+        click.echo(f"  sub-account {name}: {describe(nested)}")
 
 
 @main.command()
@@ -150,6 +153,16 @@ def apply(paths: tuple[Path, ...], sandbox: bool, sandbox_state: Path | None, en
     click.echo(render_report(report), nl=False, err=not report.ok)
     if not report.ok:
         sys.exit(1)
+
+
+def describe(desired: Desired) -> str:
+    """``4 apps, 5 numbers, 2 webhooks``: the non-empty sections of one account."""
+    parts = []
+    for section in SECTIONS:
+        entries = len(getattr(desired, section.name))
+        if entries:
+            parts.append(f"{entries} {section.singular if entries == 1 else section.plural}")
+    return ", ".join(parts) or "no entries"
 
 
 def _confirm(result: Plan, yes: bool) -> None:

@@ -40,6 +40,18 @@ def merge(live: Any, desired: Any) -> Any:
     return desired
 
 
+def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as ``{"a.b.c": leaf}`` (lists and empty mappings are leaves)."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(item, Mapping) and item:
+            out.update(flatten(item, path))
+        else:
+            out[path] = item
+    return out
+
+
 def compare(live: Any, desired: Any, sensitive: SensitivePaths = frozenset(),
             prefix: str = "") -> tuple[FieldChange, ...]:
     """The field changes that turn ``live`` into ``desired`` (empty when they are equal)."""

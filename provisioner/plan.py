@@ -145,6 +145,8 @@ class Plan:
         }
 
     def fingerprint(self) -> str:
+        """A short hash of the redacted plan. Secret values are deliberately left out, so the
+        published fingerprint cannot be used to test guesses of a secret."""
         body = json.dumps(self.to_dict()["changes"], sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 

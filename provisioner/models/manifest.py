@@ -53,6 +53,10 @@ class Section:
     """Cross-entry checks over the merged account."""
 
     @property
+    def plural(self) -> str:
+        return self.singular if self.singular == "media" else f"{self.singular}s"
+
+    @property
     def label(self) -> str:
         return ".".join(self.path)
 

@@ -62,7 +62,7 @@ def render_report(report: ApplyReport) -> str:
 
 def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
     """Lines about secrets the API generated for applied changes: the values only if ``show``."""
-    lines = []
+    shown, hidden = [], []
     for step in report.with_status(Status.APPLIED):
         change = step.change
         if not change.generated_secrets or not change.calls:
@@ -70,17 +70,18 @@ def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
         result = report.results.get(change.calls[0].id)
         for path in change.generated_secrets:
             secret = _dig(result, path)
-            if not secret:
-                continue
-            if show:
-                lines.append(f"{change.address}: generated {path}: {secret}")
-            else:
-                lines.append(
-                    f"{change.address}: the API generated its {path}; it is not shown. Read it "
-                    "in the CALLR customer portal, or apply with --show-generated-secrets to "
-                    "print such secrets once, at creation."
-                )
-    return lines
+            if secret:
+                shown.append(f"{change.address}: generated {path}: {secret}")
+                hidden.append(f"{change.address} ({path})")
+    if show:
+        return shown
+    if not hidden:
+        return []
+    return [
+        "The API generated secrets that are not shown: " + ", ".join(hidden) + ". Read them "
+        "in the CALLR customer portal, or apply with --show-generated-secrets to print such "
+        "secrets once, at creation."
+    ]
 
 
 def _dig(value: Any, dotted: str) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.diff import compare, merge
+from provisioner.diff import compare, flatten, merge
 from provisioner.manifest import Desired
 from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
 from provisioner.plan import Action, Change, FieldChange, Ref
@@ -42,21 +42,27 @@ class AppKind(ResourceKind):
             if spec.absent:
                 changes.extend(self._delete(name, obj, ctx) for obj in candidates)
                 continue
-            live, leftovers = _match(spec.package, candidates)
-            if len(leftovers) > 1 or (live is None and len(candidates) > 1):
+            same = [c for c in candidates if c.attrs["package"] == spec.package]
+            if len(same) > 1:
                 self.unique(name, ctx)  # reports the ambiguity
                 continue
+            live = same[0] if same else None
+            # Apps of the same name but another package are what a replace leaves behind (the
+            # package cannot be edited): they are deleted, and their numbers follow the app.
+            leftovers = [c for c in candidates if c is not live]
             params = resolve_media(spec.params.model_dump(exclude_unset=True), ctx)
             params = wrap_paths(params, spec.sensitive)
             if live is None:
                 changes.append(self._create(name, spec.package, params, ctx,
                                             replacing=leftovers))
-                changes.extend(self._delete(name, old, ctx, replaced=True) for old in leftovers)
-                continue
-            ctx.publish(self.kind, name, live.id)
-            update = self._update(name, live, params, spec.sensitive, ctx)
-            if update is not None:
-                changes.append(update)
+            else:
+                ctx.publish(self.kind, name, live.id)
+                update = self._update(name, live, params, spec.sensitive, ctx)
+                if update is not None:
+                    changes.append(update)
+            for old in leftovers:
+                ctx.replaced[old.id] = ctx.id_of(self.kind, name)
+                changes.append(self._delete(name, old, ctx, replaced=True))
         return changes
 
     def _create(self, name: str, package: str, params: dict[str, Any], ctx: PlanContext,
@@ -64,7 +70,8 @@ class AppKind(ResourceKind):
         address = ctx.address(self.kind, name)
         call = ctx.call(address, "apps.create", package=package, name=name, params=params or None)
         ctx.publish(self.kind, name, Ref(call.id, ("hash",)))
-        fields = tuple(FieldChange(f"params.{k}", None, v) for k, v in sorted(params.items()))
+        fields = tuple(FieldChange(path, None, value)
+                       for path, value in sorted(flatten(params, "params").items()))
         action = Action.REPLACE if replacing else Action.CREATE
         notes = tuple(f"replaces {old.attrs['package']} app {old.id}: a package cannot be edited"
                       for old in replacing)
@@ -89,20 +96,6 @@ class AppKind(ResourceKind):
         note = "the app it replaces" if replaced else "absent: true"
         return Change(address, self.kind, Action.DELETE, f"{live.attrs['package']} {live.id}",
                       calls=(call,), notes=(note,), account=ctx.account)
-
-
-def _match(package: str, candidates: list[Live]) -> tuple[Live | None, list[Live]]:
-    """The live app to keep for ``package`` and the others of the same name.
-
-    Several live apps can share a name only after an interrupted replace: the one with the
-    desired package is kept and the others are the leftovers the replace will delete.
-    """
-    same = [c for c in candidates if c.attrs["package"] == package]
-    if len(same) == 1:
-        return same[0], [c for c in candidates if c is not same[0]]
-    if not same:
-        return None, candidates
-    return None, candidates  # several with the desired package: ambiguous
 
 
 def normalize_params(package: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class PlanContext:
     ids: dict[tuple[str, Any], Any] = field(default_factory=dict)
     names: dict[tuple[str, Any], Any] = field(default_factory=dict)
     deleted: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    replaced: dict[Any, Any] = field(default_factory=dict)
+    """Live id of an app being replaced -> id (or Ref) of the app that replaces it."""
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _call_ids: set[str] = field(default_factory=set)

@@ -55,7 +55,9 @@ class NumberKind(ResourceKind):
                 continue
             for live in lives:
                 current = live.attrs.get("app")
-                if current in ctx.deleted.get("app", set()):
+                if current in ctx.replaced:
+                    changes.append(self._follow(number, live, current, ctx))
+                elif current in ctx.deleted.get("app", set()):
                     changes.append(self._freed(number, current, ctx))
         return changes + plan_orders(desired, ctx)
 
@@ -100,6 +102,15 @@ class NumberKind(ResourceKind):
             return self._change(number, Action.ASSIGN, f"to {app_name}", (call,), ctx)
         summary = f"{self._name(current, ctx)} -> {app_name}"
         return self._change(number, Action.REASSIGN, summary, (call,), ctx)
+
+    def _follow(self, number: str, live: Live, old_app: Any, ctx: PlanContext) -> Change:
+        """A number not in the manifest stays with its app when that app is replaced."""
+        address = ctx.address(self.kind, number)
+        call = ctx.call(address, "apps.assign_did", app_hash=ctx.replaced[old_app],
+                        did_hash=live.id)
+        name = self._name(old_app, ctx)
+        return self._change(number, Action.REASSIGN, f"{name} (old) -> {name} (new)", (call,),
+                            ctx, notes=(f"follows app {name}, which is replaced",))
 
     def _freed(self, number: str, app_hash: Any, ctx: PlanContext) -> Change:
         name = self._name(app_hash, ctx)
