@@ -8,16 +8,19 @@ since every kind matches live objects by identity rather than remembering ids.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from provisioner.api.client import CallrClient
 from provisioner.errors import ApiError, ProvisionerError
-from provisioner.plan import Call, Change, Plan, Ref, Until
+from provisioner.plan import Call, Change, FileData, Plan, Ref, Until
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +122,10 @@ class Executor:
 
 
 def resolve(value: Any, results: dict[str, Any]) -> Any:
-    """``value`` with every Ref replaced by the (part of the) result it points to."""
+    """``value`` with every Ref replaced by the (part of the) result it points to, and every
+    FileData by the base64 of the file's bytes."""
+    if isinstance(value, FileData):
+        return _read_file(value)
     if isinstance(value, Ref):
         if value.call not in results:
             raise ResolveError(f"internal: {value.call} has not run before it is referred to")
@@ -137,3 +143,13 @@ def resolve(value: Any, results: dict[str, Any]) -> Any:
     if isinstance(value, list | tuple):
         return [resolve(v, results) for v in value]
     return value
+
+
+def _read_file(data: FileData) -> str:
+    try:
+        content = Path(data.path).read_bytes()
+    except OSError as exc:
+        raise ResolveError(f"cannot read {data.shown}: {exc.strerror}") from None
+    if "sha256:" + hashlib.sha256(content).hexdigest() != data.sha256:
+        raise ResolveError(f"{data.shown} changed since the plan was made: plan again")
+    return base64.b64encode(content).decode("ascii")

@@ -62,6 +62,19 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class FileData:
+    """A file sent base64-encoded (audio), read when the call is made, not stored in the plan.
+
+    The plan keeps the path as the manifest wrote it and the sha256 of the bytes that were
+    planned; the executor refuses to send a file that changed since.
+    """
+
+    path: str = field(compare=False)
+    shown: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Until:
     """Poll a call until ``field`` of its result is one of ``ready`` (fail on ``failed``)."""
 
@@ -185,6 +198,8 @@ def plain(value: Any, sensitive: bool = False) -> Any:
         return value if value is None or value == "" else REDACTED
     if isinstance(value, Ref):
         return {"$ref": value.call, "path": list(value.path)}
+    if isinstance(value, FileData):
+        return {"$file": value.shown, "sha256": value.sha256}
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -7,6 +7,7 @@ a test fails when it is out of date.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from provisioner.models.manifest import ManifestFile, Resources
@@ -37,4 +38,4 @@ def render() -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(render(), end="")  # noqa: T201 - a generator script writing to stdout
+    sys.stdout.write(render())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from provisioner.api.client import CallrClient
 from provisioner.emulator import Emulator
 from provisioner.executor import Executor, Status
-from provisioner.plan import Action, Call, Change, Plan, Ref, Until
+from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
 
 
 class FakeTime:
@@ -165,3 +167,30 @@ def test_until_reaches_failed_state(client: CallrClient, audio: str) -> None:
                                   interval=0.01)))
     assert report.steps[0].status is Status.FAILED
     assert "status is ERROR" in report.steps[0].error
+
+
+def file_plan(media_id: int, data: FileData) -> Plan:
+    call = Call("m:set_content", "media/library.set_content",
+                (("id", media_id), ("text", "t"), ("audio_base64", data)))
+    return Plan("test", (Change("media.m", "media", Action.UPDATE, calls=(call,)),))
+
+
+def test_file_data_is_read_at_apply_and_refused_if_changed(client: CallrClient,
+                                                           tmp_path: Path) -> None:
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(WAV)
+    planned = FileData(str(wav), "a.wav", "sha256:" + hashlib.sha256(WAV).hexdigest())
+    media_id = client.call("media/library.create", name="m")
+    assert Executor(client).run(file_plan(media_id, planned)).ok
+    assert client.media_library_get(media_id)["status"] != "PENDING_CONTENT"
+    wav.write_bytes(WAV + b"\x00\x00")
+    report = Executor(client).run(file_plan(media_id, planned))
+    assert report.steps[0].status is Status.FAILED
+    assert "a.wav changed since the plan was made" in report.steps[0].error
+    wav.unlink()
+    report = Executor(client).run(file_plan(media_id, planned))
+    assert "cannot read a.wav" in report.steps[0].error
+
+
+WAV = (b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x00\x80>\x00\x00"
+       b"\x02\x00\x10\x00data\x00\x00\x00\x00")

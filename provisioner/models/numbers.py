@@ -39,6 +39,10 @@ def check_orders(desired: Desired) -> list[Problem]:
             continue
         if app is None:
             problems.append(origin.problem(f"app {order.app!r} is not defined in apps", "app"))
+        elif app.absent:
+            problems.append(origin.problem(
+                f"app {order.app!r} is marked absent: it takes no DID", "app"
+            ))
         elif not app.has_did:
             problems.append(origin.problem(
                 f"app {order.app!r} is a {app.package} app, which cannot be assigned a DID", "app"

@@ -19,7 +19,6 @@ for the apps kind, which resolves media names in params.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 
 from provisioner.manifest import Desired
 from provisioner.models.media import MediaSpec
-from provisioner.plan import MISSING, Action, Call, Change, FieldChange, Ref, Until
+from provisioner.plan import MISSING, Action, Call, Change, FieldChange, FileData, Ref, Until
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 
 FINGERPRINT = "FINGERPRINT"
@@ -118,7 +117,8 @@ class MediaKind(ResourceKind):
             fingerprint,
             f"file {spec.file} ({_short_hash(fingerprint)})",
             "media/library.set_content",
-            {"text": spec.text or name, "audio_base64": base64.b64encode(data).decode("ascii")},
+            {"text": spec.text or name,
+             "audio_base64": FileData(str(path), spec.file, fingerprint)},
             spec.text or name,
         )
 

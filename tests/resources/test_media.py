@@ -121,13 +121,20 @@ def test_file_round_trip(account: Account, client: CallrClient, emulator: Emulat
     data = (DATA / "beep.wav").read_bytes()
     args = change.calls[2].kwargs()
     assert args["text"] == "hold-music"  # no text given: the media's name
-    assert base64.b64decode(args["audio_base64"]) == data
     digest = file_fingerprint(data)
+    # The plan holds a reference to the file and its digest; the bytes are read at apply time.
+    assert args["audio_base64"].shown == "audio/hold.wav"
+    assert args["audio_base64"].sha256 == digest
+    assert plan.to_dict()["changes"][0]["calls"][2]["params"]["audio_base64"] == {
+        "$file": "audio/hold.wav", "sha256": digest}
     assert fields(change)["content"] == (None, f"file audio/hold.wav ({digest[:15]}…)")
     assert "file audio/hold.wav (sha256:" in render_plan(plan)
     [stored] = library(emulator)
     assert stored["tags"] == {"CATEGORY": ["RINGTONE"], "LANGUAGE": ["fr_FR"],
                               "FINGERPRINT": [digest]}
+    # The real bytes reached the API: the emulator measured the WAV's duration from them.
+    with wave.open(str(DATA / "beep.wav")) as wav:
+        assert stored["duration"] == max(1, round(wav.getnframes() / wav.getframerate()))
     assert live_media(client)["hold-music"]["status"] == "READY"
     assert account.plan(path).is_empty
 
