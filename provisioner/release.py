@@ -34,7 +34,7 @@ def find_dids(client: CallrClient, numbers: list[str]) -> list[Did]:
     for did in client.apps_get_dids(only_available=True):
         number = _compact(did.get("intl_number"))
         owned.setdefault(number, Did(number, did["hash"], None))
-    wanted = [_compact(n) for n in numbers]
+    wanted = list(dict.fromkeys(_compact(n) for n in numbers))  # a number given twice: once
     missing = [n for n in wanted if n not in owned]
     if missing:
         raise ConfigError(f"not on the account: {', '.join(missing)}; nothing was released")

@@ -22,7 +22,7 @@ def plan_orders(desired: Desired, ctx: PlanContext) -> list[Change]:
     for index, order in enumerate(desired.orders.values()):
         target = ctx.id_of("app", order.app)
         if target is None:
-            continue
+            continue  # the app could not be planned; its own error says why
         missing = order.quantity - _owned(order, target, desired, ctx)
         if missing > 0:
             changes.append(_purchase(index, order, target, missing, ctx))
@@ -30,14 +30,17 @@ def plan_orders(desired: Desired, ctx: PlanContext) -> list[Change]:
 
 
 def _owned(order: OrderSpec, app_hash: Any, desired: Desired, ctx: PlanContext) -> int:
-    """Numbers of the order's app that the manifest does not list one by one."""
-    if isinstance(app_hash, Ref):
-        return 0
+    """Numbers of the order's app that the manifest does not list one by one.
+
+    When this plan replaces the app (``app_hash`` is a Ref to the new one), the numbers of the
+    replaced app count too: the numbers kind moves them to the replacement.
+    """
+    owners = {app_hash} | {old for old, new in ctx.replaced.items() if new == app_hash}
     count = 0
     for number, lives in ctx.live.get("number", {}).items():
         if number in desired.numbers:
             continue
-        count += sum(1 for live in lives if live.attrs.get("app") == app_hash)
+        count += sum(1 for live in lives if live.attrs.get("app") in owners)
     return count
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from provisioner.diff import compare, merge
+from provisioner.diff import compare, flatten, merge
 from provisioner.manifest import Desired
 from provisioner.models.subaccounts import SubAccountSpec
 from provisioner.plan import Action, Call, Change, FieldChange, Ref, Until
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 
 JOB_TIMEOUT = 300.0
+EDITABLE_PARAMS = {"billing": ("addresses", "emails"), "default": ("locale", "timezone")}
 
 
 class SubAccountKind(ResourceKind):
@@ -34,7 +35,7 @@ class SubAccountKind(ResourceKind):
             attrs = {
                 "account": _pick(hit.get("account"), ("firstname", "lastname")),
                 "contact": hit.get("contact") or {},
-                "params": hit.get("params") or {},
+                "params": _editable_params(hit.get("params")),
                 "enabled": not state.get("disabled", False),
                 "archived": bool(state.get("archived", False)),
             }
@@ -91,7 +92,9 @@ class SubAccountKind(ResourceKind):
             return None
         address = ctx.address(self.kind, name)
         properties = {"account": {"company": name, **wanted["account"]},
-                      "contact": wanted["contact"], "params": wanted["params"]}
+                      "contact": wanted["contact"]}
+        if wanted["params"]:
+            properties["params"] = wanted["params"]
         create = ctx.call(address, "account/sub.create", properties=properties,
                           options={"password": {"method": "AUTO"}})
         ref = Ref(create.id, ("hash",))
@@ -99,7 +102,7 @@ class SubAccountKind(ResourceKind):
         calls: list[Call] = [create]
         if spec.enabled is False:
             calls.append(ctx.call(address, "account/sub.disable", hash=ref))
-        fields = tuple(FieldChange(k, None, v) for k, v in sorted(_flat(properties).items()))
+        fields = tuple(FieldChange(k, None, v) for k, v in sorted(flatten(properties).items()))
         return Change(address, self.kind, Action.CREATE, "", fields, tuple(calls),
                       generated_secrets=("credentials.password",))
 
@@ -161,17 +164,17 @@ def _edit_properties(live: Live, edits: dict[str, Any]) -> dict[str, Any]:
     return {k: merge(live.attrs[k], v) for k, v in edits.items()}
 
 
+def _editable_params(params: Any) -> dict[str, Any]:
+    """SubAccount.Params cut down to SubAccount.EditParams: ``account/sub.edit`` rejects the
+    read-only ``billing.currency_code``, and an edit sends the live sub-objects back whole."""
+    params = params or {}
+    out: dict[str, Any] = {}
+    for key, fields in EDITABLE_PARAMS.items():
+        if isinstance(params.get(key), dict):
+            out[key] = _pick(params[key], fields)
+    return out
+
+
 def _pick(obj: Any, keys: tuple[str, ...]) -> dict[str, Any]:
     obj = obj or {}
     return {k: obj[k] for k in keys if k in obj}
-
-
-def _flat(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(item, dict) and item:
-            out.update(_flat(item, path))
-        else:
-            out[path] = item
-    return out

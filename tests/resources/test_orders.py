@@ -1,0 +1,232 @@
+"""DID store orders: quoted in the plan, bought only with allow_purchase, then assigned; an order
+is satisfied by the app's numbers that ``numbers:`` does not list, so a second plan is empty."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provisioner.api.client import CallrClient
+from provisioner.emulator import Emulator
+from provisioner.engine import apply_plan
+from provisioner.errors import PurchaseNotAllowed
+from provisioner.executor import Status
+from provisioner.plan import Action, Plan
+from provisioner.render.text import render_plan, render_report
+from tests.conftest import Account
+
+Write = Callable[..., Path]
+N1 = "+33199000001"
+PARIS_FIRST = 33199005000  # the emulator's Paris area code (id 1): 5 GOLD numbers, then CLASSIC
+
+APPS = """
+    version: 1
+    apps:
+      support-line: {package: ACTIONS10, params: {script: a}}
+      sales: {package: ACTIONS10, params: {script: b}}
+"""
+
+
+def with_numbers(text: str) -> str:
+    return APPS + "    numbers:\n" + "".join(f"      {line}\n" for line in text.splitlines())
+
+
+ORDER = with_numbers("order: {area_code_id: 1, class: CLASSIC, quantity: 2, app: support-line}")
+
+
+def owners(client: CallrClient) -> dict[str, str | None]:
+    names = {app["hash"]: app["name"] for app in client.apps_get_list(True)}
+    return {d["intl_number"]: names.get(d["app"]) if d["app"] else None
+            for d in client.apps_get_dids(False)}
+
+
+STORE = (range(PARIS_FIRST, PARIS_FIRST + 100), range(33465710000, 33465710050),
+         range(33639980000, 33639980020))
+
+
+def bought(client: CallrClient) -> dict[str, str | None]:
+    """The account's numbers that came from the emulator's store catalogue."""
+    return {n: app for n, app in owners(client).items()
+            if any(int(n[1:]) in area for area in STORE)}
+
+
+def purchase_apply(account: Account, path: Path) -> tuple[Plan, Any]:
+    plan = account.plan(path)
+    return plan, apply_plan(plan, account.client, allow_purchase=True)
+
+
+def test_plan_shows_the_quote(account: Account, manifest: Write) -> None:
+    account.converge(manifest(APPS))
+    plan = account.plan(manifest(ORDER))
+    (change,) = plan.changes
+    assert change.action is Action.PURCHASE and change.kind == "order"
+    assert change.summary == "buy 2 CLASSIC numbers in area code 1 for support-line"
+    assert [(f.path, f.new) for f in change.fields] == [
+        ("cost.monthly", "4.00"), ("cost.now", "4.00"), ("contract", "PREPAID, 1 month(s)")]
+    assert [c.method for c in change.calls] == [
+        "did/store.reserve", "did/store.buy_order", "apps.assign_did", "apps.assign_did"]
+    reserve = change.calls[0].kwargs()
+    assert (reserve["area_code_id"], reserve["class"], reserve["quantity"]) == (1, "CLASSIC", 2)
+    text = render_plan(plan)
+    assert "  $ " in text and 'cost.monthly: "4.00"' in text and 'cost.now: "4.00"' in text
+    assert "1 to purchase" in text
+
+
+def test_purchase_needs_allow_purchase(account: Account, client: CallrClient,
+                                       emulator: Emulator, manifest: Write) -> None:
+    path = manifest(ORDER)
+    plan = account.plan(path)  # also creates both apps: nothing of it may run
+    before = emulator.snapshot()
+    with pytest.raises(PurchaseNotAllowed) as info:
+        apply_plan(plan, client)
+    assert "--allow-purchase" in str(info.value)
+    assert emulator.snapshot() == before
+    assert client.apps_get_list(True) == []
+
+
+def test_purchase_and_assign_to_an_app_created_in_the_same_apply(
+        account: Account, client: CallrClient, manifest: Write) -> None:
+    path = manifest(ORDER)
+    plan, report = purchase_apply(account, path)
+    assert report.ok, render_report(report)
+    assert [c.action for c in plan.changes] == [Action.CREATE, Action.CREATE, Action.PURCHASE]
+    new = bought(client)
+    assert list(new.values()) == ["support-line", "support-line"]
+    assert all(PARIS_FIRST + 5 <= int(n[1:]) < PARIS_FIRST + 100 for n in new)  # CLASSIC ones
+    assert account.plan(path).is_empty
+
+
+def test_order_counts_only_numbers_not_listed(account: Account, client: CallrClient,
+                                              manifest: Write) -> None:
+    listed = with_numbers(f'"{N1}": support-line\n'
+                          "order: {area_code_id: 1, quantity: 1, app: support-line}")
+    path = manifest(listed)
+    plan = account.plan(path)
+    assert [c.action for c in plan.changes][-2:] == [Action.ASSIGN, Action.PURCHASE]
+    report = apply_plan(plan, client, allow_purchase=True)
+    assert report.ok
+    assert len(bought(client)) == 1
+    assert account.plan(path).is_empty
+    # an unlisted number already on the app satisfies the order: nothing more to buy
+    kept = manifest(with_numbers("order: {area_code_id: 1, quantity: 2, app: support-line}"))
+    assert account.plan(kept).is_empty
+
+
+def test_order_tops_up_to_quantity(account: Account, client: CallrClient,
+                                   manifest: Write) -> None:
+    first = manifest(with_numbers("order: {area_code_id: 1, quantity: 1, app: sales}"))
+    assert purchase_apply(account, first)[1].ok
+    more = manifest(with_numbers("order: {area_code_id: 1, quantity: 3, app: sales}"))
+    (change,) = account.plan(more).changes
+    assert change.summary == "buy 2 CLASSIC numbers in area code 1 for sales"
+    assert purchase_apply(account, more)[1].ok
+    assert list(bought(client).values()) == ["sales"] * 3
+    assert account.plan(more).is_empty
+
+
+def test_orders_in_a_list(account: Account, client: CallrClient, manifest: Write) -> None:
+    path = manifest(with_numbers(
+        "order:\n"
+        "  - {area_code_id: 1, class: GOLD, quantity: 1, app: support-line}\n"
+        "  - {area_code_id: 2, quantity: 2, app: sales, mode: SEQUENTIAL}"
+    ))
+    plan = account.plan(path)
+    purchases = [c for c in plan.changes if c.action is Action.PURCHASE]
+    assert [c.summary for c in purchases] == [
+        "buy 1 GOLD number in area code 1 for support-line",
+        "buy 2 CLASSIC numbers in area code 2 for sales",
+    ]
+    assert purchases[0].fields[0].new == "15.00"
+    _, report = purchase_apply(account, path)
+    assert report.ok
+    new = bought(client)
+    gold = [n for n, app in new.items() if app == "support-line"]
+    assert len(gold) == 1 and PARIS_FIRST <= int(gold[0][1:]) < PARIS_FIRST + 5
+    # SEQUENTIAL takes the first CLASSIC numbers of Lyon (after its 5 GOLD ones)
+    assert sorted(n for n, app in new.items() if app == "sales") == [
+        "+33465710005", "+33465710006"]
+    assert account.plan(path).is_empty
+
+
+def test_quantity_larger_than_available(account: Account, client: CallrClient,
+                                        manifest: Write) -> None:
+    path = manifest(with_numbers("order: {area_code_id: 3, class: GOLD, quantity: 6, app: sales}"))
+    plan = account.plan(path)
+    purchase = plan.changes[-1]
+    assert purchase.notes == ("only 5 available in the store: buying will fail",)
+    assert "# only 5 available in the store" in render_plan(plan)
+    report = apply_plan(plan, client, allow_purchase=True)
+    assert not report.ok
+    (failed,) = report.with_status(Status.FAILED)
+    assert failed.change is purchase and failed.calls_made == 0
+    assert "exceeds the 5 numbers available" in failed.error
+    assert "Apply failed." in render_report(report)
+    assert bought(client) == {}
+    # the apps were created before the failure; only the purchase is left
+    assert [c.action for c in account.plan(path).changes] == [Action.PURCHASE]
+
+
+def test_fault_after_buying_converges_without_buying_twice(
+        account: Account, client: CallrClient, emulator: Emulator, manifest: Write) -> None:
+    account.converge(manifest(APPS))
+    path = manifest(ORDER)
+    emulator.faults.fail("apps.assign_did", skip=1)  # the first DID is assigned, not the second
+    _, report = purchase_apply(account, path)
+    assert not report.ok
+    assert sorted(bought(client).values(), key=str) == [None, "support-line"]
+    plan = account.plan(path)
+    (change,) = plan.changes
+    assert change.summary == "buy 1 CLASSIC number in area code 1 for support-line"
+    # the unassigned number bought by the failed apply stays on the account, unassigned
+    _, report = purchase_apply(account, path)
+    assert report.ok
+    assert sorted(bought(client).values(), key=str) == [None, "support-line", "support-line"]
+    assert account.plan(path).is_empty
+
+
+def test_replacing_the_app_keeps_its_numbers_without_buying(
+        account: Account, client: CallrClient, manifest: Write) -> None:
+    first = manifest(with_numbers("order: {area_code_id: 1, quantity: 1, app: sales}"))
+    assert purchase_apply(account, first)[1].ok
+    (number,) = bought(client)
+    replaced = manifest(ORDER.replace(
+        "sales: {package: ACTIONS10, params: {script: b}}",
+        'sales: {package: CALLTRACKING10, params: {targets: [{number: "+33612345678"}]}}',
+    ).replace("app: support-line", "app: sales").replace("quantity: 2", "quantity: 1"))
+    plan = account.plan(replaced)
+    assert Action.PURCHASE not in [c.action for c in plan.changes]
+    assert (f"number.{number}", Action.REASSIGN) in [(c.address, c.action) for c in plan.changes]
+    account.converge(replaced)
+    assert bought(client) == {number: "sales"}
+    assert account.plan(replaced).is_empty
+
+
+def test_order_inside_a_subaccount(account: Account, client: CallrClient,
+                                   manifest: Write) -> None:
+    path = manifest("""
+        version: 1
+        subaccounts:
+          "Client A":
+            contact: {emails: [ops@client-a.example]}
+            resources:
+              apps:
+                line: {package: ACTIONS10, params: {script: a}}
+              numbers:
+                order: {area_code_id: 1, quantity: 1, app: line}
+    """)
+    plan = account.plan(path)
+    purchase = plan.changes[-1]
+    assert purchase.action is Action.PURCHASE and purchase.account == "Client A"
+    assert purchase.notes == ("no quote: the account does not exist yet",)
+    with pytest.raises(PurchaseNotAllowed):
+        apply_plan(plan, client)
+    assert client.search_all("account/sub.search") == []
+    assert apply_plan(plan, client, allow_purchase=True).ok
+    (sub,) = client.search_all("account/sub.search")
+    inside = client.as_account(sub["hash"])
+    assert list(bought(inside).values()) == ["line"]
+    assert bought(client) == {}
+    assert account.plan(path).is_empty
