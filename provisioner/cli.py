@@ -199,6 +199,7 @@ def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None,
         raise ProvisionerError("release asks you to type each number back, but there is no "
                                "terminal: re-run with --yes if you are sure")
     target = open_target(sandbox, sandbox_state, endpoint)
+    skipped = 0
     try:
         client = target.client.as_account(subaccount_hash)
         dids = releasing.find_dids(client, list(numbers))
@@ -211,11 +212,14 @@ def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None,
                                      show_default=False)
                 if typed.replace(" ", "") != did.number:
                     click.echo(f"Skipped {did.number}: the number typed did not match.")
+                    skipped += 1
                     continue
             releasing.release(client, did)
             click.echo(f"Released {did.number}.")
     finally:
         target.close()
+    if skipped:
+        sys.exit(1)
 
 
 @main.group()

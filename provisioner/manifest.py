@@ -57,6 +57,8 @@ class Desired:
     """Each sub-account's own resources, keyed like ``subaccounts``."""
     origins: dict[tuple[str, Any], Origin] = field(default_factory=dict)
     invalid: set[tuple[str, Any]] = field(default_factory=set)
+    present: set[str] = field(default_factory=set)
+    """Sections written in some file, even empty (``origination: {}`` manages "no trunk")."""
 
     def origin(self, section: str, identity: Any) -> Origin | None:
         return self.origins.get((section, identity))
@@ -139,6 +141,7 @@ def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any,
         raw = _walk(data, section.path)
         if raw is None:
             continue
+        desired.present.add(section.name)
         _merge_section(desired, section, doc, (*base, *section.path), raw, problems)
     if top:
         for name in desired.subaccounts:

@@ -73,10 +73,16 @@ def _walk(data: Any, path: Path_) -> Any:
     return data
 
 
+SECRET_KEYS = frozenset({"password", "hmac_secret", "value"})
+"""Fields whose input is never repeated in a message (``value``: a sub-account password)."""
+
+
 def _message(error: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     given = error.get("input")
+    if loc and loc[-1] in SECRET_KEYS and kind not in _SAFE_FOR_SECRETS:
+        return _secret_message(kind, given)
     if kind == "extra_forbidden":
         key = str(loc[-1])
         hint = did_you_mean(key, _fields_at(root, loc[:-1]))
@@ -98,11 +104,32 @@ def _message(error: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
         if low is not None and high is not None:
             return f"must be between {low} and {high}, got {given!r}"
         return f"must be {_OPS[kind]} {next(iter(ctx.values()))}, got {given!r}"
+    if kind in ("too_short", "too_long"):
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        word = "at least" if kind == "too_short" else "at most"
+        return f"must have {word} {limit} item{'' if limit == 1 else 's'}"
+    if kind in ("string_too_short", "string_too_long"):
+        low, high = _length_bounds(root, loc)
+        if low is not None and high is not None:
+            return f"must be {low} to {high} characters long, got {len(str(given))}"
+        limit = ctx.get("min_length") if kind == "string_too_short" else ctx.get("max_length")
+        word = "at least" if kind == "string_too_short" else "at most"
+        return f"must be {word} {limit} characters long, got {len(str(given))}"
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
     if kind in _TYPES:
         return f"expected {_TYPES[kind]}, got {_describe(given)}"
     return str(error["msg"])
+
+
+_SAFE_FOR_SECRETS = ("missing", "extra_forbidden", "string_too_short", "string_too_long")
+"""Messages of these kinds never repeat the input (length messages give only its length)."""
+
+
+def _secret_message(kind: str, given: Any) -> str:
+    if kind == "string_type":
+        return f"expected a string (quote it), got {type(given).__name__} (value not shown)"
+    return "invalid secret (value not shown)"
 
 
 _OPS = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">",
@@ -157,6 +184,19 @@ def _bounds(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
     for meta in [*field.metadata, *_annotated_metadata(field.annotation)]:
         low = getattr(meta, "ge", low)
         high = getattr(meta, "le", high)
+    return low, high
+
+
+def _length_bounds(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, Any]:
+    parent = _type_at(root, loc[:-1])
+    if not (isinstance(parent, type) and issubclass(parent, BaseModel)):
+        return None, None
+    field = parent.model_fields.get(str(loc[-1]))
+    low = high = None
+    for meta in [*(field.metadata if field else []),
+                 *_annotated_metadata(field.annotation if field else None)]:
+        low = getattr(meta, "min_length", low)
+        high = getattr(meta, "max_length", high)
     return low, high
 
 

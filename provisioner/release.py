@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from provisioner.api.client import CallrClient
 from provisioner.errors import ConfigError
-from provisioner.resources.apps import _compact
+from provisioner.models.values import compact_number
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,12 @@ def find_dids(client: CallrClient, numbers: list[str]) -> list[Did]:
     owned: dict[str, Did] = {}
     for app in client.apps_get_list(with_numbers=True):
         for did in app.get("did") or []:
-            number = _compact(did.get("intl_number"))
+            number = compact_number(did.get("intl_number"))
             owned[number] = Did(number, did["hash"], app.get("name") or app["hash"])
     for did in client.apps_get_dids(only_available=True):
-        number = _compact(did.get("intl_number"))
+        number = compact_number(did.get("intl_number"))
         owned.setdefault(number, Did(number, did["hash"], None))
-    wanted = list(dict.fromkeys(_compact(n) for n in numbers))  # a number given twice: once
+    wanted = list(dict.fromkeys(compact_number(n) for n in numbers))  # a number given twice: once
     missing = [n for n in wanted if n not in owned]
     if missing:
         raise ConfigError(f"not on the account: {', '.join(missing)}; nothing was released")

@@ -181,7 +181,7 @@ def run_in_pty(args: list[str], answer: str, timeout: float = 60.0) -> tuple[int
 def test_typing_the_number_back(state: Path, typed: str, released: bool) -> None:
     code, out = run_in_pty(["release", "--sandbox-state", str(state), N1], typed)
     assert f"Type {N1} to release it:" in out, out
-    assert code == 0, out
+    assert code == (0 if released else 1), out  # a skipped number fails the command
     assert (f"Released {N1}." in out) is released
     assert ("the number typed did not match" in out) is not released
     assert (N1 in dids(state)) is not released

@@ -38,6 +38,20 @@ def normalize_e164(value: Any) -> Any:
     return compact
 
 
+def compact_number(number: Any) -> Any:
+    """A phone number as the API may write it (``"33 1 99 00 00 01"``) in compact E.164.
+
+    Used on live values, which are not validated: anything that is not a number is returned
+    unchanged.
+    """
+    if not isinstance(number, str):
+        return number
+    compact = re.sub(r"[\s.()\-]", "", number)
+    if compact.isdigit():
+        compact = "+" + compact
+    return compact
+
+
 def normalize_cli(value: Any) -> Any:
     if value == "BLOCKED":
         return value

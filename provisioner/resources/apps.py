@@ -14,6 +14,7 @@ from typing import Any
 from provisioner.diff import compare, flatten, merge
 from provisioner.manifest import Desired
 from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
+from provisioner.models.values import compact_number
 from provisioner.plan import Action, Change, FieldChange, Ref
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 from provisioner.sensitive import wrap_paths
@@ -106,19 +107,10 @@ def normalize_params(package: str, params: dict[str, Any]) -> dict[str, Any]:
     targets = out.get("targets")
     if isinstance(targets, list):
         out["targets"] = [
-            {**t, "number": _compact(t.get("number"))} if isinstance(t, dict) else t
+            {**t, "number": compact_number(t.get("number"))} if isinstance(t, dict) else t
             for t in targets
         ]
     return dict(wrap_paths(out, sensitive))
-
-
-def _compact(number: Any) -> Any:
-    if not isinstance(number, str):
-        return number
-    compact = "".join(ch for ch in number if ch not in " .()-")
-    if compact and not compact.startswith("+") and compact.isdigit():
-        compact = "+" + compact
-    return compact
 
 
 def resolve_media(params: dict[str, Any], ctx: PlanContext) -> dict[str, Any]:
@@ -141,6 +133,6 @@ def _resolve_at(node: dict[str, Any], path: tuple[str, ...], ctx: PlanContext) -
                 _resolve_at(node[key], rest, ctx)
         elif isinstance(node[key], str):
             ident = ctx.id_of("media", node[key])
-            if ident is None:
+            if ident is None and ("media", node[key]) not in ctx.failed:
                 ctx.error(f"media {node[key]!r} is not defined")
             node[key] = ident

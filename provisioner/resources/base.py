@@ -67,6 +67,8 @@ class PlanContext:
     ids: dict[tuple[str, Any], Any] = field(default_factory=dict)
     names: dict[tuple[str, Any], Any] = field(default_factory=dict)
     deleted: dict[str, set[Any]] = field(default_factory=lambda: defaultdict(set))
+    failed: set[tuple[str, Any]] = field(default_factory=set)
+    """(kind, identity) of entries already reported as errors: others skip them quietly."""
     replaced: dict[Any, Any] = field(default_factory=dict)
     """Live id of an app being replaced -> id (or Ref) of the app that replaces it."""
     errors: list[str] = field(default_factory=list)
@@ -130,7 +132,8 @@ class ResourceKind(ABC):
     An account whose manifest has none of them costs no call for this kind."""
 
     def needed(self, desired: Desired) -> bool:
-        return any(getattr(desired, name) for name in self.needs or (self.section,))
+        return any(getattr(desired, name) or name in desired.present
+                   for name in self.needs or (self.section,))
 
     @abstractmethod
     def read(self, reader: LiveReader) -> list[Live]:
@@ -145,6 +148,7 @@ class ResourceKind(ABC):
         found = ctx.live.get(self.kind, {}).get(identity, [])
         if len(found) > 1:
             ids = ", ".join(str(obj.id) for obj in found)
+            ctx.failed.add((self.kind, identity))
             ctx.error(
                 f"{len(found)} {self.section} on the account are identified as {identity!r} "
                 f"({ids}): rename or remove all but one before managing it"

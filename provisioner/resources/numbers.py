@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from provisioner.manifest import Desired
+from provisioner.models.values import compact_number
 from provisioner.plan import Action, Call, Change, Ref
-from provisioner.resources.apps import _compact
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 from provisioner.resources.orders import plan_orders
 
@@ -28,10 +28,10 @@ class NumberKind(ResourceKind):
         out: dict[str, Live] = {}
         for app in reader.call("apps.get_list", with_numbers=True):
             for did in app.get("did") or []:
-                number = _compact(did.get("intl_number"))
+                number = compact_number(did.get("intl_number"))
                 out[number] = Live(did["hash"], number, {"app": app["hash"]})
         for did in reader.call("apps.get_dids", only_available=True):
-            number = _compact(did.get("intl_number"))
+            number = compact_number(did.get("intl_number"))
             out.setdefault(number, Live(did["hash"], number, {"app": did.get("app")}))
         return list(out.values())
 

@@ -19,8 +19,8 @@ from typing import Any
 from provisioner.diff import compare, merge
 from provisioner.manifest import Desired
 from provisioner.models.sip import SubscriberSpec
+from provisioner.models.values import compact_number
 from provisioner.plan import Action, Change, FieldChange, Ref
-from provisioner.resources.apps import _compact
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 
 SEARCH = "sip/subscriber.search"
@@ -38,7 +38,7 @@ class SipSubscriberKind(ResourceKind):
         for sub in reader.search(SEARCH):
             attrs = {key: sub[key] for key in MANAGED if key in sub}
             if isinstance(attrs.get("cli"), str) and attrs["cli"] != "BLOCKED":
-                attrs["cli"] = _compact(attrs["cli"])
+                attrs["cli"] = compact_number(attrs["cli"])
             out.append(Live(sub["id"], sub.get("username", ""), attrs))
         return out
 
@@ -136,7 +136,7 @@ def _check_clis(subscribers: dict[str, SubscriberSpec], desired: Desired,
             ctx.warnings.append(f"SIP subscriber {name!r}: cli {cli} cannot be checked before "
                                 "the account exists: it must be a DID of it or an authorized CLI")
         return
-    authorized = {_compact(item.get("cli")) for item in
+    authorized = {compact_number(item.get("cli")) for item in
                   ctx.read("apps.get_authorized_clis", type="CALL") or []
                   if isinstance(item, dict)}
     for name, cli in pending:

@@ -56,7 +56,7 @@ class SipTrunkKind(ResourceKind):
         changes: list[Change] = []
         for direction in DIRECTIONS:
             section = f"trunks_{direction}"
-            if not desired.names(section):
+            if section not in desired.present:
                 continue  # no section for this direction: its live trunks are not managed
             entries: dict[str, TrunkSpec] = getattr(desired, section)
             changes.extend(_Direction(self.kind, direction, entries, ctx).plan())

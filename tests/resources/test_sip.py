@@ -314,6 +314,27 @@ def test_extra_live_trunk_deleted_only_when_its_direction_is_managed(
     assert len(_trunks(emulator, "origination")) == 1
 
 
+def test_empty_direction_means_no_trunk_of_that_direction(
+    account: Account, client: CallrClient, emulator: Emulator, manifest: Write
+) -> None:
+    client.call("sip/trunk/termination.create", properties={"host": "a.example.com"},
+                options=None)
+    client.call("sip/trunk/origination.create", properties={"host": "b.example.com"},
+                options=None)
+    none_terminating = manifest("""
+        version: 1
+        sip:
+          trunks:
+            termination: {}
+    """)
+    [delete] = account.plan(none_terminating).changes
+    assert (delete.action, delete.calls[0].method) == (Action.DELETE,
+                                                       "sip/trunk/termination.delete")
+    account.converge(none_terminating)
+    assert _trunks(emulator, "termination") == []
+    assert len(_trunks(emulator, "origination")) == 1  # its direction is not in the manifest
+
+
 def test_absent_trunk_entry(account: Account, client: CallrClient, emulator: Emulator,
                             manifest: Write) -> None:
     client.call("sip/trunk/termination.create", properties={"host": "old.example.com"},
