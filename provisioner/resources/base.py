@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -139,9 +139,50 @@ class ResourceKind(ABC):
     def read(self, reader: LiveReader) -> list[Live]:
         """Every live object of this kind, normalized like the desired side."""
 
-    @abstractmethod
     def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
-        """The changes that make the live objects (``ctx.live[self.kind]``) match ``desired``."""
+        """The changes that make the live objects (``ctx.live[self.kind]``) match ``desired``.
+
+        By default, ``reconcile`` the entries of ``section``; kinds with other rules (numbers,
+        trunks matched by content, apps replaced on a package change) override it.
+        """
+        return self.reconcile(getattr(desired, self.section), ctx)
+
+    def reconcile(self, entries: Mapping[Any, Any], ctx: PlanContext) -> list[Change]:
+        """Match entries to live objects by identity: ``absent: true`` deletes every live
+        object of that identity; otherwise create the missing one or update the one found."""
+        changes: list[Change] = []
+        for identity, spec in entries.items():
+            candidates = ctx.live.get(self.kind, {}).get(identity, [])
+            if getattr(spec, "absent", False):
+                changes.extend(self.delete(identity, live, ctx) for live in candidates)
+                continue
+            live = self.unique(identity, ctx)
+            if live is None and candidates:
+                continue  # ambiguous: ``unique`` reported it
+            want = self.want(identity, spec, ctx)
+            if want is None:
+                continue  # the kind reported why
+            if live is None:
+                change = self.create(identity, want, ctx)
+            else:
+                ctx.publish(self.kind, identity, live.id)
+                change = self.update(identity, live, want, ctx)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def want(self, identity: Any, spec: Any, ctx: PlanContext) -> Any:
+        """The desired state of one entry, normalized like live objects; None to skip it."""
+        return spec
+
+    def create(self, identity: Any, want: Any, ctx: PlanContext) -> Change | None:
+        raise NotImplementedError(f"{self.kind} does not create through reconcile")
+
+    def update(self, identity: Any, live: Live, want: Any, ctx: PlanContext) -> Change | None:
+        raise NotImplementedError(f"{self.kind} does not update through reconcile")
+
+    def delete(self, identity: Any, live: Live, ctx: PlanContext) -> Change:
+        raise NotImplementedError(f"{self.kind} does not delete through reconcile")
 
     def unique(self, identity: Any, ctx: PlanContext) -> Live | None:
         """The one live object with ``identity``, None if none; two or more is a plan error."""

@@ -24,7 +24,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.manifest import Desired
 from provisioner.models.media import MediaSpec
 from provisioner.plan import MISSING, Action, Call, Change, FieldChange, FileData, Ref, Until
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
@@ -47,6 +46,12 @@ class Content:
     args: dict[str, Any]
     text: str | None = None
     """What an audio file says (the live ``content``), compared beside the fingerprint."""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    spec: MediaSpec
+    content: Content
 
 
 class MediaKind(ResourceKind):
@@ -73,28 +78,10 @@ class MediaKind(ResourceKind):
             }))
         return out
 
-    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
-        changes: list[Change] = []
-        for name, spec in desired.media.items():
-            if spec.absent:
-                changes.extend(self._delete(name, obj, ctx)
-                               for obj in ctx.live.get(self.kind, {}).get(name, []))
-                continue
-            candidates = ctx.live.get(self.kind, {}).get(name, [])
-            live = self.unique(name, ctx)
-            if live is None and candidates:
-                continue  # ambiguous: reported by ``unique``
-            content = self._content(name, spec, ctx)
-            if content is None:
-                continue
-            if live is None:
-                changes.append(self._create(name, spec, content, ctx))
-                continue
-            ctx.publish(self.kind, name, live.id)
-            update = self._update(name, spec, content, live, ctx)
-            if update is not None:
-                changes.append(update)
-        return changes
+    def want(self, name: Any, spec: MediaSpec, ctx: PlanContext) -> Wanted | None:
+        content = self._content(name, spec, ctx)
+        return None if content is None else Wanted(spec, content)
+
 
     def _content(self, name: str, spec: MediaSpec, ctx: PlanContext) -> Content | None:
         if spec.tts is not None:
@@ -122,7 +109,8 @@ class MediaKind(ResourceKind):
             spec.text or name,
         )
 
-    def _create(self, name: str, spec: MediaSpec, content: Content, ctx: PlanContext) -> Change:
+    def create(self, name: str, want: Wanted, ctx: PlanContext) -> Change:
+        spec, content = want.spec, want.content
         address = ctx.address(self.kind, name)
         create = ctx.call(address, "media/library.create", name=name)
         media_id = Ref(create.id)
@@ -137,8 +125,8 @@ class MediaKind(ResourceKind):
         return Change(address, self.kind, Action.CREATE, _summary(spec), tuple(fields), calls,
                       account=ctx.account)
 
-    def _update(self, name: str, spec: MediaSpec, content: Content, live: Live,
-                ctx: PlanContext) -> Change | None:
+    def update(self, name: str, live: Live, want: Wanted, ctx: PlanContext) -> Change | None:
+        spec, content = want.spec, want.content
         fields: list[FieldChange] = []
         if live.attrs["fingerprint"] != content.fingerprint:
             fields.append(FieldChange("content", live.attrs["content"], content.shown))
@@ -175,7 +163,7 @@ class MediaKind(ResourceKind):
         wait = ctx.call(address, "media/library.get", until=until, id=media_id)
         return set_content, wait
 
-    def _delete(self, name: str, live: Live, ctx: PlanContext) -> Change:
+    def delete(self, name: str, live: Live, ctx: PlanContext) -> Change:
         address = ctx.address(self.kind, name)
         ctx.deleted[self.kind].add(live.id)
         ctx.names[(self.kind, live.id)] = name

@@ -54,25 +54,10 @@ class WebhookKind(ResourceKind):
     def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         if not self._check_types(desired, ctx):
             return []
-        changes: list[Change] = []
-        for identity, spec in desired.webhooks.items():
-            if spec.absent:
-                candidates = ctx.live.get(self.kind, {}).get(identity, [])
-                changes.extend(self._delete(identity, live, ctx) for live in candidates)
-                continue
-            found = ctx.live.get(self.kind, {}).get(identity, [])
-            live = self.unique(identity, ctx)
-            if live is None and found:
-                continue  # ambiguous: self.unique reported it
-            options = desired_options(spec)
-            if live is None:
-                changes.append(self._create(identity, options, ctx))
-                continue
-            ctx.publish(self.kind, identity, live.id)
-            update = self._update(identity, live, options, ctx)
-            if update is not None:
-                changes.append(update)
-        return changes
+        return self.reconcile(desired.webhooks, ctx)
+
+    def want(self, identity: Any, spec: WebhookSpec, ctx: PlanContext) -> dict[str, Any]:
+        return desired_options(spec)
 
     def _check_types(self, desired: Desired, ctx: PlanContext) -> bool:
         """Report every desired type the account does not know; True when all are known."""
@@ -96,7 +81,7 @@ class WebhookKind(ResourceKind):
     def _address(self, identity: Identity, ctx: PlanContext) -> str:
         return ctx.address(self.kind, f"{identity[0]}->{identity[1]}")
 
-    def _create(self, identity: Identity, options: dict[str, Any], ctx: PlanContext) -> Change:
+    def create(self, identity: Identity, options: dict[str, Any], ctx: PlanContext) -> Change:
         address = self._address(identity, ctx)
         call = ctx.call(address, "webhooks.subscribe", type=identity[0], endpoint=identity[1],
                         options=options or None)
@@ -108,7 +93,7 @@ class WebhookKind(ResourceKind):
         return Change(address, self.kind, Action.CREATE, "", fields, (call,),
                       account=ctx.account)
 
-    def _update(self, identity: Identity, live: Live, options: dict[str, Any],
+    def update(self, identity: Identity, live: Live, options: dict[str, Any],
                 ctx: PlanContext) -> Change | None:
         current: dict[str, Any] = live.attrs["options"]
         fields = compare(current, options, SENSITIVE, prefix="options")
@@ -123,7 +108,7 @@ class WebhookKind(ResourceKind):
         return Change(address, self.kind, Action.UPDATE, str(live.id), fields, (call,), notes,
                       ctx.account)
 
-    def _delete(self, identity: Identity, live: Live, ctx: PlanContext) -> Change:
+    def delete(self, identity: Identity, live: Live, ctx: PlanContext) -> Change:
         address = self._address(identity, ctx)
         ctx.deleted[self.kind].add(live.id)
         ctx.names[(self.kind, live.id)] = identity
