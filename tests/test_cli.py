@@ -5,10 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import os
 import re
-import select
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -17,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from terminal import run_in_pty
 
 from provisioner.cli import main
 
@@ -211,45 +209,10 @@ def test_quickstart_applied_then_planned_empty(state: Path) -> None:
 # -- the confirmation prompt, under a real pseudo-terminal ------------------------------------
 
 
-def run_in_pty(args: list[str], answer: str, timeout: float = 60.0) -> tuple[int, str]:
-    """Run ``python -m provisioner ARGS`` with a pty as its terminal; answer the prompt."""
-    pty = pytest.importorskip("pty")
-    master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLR_")}
-    proc = subprocess.Popen([sys.executable, "-m", "provisioner", *args], stdin=slave,
-                            stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    output = b""
-    answered = False
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                output += chunk
-                if not answered and b"[y/N]" in output:
-                    os.write(master, answer.encode() + b"\n")
-                    answered = True
-            elif proc.poll() is not None:
-                break
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-    return code, output.decode(errors="replace").replace("\r\n", "\n")
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals need a POSIX system")
 def test_prompt_answered_no_changes_nothing(manifest: Write, state: Path) -> None:
-    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)], "n")
+    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)], "n",
+                           b"[y/N]")
     assert "Apply these 2 changes? [y/N]" in out, out
     assert code == 1, out
     assert "Apply cancelled; nothing was changed." in out
@@ -258,7 +221,8 @@ def test_prompt_answered_no_changes_nothing(manifest: Write, state: Path) -> Non
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals need a POSIX system")
 def test_prompt_answered_yes_applies(manifest: Write, state: Path) -> None:
-    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)], "y")
+    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)], "y",
+                           b"[y/N]")
     assert "Apply these 2 changes? [y/N]" in out, out
     assert code == 0, out
     assert "Apply complete: 2 changes applied." in out

@@ -87,7 +87,8 @@ def test_position_falls_back_to_nearest_ancestor(doc) -> None:
 
 def test_problem_uses_position_and_dotted_path(doc) -> None:
     problem = doc.problem(("apps", "support-line", "params", "targets", 1, "timeout"), "bad")
-    assert problem == Problem("shown.yaml", 9, 45, "apps.support-line.params.targets[1].timeout", "bad")
+    path = "apps.support-line.params.targets[1].timeout"
+    assert problem == Problem("shown.yaml", 9, 45, path, "bad")
     assert str(problem) == "shown.yaml:9:45: apps.support-line.params.targets[1].timeout: bad"
 
 
@@ -112,7 +113,8 @@ def test_dotted(path, text) -> None:
 
 
 def env_doc(tmp_path: Path, value: str, env: dict[str, str]):
-    text = f'version: 1\napps:\n  bot:\n    package: REALTIME10\n    params: {{password: "{value}"}}\n'
+    text = (f'version: 1\napps:\n  bot:\n    package: REALTIME10\n'
+            f'    params: {{password: "{value}"}}\n')
     return load_document(write(tmp_path, text), "e.yaml", env)
 
 
@@ -156,7 +158,8 @@ def test_missing_env_variable(tmp_path: Path) -> None:
     assert password(doc) == "x--"
 
 
-@pytest.mark.parametrize("value", ["${BOT_PASSWORD}", "${env:}", "${env:1X}", "${env:A", "${ENV:A}"])
+@pytest.mark.parametrize("value",
+                         ["${BOT_PASSWORD}", "${env:}", "${env:1X}", "${env:A", "${ENV:A}"])
 def test_malformed_placeholder(tmp_path: Path, value: str) -> None:
     _, problems = env_doc(tmp_path, value, {"A": "1", "BOT_PASSWORD": "x"})
     assert [p.message for p in problems] == ["malformed placeholder: use ${env:NAME}"]
@@ -196,7 +199,8 @@ def test_load_document_on_a_directory_cannot_read(tmp_path: Path) -> None:
     assert problems[0].message.startswith("cannot read file: ")
 
 
-def test_load_reports_a_file_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_reports_a_file_that_is_not_utf8(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "latin1.yaml").write_bytes("version: 1\n# caf\xe9\n".encode("latin-1"))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ManifestError) as info:

@@ -48,14 +48,18 @@ class Expected(NamedTuple):
         )
 
 
-EXPECT_LINE = re.compile(r"^(?:(?P<file>[^:]+):)?(?P<line>\d+):(?P<col>\d+): (?P<path>.*?): (?P<msg>.+)$")
+EXPECT_LINE = re.compile(
+    r"^(?:(?P<file>[^:]+):)?(?P<line>\d+):(?P<col>\d+): (?P<path>.*?): (?P<msg>.+)$"
+)
 
 
 def parse_expect(text: str, *, with_file: bool) -> Expected:
     match = EXPECT_LINE.match(text.strip())
     assert match, f"malformed expectation: {text!r}"
-    assert bool(match["file"]) == with_file, f"FILE part {'missing' if with_file else 'unexpected'}: {text!r}"
-    return Expected(match["file"], int(match["line"]), int(match["col"]), match["path"], match["msg"])
+    state = "missing" if with_file else "unexpected"
+    assert bool(match["file"]) == with_file, f"FILE part {state}: {text!r}"
+    return Expected(match["file"], int(match["line"]), int(match["col"]), match["path"],
+                    match["msg"])
 
 
 def fixture_header(path: Path) -> tuple[list[Expected], str | None]:

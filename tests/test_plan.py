@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
-
 from provisioner.plan import Action, Call, Change, FieldChange, Plan, Ref, Until
 from provisioner.sensitive import REDACTED, Secret
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
-import select
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from terminal import run_in_pty
 
 from provisioner.cli import main
 
@@ -140,46 +137,12 @@ def test_plan_and_apply_never_release(state: Path, manifest: Write) -> None:
 # -- typing the number back, under a real pseudo-terminal --------------------------------------
 
 
-def run_in_pty(args: list[str], answer: str, timeout: float = 60.0) -> tuple[int, str]:
-    """Run ``python -m provisioner ARGS`` on a pty; type ``answer`` at the release prompt."""
-    pty = pytest.importorskip("pty")
-    master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLR_")}
-    proc = subprocess.Popen([sys.executable, "-m", "provisioner", *args], stdin=slave,
-                            stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    output, answered = b"", False
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                output += chunk
-                if not answered and b"to release it:" in output:
-                    os.write(master, answer.encode() + b"\n")
-                    answered = True
-            elif proc.poll() is not None:
-                break
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-    return code, output.decode(errors="replace").replace("\r\n", "\n")
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals need a POSIX system")
 @pytest.mark.parametrize(("typed", "released"), [("+33 1 99 00 00 01", True),
                                                  ("+33199000002", False)])
 def test_typing_the_number_back(state: Path, typed: str, released: bool) -> None:
-    code, out = run_in_pty(["release", "--sandbox-state", str(state), N1], typed)
+    code, out = run_in_pty(["release", "--sandbox-state", str(state), N1], typed,
+                           b"to release it:")
     assert f"Type {N1} to release it:" in out, out
     assert code == (0 if released else 1), out  # a skipped number fails the command
     assert (f"Released {N1}." in out) is released

@@ -3,7 +3,6 @@ conversion, ids resolved into apps, deletion, ambiguity and interrupted applies.
 
 from __future__ import annotations
 
-import base64
 import io
 import shutil
 import struct
