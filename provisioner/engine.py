@@ -7,6 +7,11 @@
     Plan           --render.*-->            text | markdown | json      (``plan`` stops here)
     Plan           --Executor.run-->        API calls + ApplyReport     (``apply``)
 
+Sub-accounts: the master account is read and planned first (sub-accounts rank first, so they
+are created first); then each sub-account's ``resources`` is planned as an account of its own,
+read with Login-As, or, when this plan creates the sub-account, planned against an empty
+account whose calls carry a Ref to the new hash as their Login-As.
+
 ``plan`` is apply's dry run: the same Plan object is what ``apply`` executes, so the calls a
 reviewer approved are exactly the calls made. Nothing before ``Executor.run`` writes to the API,
 and a PlanError (ambiguous live objects, a number the account lacks ...) stops before any write.
