@@ -50,6 +50,9 @@ class LiveReader:
         return list(self._cache[key])
 
 
+AMBIGUOUS: Any = object()
+"""What ``ResourceKind.match`` returns when it reported that an entry cannot be matched."""
+
 LiveAccount = dict[str, dict[Any, list[Live]]]
 """kind name -> identity -> live objects with that identity (more than one is ambiguous)."""
 
@@ -148,17 +151,17 @@ class ResourceKind(ABC):
         return self.reconcile(getattr(desired, self.section), ctx)
 
     def reconcile(self, entries: Mapping[Any, Any], ctx: PlanContext) -> list[Change]:
-        """Match entries to live objects by identity: ``absent: true`` deletes every live
-        object of that identity; otherwise create the missing one or update the one found."""
+        """Match entries to live objects (``match``): ``absent: true`` deletes what
+        ``to_delete`` finds; otherwise create the missing object or update the one found."""
         changes: list[Change] = []
         for identity, spec in entries.items():
-            candidates = ctx.live.get(self.kind, {}).get(identity, [])
             if getattr(spec, "absent", False):
-                changes.extend(self.delete(identity, live, ctx) for live in candidates)
+                changes.extend(self.delete(identity, live, ctx)
+                               for live in self.to_delete(identity, spec, ctx))
                 continue
-            live = self.unique(identity, ctx)
-            if live is None and candidates:
-                continue  # ambiguous: ``unique`` reported it
+            live = self.match(identity, spec, ctx)
+            if live is AMBIGUOUS:
+                continue  # ``match`` reported it
             want = self.want(identity, spec, ctx)
             if want is None:
                 continue  # the kind reported why
@@ -170,6 +173,18 @@ class ResourceKind(ABC):
             if change is not None:
                 changes.append(change)
         return changes
+
+    def match(self, identity: Any, spec: Any, ctx: PlanContext) -> Any:
+        """The live object an entry manages, None if there is none, or AMBIGUOUS after
+        reporting a plan error. By default: the one live object with the same identity."""
+        live = self.unique(identity, ctx)
+        if live is None and ctx.live.get(self.kind, {}).get(identity):
+            return AMBIGUOUS
+        return live
+
+    def to_delete(self, identity: Any, spec: Any, ctx: PlanContext) -> list[Live]:
+        """The live objects an ``absent: true`` entry removes: all of that identity."""
+        return list(ctx.live.get(self.kind, {}).get(identity, []))
 
     def want(self, identity: Any, spec: Any, ctx: PlanContext) -> Any:
         """The desired state of one entry, normalized like live objects; None to skip it."""

@@ -10,13 +10,12 @@ sub-account's own resources are planned by the engine inside it, with Login-As.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from provisioner.diff import compare, flatten, merge
-from provisioner.manifest import Desired
 from provisioner.models.subaccounts import SubAccountSpec
 from provisioner.plan import Action, Call, Change, FieldChange, Ref, Until
-from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.resources.base import AMBIGUOUS, Live, LiveReader, PlanContext, ResourceKind
 
 JOB_TIMEOUT = 300.0
 EDITABLE_PARAMS = {"billing": ("addresses", "emails"), "default": ("locale", "timezone")}
@@ -42,49 +41,33 @@ class SubAccountKind(ResourceKind):
             out.append(Live(hit["hash"], company, attrs))
         return out
 
-    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
-        changes: list[Change] = []
-        by_hash = {obj.id: obj for objs in ctx.live.get(self.kind, {}).values() for obj in objs}
-        for name, spec in desired.subaccounts.items():
-            live = self._match(name, spec, by_hash, ctx)
-            if live is False:
-                continue
-            if spec.absent:
-                if isinstance(live, Live) and not live.attrs["archived"]:
-                    changes.append(self._retire(name, live, ctx))
-                continue
-            if live is None:
-                change = self._create(name, spec, ctx)
-            else:
-                ctx.publish(self.kind, name, live.id)
-                change = self._update(name, spec, live, ctx)
-            if change is not None:
-                changes.append(change)
-        return changes
-
-    def _match(self, name: str, spec: SubAccountSpec, by_hash: dict[Any, Live],
-               ctx: PlanContext) -> Live | Literal[False] | None:
-        """The live sub-account for ``name``; None when there is none; False after an error."""
+    def match(self, name: Any, spec: SubAccountSpec, ctx: PlanContext) -> Any:
+        """By company name (an archived one if no active one), or by the pinned ``hash``."""
         if spec.hash is None:
             found = ctx.live.get(self.kind, {}).get(name, [])
             active = [obj for obj in found if not obj.attrs["archived"]]
             if len(active) > 1 or (not active and len(found) > 1):
                 self.unique(name, ctx)
-                return False
+                return AMBIGUOUS
             candidates = active or found
             return candidates[0] if candidates else None
+        by_hash = {obj.id: obj for objs in ctx.live.get(self.kind, {}).values() for obj in objs}
         live = by_hash.get(spec.hash)
         if live is None:
             ctx.error(f"sub-account {name!r}: hash {spec.hash} is not a sub-account of this "
                       "account (remove `hash:` to create it)")
-            return False
+            return AMBIGUOUS
         if live.identity != name:
             ctx.error(f"sub-account {spec.hash} is named {live.identity!r}, not {name!r}: the API "
                       "cannot rename a company; use that name as the key")
-            return False
+            return AMBIGUOUS
         return live
 
-    def _create(self, name: str, spec: SubAccountSpec, ctx: PlanContext) -> Change | None:
+    def to_delete(self, name: Any, spec: SubAccountSpec, ctx: PlanContext) -> list[Live]:
+        live = self.match(name, spec, ctx)
+        return [live] if isinstance(live, Live) and not live.attrs["archived"] else []
+
+    def create(self, name: str, spec: SubAccountSpec, ctx: PlanContext) -> Change | None:
         wanted = _desired_attrs(spec)
         if not (wanted["contact"].get("emails")):
             ctx.error(f"sub-account {name!r}: contact.emails (one address) is required to "
@@ -106,7 +89,7 @@ class SubAccountKind(ResourceKind):
         return Change(address, self.kind, Action.CREATE, "", fields, tuple(calls),
                       generated_secrets=("credentials.password",))
 
-    def _update(self, name: str, spec: SubAccountSpec, live: Live,
+    def update(self, name: str, live: Live, spec: SubAccountSpec,
                 ctx: PlanContext) -> Change | None:
         wanted = _desired_attrs(spec)
         address = ctx.address(self.kind, name)
@@ -136,7 +119,8 @@ class SubAccountKind(ResourceKind):
         return Change(address, self.kind, Action.UPDATE, str(live.id), tuple(fields),
                       tuple(calls))
 
-    def _retire(self, name: str, live: Live, ctx: PlanContext) -> Change:
+    def delete(self, name: str, live: Live, ctx: PlanContext) -> Change:
+        """Retire: disable, archive, wait for the archive job (the API has no delete)."""
         address = ctx.address(self.kind, name)
         calls: list[Call] = []
         if live.attrs["enabled"]:
