@@ -30,6 +30,7 @@ from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKi
 
 FINGERPRINT = "FINGERPRINT"
 READY_TIMEOUT = 300.0
+CONVERTING = ("PENDING_CONVERSION", "PROCESSING")
 """Seconds apply waits for a media's conversion before it fails."""
 _UNSETTLED = ("PENDING_CONTENT", "ERROR")
 """Live statuses whose content is missing or unusable whatever the fingerprint says."""
@@ -137,9 +138,9 @@ class MediaKind(ResourceKind):
             if live.attrs[key] != value:
                 old = MISSING if live.attrs[key] is None else live.attrs[key]
                 fields.append(FieldChange(key, old, value))
-        if not fields:
-            return None
         address = ctx.address(self.kind, name)
+        if not fields:
+            return self._still_converting(name, live, ctx)
         set_tags = ctx.call(address, "media/library.set_tags", id=live.id,
                             tags=_tags(live.attrs["tags"], spec, content.fingerprint))
         calls: tuple[Call, ...] = (set_tags,)
@@ -154,6 +155,19 @@ class MediaKind(ResourceKind):
                          "content is set once",)
         return Change(address, self.kind, Action.UPDATE, f"id {live.id}", tuple(fields), calls,
                       notes, ctx.account)
+
+    def _still_converting(self, name: str, live: Live, ctx: PlanContext) -> Change | None:
+        """Up to date but not READY yet (an earlier apply stopped waiting): wait again, so apps
+        are not wired to a media that cannot play."""
+        if live.attrs["status"] not in CONVERTING:
+            return None
+        address = ctx.address(self.kind, name)
+        until = Until(field="status", ready=("READY",), failed=("ERROR",), timeout=READY_TIMEOUT)
+        wait = ctx.call(address, "media/library.get", until=until, id=live.id)
+        return Change(address, self.kind, Action.UPDATE, f"id {live.id}",
+                      (FieldChange("status", live.attrs["status"], "READY"),), (wait,),
+                      ("content is up to date; waiting for CALLR to finish converting it",),
+                      ctx.account)
 
     @staticmethod
     def _set_content(address: str, media_id: int | Ref, content: Content,

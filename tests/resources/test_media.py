@@ -378,6 +378,13 @@ def test_wait_times_out_before_wiring_the_app(account: Account, client: CallrCli
     assert [s.change.address for s in report.with_status(Status.SKIPPED)] == [
         "app.support-line"]
     assert client.call("apps.get_list", with_numbers=True) == []
+    # Still converting: the next plan waits again before wiring the app, and sends nothing.
+    waiting = account.plan(*paths)
+    assert [(c.address, [call.method for call in c.calls]) for c in waiting.changes] == [
+        ("media.welcome-fr", ["media/library.get"]),
+        ("app.support-line", ["apps.create"]),
+    ]
+    assert waiting.changes[0].calls[0].until is not None
     emulator.media_delay = 0.0
     plan = account.converge(*paths)  # the content is there: only the app is left to do
     assert [c.address for c in plan.changes] == ["app.support-line"]
