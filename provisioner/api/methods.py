@@ -50,6 +50,8 @@ METHODS: dict[str, Method] = _rows(
     Method("apps.get", ("hash",), "C", read_only=True),
     Method("apps.get_list", ("with_numbers",), "C", read_only=True),
     Method("apps.search", ("filters", "options"), "C", read_only=True),
+    # Reassigning calls assign_did on a DID that has an app: assumed to move it (no gap in
+    # service); if the live API refuses, plan remove_did first in resources/numbers.py.
     Method("apps.assign_did", ("app_hash", "did_hash"), "C"),
     Method("apps.remove_did", ("did_hash",), "C"),
     Method("apps.get_dids", ("only_available",), "C", read_only=True),
@@ -79,6 +81,8 @@ METHODS: dict[str, Method] = _rows(
     Method("webhooks.update", ("hash", "type", "endpoint", "options"), "I"),
     Method("webhooks.unsubscribe", ("hash",), "I"),
     # sub-accounts and jobs
+    # The new sub-account's hash is read from the create result (``hash``), which methods.md
+    # confirms only for search hits; Login-As in the same apply depends on it.
     Method("account/sub.create", ("properties", "options"), "C"),
     Method("account/sub.edit", ("hash", "properties", "options"), "C3"),
     Method("account/sub.get", ("hash",), "C", read_only=True),
