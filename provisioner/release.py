@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from provisioner.api.client import CallrClient
 from provisioner.errors import ConfigError
 from provisioner.models.values import compact_number
+from provisioner.resources.base import LiveReader
+from provisioner.resources.numbers import NumberKind
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +27,15 @@ class Did:
 
 
 def find_dids(client: CallrClient, numbers: list[str]) -> list[Did]:
-    """The account's DIDs for ``numbers`` (E.164, any spacing); ConfigError naming the missing."""
-    owned: dict[str, Did] = {}
-    for app in client.apps_get_list(with_numbers=True):
-        for did in app.get("did") or []:
-            number = compact_number(did.get("intl_number"))
-            owned[number] = Did(number, did["hash"], app.get("name") or app["hash"])
-    for did in client.apps_get_dids(only_available=True):
-        number = compact_number(did.get("intl_number"))
-        owned.setdefault(number, Did(number, did["hash"], None))
+    """The account's DIDs for ``numbers`` (E.164, any spacing); ConfigError naming the missing.
+
+    Read exactly as plan reads numbers (the numbers kind), sharing its two calls.
+    """
+    reader = LiveReader(client)
+    names = {app["hash"]: app.get("name") or app["hash"]
+             for app in reader.call("apps.get_list", with_numbers=True)}
+    owned = {live.identity: Did(live.identity, live.id, names.get(live.attrs.get("app")))
+             for live in NumberKind().read(reader)}
     wanted = list(dict.fromkeys(compact_number(n) for n in numbers))  # a number given twice: once
     missing = [n for n in wanted if n not in owned]
     if missing:
