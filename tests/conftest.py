@@ -37,6 +37,13 @@ def client(emulator: Emulator) -> Iterator[CallrClient]:
 
 
 @pytest.fixture
+def no_callr_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No live credentials from the developer's environment: commands must not reach CALLR."""
+    for name in ("CALLR_API_KEY", "CALLR_LOGIN", "CALLR_PASSWORD", "CALLR_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
 def manifest(tmp_path: Path) -> Callable[..., Path]:
     """Write a dedented YAML manifest; returns its path (``name`` picks the file name)."""
     counter = iter(range(1_000_000))

@@ -1,14 +1,29 @@
-"""Running the real command on a pseudo-terminal, to test what it asks a person."""
+"""Running the real command: through click's runner, or on a pseudo-terminal to test what it
+asks a person."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import select
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
+
+from provisioner.cli import main
+
+
+def run(*args: Any, input: str | None = None) -> Result:
+    """``provisioner ARGS`` in-process, stdout and stderr apart whatever the click version."""
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    else:
+        runner = CliRunner()  # click >= 8.2 keeps result.stderr apart
+    return runner.invoke(main, [str(a) for a in args], input=input)
 
 
 def run_in_pty(args: list[str], answer: str, prompt: bytes,

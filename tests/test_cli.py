@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import re
@@ -10,13 +9,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from terminal import run_in_pty
+from terminal import run, run_in_pty
 
-from provisioner.cli import main
+pytestmark = pytest.mark.usefixtures("no_callr_env")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -44,26 +42,9 @@ numbers:
 """
 
 
-def make_runner() -> CliRunner:
-    """stdout and stderr apart, whatever the installed click version calls it."""
-    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    return CliRunner()  # click >= 8.2 keeps result.stderr apart
-
-
-@pytest.fixture(autouse=True)
-def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CALLR_API_KEY", "CALLR_LOGIN", "CALLR_PASSWORD", "CALLR_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
     return tmp_path / "state" / "sandbox.json"
-
-
-def run(*args: Any, input: str | None = None) -> Result:
-    return make_runner().invoke(main, [str(a) for a in args], input=input)
 
 
 def sandbox_apps(state: Path) -> list[str]:

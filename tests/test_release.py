@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from terminal import run_in_pty
+from terminal import run, run_in_pty
 
-from provisioner.cli import main
+pytestmark = pytest.mark.usefixtures("no_callr_env")
+
 
 Write = Callable[..., Path]
 N1, N2 = "+33199000001", "+33199000002"
@@ -25,22 +23,6 @@ APP = f"""
     numbers:
       "{N1}": line
 """
-
-
-def runner() -> CliRunner:
-    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
-    return CliRunner()
-
-
-def run(*args: Any) -> Result:
-    return runner().invoke(main, [str(a) for a in args])
-
-
-@pytest.fixture(autouse=True)
-def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CALLR_API_KEY", "CALLR_LOGIN", "CALLR_PASSWORD", "CALLR_ENDPOINT"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -320,14 +320,7 @@ def test_app_uses_media_created_in_the_same_apply(account: Account, client: Call
 
 
 def test_unknown_media_name_is_a_validation_error(manifest: Write) -> None:
-    path = manifest("""\
-        version: 1
-        apps:
-          support-line:
-            package: CALLTRACKING10
-            params:
-              medias: {welcome: welcome-fr}
-        """)
+    path = with_app(manifest)  # names welcome-fr, which no media: section defines
     with pytest.raises(ManifestError) as caught:
         load([path], {})
     [problem] = caught.value.problems
