@@ -5,8 +5,12 @@
     ├── ConfigError                  no credentials, bad flags, unreadable state file ...
     ├── PlanError                    the live account cannot be reconciled (ambiguous names ...)
     ├── PurchaseNotAllowed           the plan buys numbers and --allow-purchase was not given
+    ├── UnsafePlan                   the plan deletes/changes more than the safety thresholds
+    ├── StalePlan                    a saved plan's live objects changed since it was made
     └── ApiError                     anything that went wrong talking to CALLR
         ├── TransportError           network failure, timeout, non-200 or non-JSON response
+        │   ├── RateLimited          HTTP 429 (after the retries allowed); .retry_after
+        │   └── AmbiguousWriteError  a write whose outcome is unknown (sent, no answer)
         └── RpcError                 a JSON-RPC error object: .code, .message, .data
             ├── AuthError            22: authentication failed (also a refused Login-As)
             ├── NotAllowedError      100, 205: not allowed on this account or this app
@@ -65,12 +69,34 @@ class PurchaseNotAllowed(ProvisionerError):
     """The plan spends money (DID store) and the user did not opt in; nothing was applied."""
 
 
+class UnsafePlan(ProvisionerError):
+    """The plan exceeds a safety threshold and --force was not given (exit code 3)."""
+
+
+class StalePlan(ProvisionerError):
+    """A saved plan no longer matches the live account; nothing was applied."""
+
+
 class ApiError(ProvisionerError):
     """Base of errors raised while talking to the API."""
 
 
 class TransportError(ApiError):
     """The request did not produce a JSON-RPC answer: network, timeout, HTTP status, bad body."""
+
+
+class RateLimited(TransportError):
+    """HTTP 429: the API refused the request before running it."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AmbiguousWriteError(TransportError):
+    """A write was sent but no answer came back: it may or may not have happened.
+
+    Never retried blindly; the executor re-reads the account to learn the outcome."""
 
 
 class RpcError(ApiError):
