@@ -1,0 +1,100 @@
+"""Voice apps (``apps:``): package and the params that differ from the API's defaults.
+
+The API returns every param of a package, defaults filled in; only the others are written (the
+defaults are those ``objects.txt`` documents, as the emulator's package tables record them). A
+param left out is unmanaged, so the plan compares nothing there. Media ids become the names of
+the exported media; the REALTIME10 password becomes an ``${env:...}`` placeholder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from provisioner.emulator.defaults import PACKAGES
+from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
+from provisioner.resources.base import Live, LiveReader, ResourceKind
+from provisioner.sensitive import Secret
+
+from .common import ExportContext, prune, strip
+
+TARGET_TIMEOUT = 30
+"""The manifest's default target timeout (always compared, so leaving it out is exact)."""
+
+
+def export(kind: ResourceKind, reader: LiveReader, ctx: ExportContext) -> dict[str, Any]:
+    groups: dict[str, list[Live]] = {}
+    for live in kind.read(reader):
+        groups.setdefault(str(live.identity), []).append(live)
+    out: dict[str, Any] = {}
+    for name in sorted(groups):
+        lives = groups[name]
+        if len(lives) > 1:
+            ids = ", ".join(str(live.id) for live in lives)
+            ctx.notice(f"app {name!r}: {len(lives)} apps have this name ({ids}): left out, "
+                       "with their numbers (rename all but one to manage them)")
+            continue
+        live = lives[0]
+        entry = _entry(name, live, ctx)
+        if entry:
+            out[name] = entry
+            ctx.app_names[str(live.id)] = name
+    return out
+
+
+def _entry(name: str, live: Live, ctx: ExportContext) -> dict[str, Any]:
+    package = live.attrs["package"]
+    cls = APP_CLASSES.get(package)
+    if cls is None:
+        ctx.notice(f"app {name!r}: left out, with its numbers: package {package!r} is not one "
+                   "the manifest supports")
+        return {}
+    defaults = PACKAGES[package][2].make_default()
+    params = strip(live.attrs["params"], defaults) or {}
+    if isinstance(params.get("targets"), list):
+        params["targets"] = [_target(t) for t in params["targets"]]
+    for path in sorted(cls.sensitive):
+        _placeholder(params, path, name, ctx)
+    for path in MEDIA_PATHS:
+        _media_names(params, path, f"app {name!r}: params", ctx)
+    entry: dict[str, Any] = {"package": package}
+    if params:
+        entry["params"] = params
+    return prune(cls, entry, f"app {name!r}", ctx)
+
+
+def _target(target: Any) -> Any:
+    if isinstance(target, dict) and target.get("timeout") == TARGET_TIMEOUT:
+        return {k: v for k, v in target.items() if k != "timeout"}
+    return target
+
+
+def _placeholder(params: dict[str, Any], path: tuple[str, ...], app: str,
+                 ctx: ExportContext) -> None:
+    node: Any = params
+    for part in path[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and isinstance(node.get(path[-1]), Secret | str):
+        field = ".".join(path)
+        node[path[-1]] = ctx.secret(f"app {app}: params.{field}", ("app", app), field)
+
+
+def _media_names(node: Any, path: tuple[str, ...], where: str, ctx: ExportContext,
+                 done: tuple[str, ...] = ()) -> None:
+    """Replace the media ids at ``path`` (``*``: every key) by exported media names."""
+    if not isinstance(node, dict):
+        return
+    head, rest = path[0], path[1:]
+    for key in sorted(node) if head == "*" else [head]:
+        if key not in node:
+            continue
+        if rest:
+            _media_names(node[key], rest, where, ctx, (*done, key))
+            continue
+        value = node[key]
+        if isinstance(value, int) and not isinstance(value, bool):
+            named = ctx.media_names.get(value)
+            if named is None:
+                shown = ".".join((*done, key))
+                ctx.notice(f"{where}.{shown}: media id {value} is not exported: kept as an id")
+            else:
+                node[key] = named
