@@ -3,17 +3,25 @@
 Public interface::
 
     emu = Emulator(state_path=None, *, logins=None, api_keys=None, media_delay=1.0,
-                   job_delay=1.0, clock=time.time)
-    emu.wsgi          # WSGI app serving POST /json-rpc/v1.1/
-    emu.transport()   # httpx.WSGITransport for in-process clients
-    emu.faults        # fail(...), lose_response(...), clear()
+                   job_delay=1.0, clock=time.time, fault_profile=None)
+    emu.wsgi          # WSGI app serving POST /json-rpc/v1.1/, GET /_emulator/stats,
+                      # POST /_emulator/stats/reset
+    emu.transport()   # httpx transport for in-process clients (a dropped response raises
+                      # httpx.RemoteProtocolError)
+    emu.faults        # fail(...), lose_response(...), clear(), configure(FaultProfile(...))
+    emu.stats()       # {"total": N, "methods": {...}, "faults": {...}}; emu.reset_stats()
     emu.snapshot()    # deep copy of the whole state
+    emu.provision_numbers(count, account_hash=None)  # bulk DIDs for benchmarks and tests
     server = make_server(emu, host="127.0.0.1", port=0)
+
+``FaultProfile(latency_ms, fail_rate, drop_rate, rate_limit, seed)`` adds random faults to every
+request (see ``faults.py``); persistence is a snapshot plus a change log (see ``persist.py``).
 """
 
 from __future__ import annotations
 
 from .app import Emulator, make_server
 from .errors import ApiError
+from .faults import FaultProfile
 
-__all__ = ["ApiError", "Emulator", "make_server"]
+__all__ = ["ApiError", "Emulator", "FaultProfile", "make_server"]

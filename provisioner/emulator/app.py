@@ -1,12 +1,12 @@
-"""The CALLR JSON-RPC emulator: WSGI app, JSON-RPC envelope, auth, Login-As and faults."""
+"""The CALLR JSON-RPC emulator: WSGI app, JSON-RPC envelope, auth, faults and stats."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import json
 import logging
+import secrets
 import socketserver
 import time
 from collections.abc import Callable, Iterable
@@ -18,28 +18,26 @@ from wsgiref.simple_server import make_server as _wsgiref_make_server
 import httpx
 
 from ..api.methods import METHODS
-from .errors import (
-    AUTH_FAILED,
-    INVALID_REQUEST,
-    METHOD_NOT_FOUND,
-    PARSE_ERROR,
-    ApiError,
-)
-from .faults import Faults
-from .handlers import HANDLERS, Ctx, check_params
-from .handlers.account_sub import settle_jobs
-from .store import Account, State, Store
+from . import dispatch
+from .errors import METHOD_NOT_FOUND, ApiError
+from .faults import Draw, FaultProfile, Faults
+from .handlers import HANDLERS, check_params
+from .persist import Store
+from .seed import provision_numbers
+from .stats import Stats
+from .store import State
+from .transport import EmulatorTransport, ResponseDropped
 
 log = logging.getLogger(__name__)
 
 PATHS = ("/json-rpc/v1.1/", "/json-rpc/v1.1")
+STATS_PATH = "/_emulator/stats"
+RESET_PATH = "/_emulator/stats/reset"
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
 JSON_HEADERS = [("Content-Type", "application/json; charset=utf-8")]
-
-
-def _auth_error(reason: str) -> ApiError:
-    return ApiError(AUTH_FAILED, f"Authentication failed: {reason}")
+LOST_PAGE = b"<html><body>502 Bad Gateway</body></html>"
+REASONS = {429: "429 Too Many Requests", 503: "503 Service Unavailable"}
 
 
 class Emulator:
@@ -54,47 +52,91 @@ class Emulator:
         media_delay: float = 1.0,
         job_delay: float = 1.0,
         clock: Callable[[], float] = time.time,
+        fault_profile: FaultProfile | None = None,
     ) -> None:
         self.logins = dict(logins) if logins is not None else {"sandbox": "sandbox"}
         self.api_keys = frozenset(api_keys) if api_keys is not None else frozenset({"sandbox"})
         self.media_delay = media_delay
         self.job_delay = job_delay
         self.clock = clock
-        self.faults = Faults()
-        self.store = Store(Path(state_path) if state_path is not None else None)
+        self.faults = Faults(fault_profile)
+        self._stats = Stats()
+        path = Path(state_path) if state_path is not None else None
+        self.store = Store(path, replay=dispatch.replay_entry)
 
     # --- public helpers -----------------------------------------------------------------------
 
     def transport(self) -> httpx.WSGITransport:
-        return httpx.WSGITransport(app=self.wsgi)
+        """An httpx transport into this emulator; dropped responses raise a transport error."""
+        return EmulatorTransport(app=self.wsgi)
 
     def snapshot(self) -> State:
         return self.store.snapshot()
 
+    def stats(self) -> dict[str, Any]:
+        """``{"total": N, "methods": {name: n}, "faults": {"fail", "drop", "rate_limited"}}``."""
+        return self._stats.as_json()
+
+    def reset_stats(self) -> None:
+        self._stats.reset()
+
+    def provision_numbers(self, count: int, account_hash: str | None = None) -> list[str]:
+        """Give an account (default: the master) ``count`` more unassigned DIDs, without the API.
+
+        Returns their E.164 numbers (``+339...``, unique across the emulator), in order.
+        """
+        with self.store.request() as state:
+            numbers = provision_numbers(state, count, account_hash)
+            self.store.save()
+        return numbers
+
     # --- WSGI ---------------------------------------------------------------------------------
 
     def wsgi(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "") not in PATHS:
+        path, verb = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+        if path in (STATS_PATH, RESET_PATH):
+            return self._control(path, verb, start_response)
+        if path not in PATHS:
             return _plain(start_response, "404 Not Found", b"Not Found")
-        if environ.get("REQUEST_METHOD") != "POST":
+        if verb != "POST":
             return _plain(start_response, "405 Method Not Allowed", b"Method Not Allowed")
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         body = environ["wsgi.input"].read(length) if length > 0 else b""
-        status, payload = self.handle(body, environ)
-        if status != 200:
-            return _plain(start_response, "502 Bad Gateway", payload)
-        start_response("200 OK", [*JSON_HEADERS, ("Content-Length", str(len(payload)))])
+        self._stats.request()
+        draw = self.faults.draw(self.clock())
+        if draw.status != 200:
+            self._stats.fault("rate_limited" if draw.status == 429 else "fail")
+            self._delay()
+            return _rejected(start_response, draw)
+        status, payload, lost = self._handle(body, environ)
+        self._delay()
+        if draw.drop or lost == "drop":
+            self._stats.fault("drop")
+            log.info("fault injection: dropping the connection without a response")
+            raise ResponseDropped("response dropped by fault injection")
+        if lost:
+            self._stats.fault("drop")
+            log.info("fault injection: losing the response of a call")
+            return _plain(start_response, "502 Bad Gateway", LOST_PAGE)
+        start_response(f"{status} OK", [*JSON_HEADERS, ("Content-Length", str(len(payload)))])
         return [payload]
 
     def handle(self, body: bytes, environ: Environ) -> tuple[int, bytes]:
-        """One JSON-RPC request: (HTTP status, response body)."""
+        """One JSON-RPC request without random faults: (HTTP status, response body)."""
+        status, payload, lost = self._handle(body, environ)
+        if lost:
+            return 502, LOST_PAGE
+        return status, payload
+
+    def _handle(self, body: bytes, environ: Environ) -> tuple[int, bytes, str]:
+        """(200, JSON-RPC response, "" or the rule that loses the response)."""
         req_id: Any = None
-        lose = False
+        lose = ""
         try:
-            request = _parse(body)
+            request = dispatch.parse(body)
             req_id = request["id"]
             method, params = request["method"], request["params"]
             self._authenticate(environ.get("HTTP_AUTHORIZATION", ""))
@@ -103,7 +145,9 @@ class Emulator:
             check_params(method, params)
             injected, lose = self.faults.take(method)
             if injected is not None:
+                self._stats.fault("fail")
                 raise ApiError(injected[0], injected[1])
+            self._stats.method(method)
             result = self._execute(method, params, environ.get("HTTP_CALLR_LOGIN_AS", ""))
             response: dict[str, Any] = {"jsonrpc": "2.0", "id": req_id, "result": result}
         except ApiError as exc:
@@ -113,12 +157,25 @@ class Emulator:
             log.exception("emulator handler crashed")
             error = {"code": -32603, "message": "Internal error", "data": None}
             response = {"jsonrpc": "2.0", "id": req_id, "error": error}
-        if lose:
-            log.info("fault injection: losing the response of a call")
-            return 502, b"<html><body>502 Bad Gateway</body></html>"
-        return 200, json.dumps(response).encode("utf-8")
+        return 200, json.dumps(response).encode("utf-8"), lose
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _control(self, path: str, verb: str | None, start_response: StartResponse) -> list[bytes]:
+        if path == RESET_PATH:
+            if verb != "POST":
+                return _plain(start_response, "405 Method Not Allowed", b"Method Not Allowed")
+            self.reset_stats()
+        elif verb != "GET":
+            return _plain(start_response, "405 Method Not Allowed", b"Method Not Allowed")
+        payload = json.dumps(self.stats()).encode("utf-8")
+        start_response("200 OK", [*JSON_HEADERS, ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def _delay(self) -> None:
+        """The profile's latency, slept outside the state lock."""
+        if self.faults.profile.latency_ms > 0:
+            time.sleep(self.faults.profile.latency_ms / 1000.0)
 
     def _authenticate(self, header: str) -> None:
         scheme, _, value = header.strip().partition(" ")
@@ -128,29 +185,42 @@ class Emulator:
                 decoded = base64.b64decode(value, validate=True).decode()
                 login, sep, password = decoded.partition(":")
             except (binascii.Error, ValueError):
-                raise _auth_error("malformed Basic credentials") from None
+                raise dispatch.auth_error("malformed Basic credentials") from None
             if sep and login in self.logins and self.logins[login] == password:
                 return
-            raise _auth_error("bad login or password")
+            raise dispatch.auth_error("bad login or password")
         if scheme.lower() == "api-key":
             if value in self.api_keys:
                 return
-            raise _auth_error("unknown Api-Key")
-        raise _auth_error("missing or unsupported Authorization header")
+            raise dispatch.auth_error("unknown Api-Key")
+        raise dispatch.auth_error("missing or unsupported Authorization header")
 
     def _execute(self, method: str, params: list[Any], login_as: str) -> Any:
-        read_only = METHODS[method].read_only
         with self.store.request() as state:
             now = self.clock()
-            settle_jobs(state, now, self.job_delay)
-            work = state if read_only else copy.deepcopy(state)
-            account = _login_as(work, login_as)
-            ctx = Ctx(work, account, now, self.media_delay, self.job_delay)
-            result = HANDLERS[method].handler(ctx, *params)
-            if not read_only:
-                self.store.state = work
-                self.store.save()
-            log.debug("%s ok (account %s)", method, account["hash"])
+            if METHODS[method].read_only:
+                return dispatch.read(
+                    state, method, params, login_as, now, self.media_delay, self.job_delay
+                )
+            entry = {
+                "seq": state["log_seq"] + 1,
+                "m": method,
+                "p": params,
+                "as": login_as,
+                "now": now,
+                "seed": secrets.randbits(63),
+                "md": self.media_delay,
+                "jd": self.job_delay,
+            }
+            line = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+            try:
+                result = dispatch.run_entry(state, entry)
+            except ApiError:
+                raise
+            except Exception:
+                self.store.invalidate()
+                raise
+            self.store.commit(entry, line)
             return result
 
 
@@ -159,49 +229,13 @@ def _plain(start_response: StartResponse, status: str, body: bytes) -> list[byte
     return [body]
 
 
-def _parse(body: bytes) -> dict[str, Any]:
-    """The validated envelope, or -32700 / -32600."""
-    try:
-        request = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(PARSE_ERROR, "Parse error") from None
-    if not isinstance(request, dict):
-        raise ApiError(INVALID_REQUEST, "Invalid request: the body must be one JSON object")
-    req_id = request.get("id")
-    valid_id = isinstance(req_id, str) or (isinstance(req_id, int) and not isinstance(req_id, bool))
-    if request.get("jsonrpc") != "2.0":
-        raise ApiError(INVALID_REQUEST, 'Invalid request: jsonrpc must be "2.0"')
-    if not valid_id:
-        raise ApiError(INVALID_REQUEST, "Invalid request: id must be an integer or a string")
-    if not isinstance(request.get("method"), str):
-        raise ApiError(INVALID_REQUEST, "Invalid request: method must be a string")
-    params = request.get("params", [])
-    if params is None:
-        params = []
-    if not isinstance(params, list):
-        raise ApiError(INVALID_REQUEST, "Invalid request: params must be an array (positional)")
-    return {"id": req_id, "method": request["method"], "params": params}
-
-
-def _login_as(state: State, header: str) -> Account:
-    """The account the request runs as: the master, or one of its direct sub-accounts."""
-    master: Account = state["accounts"][state["master"]]
-    header = header.strip()
-    if not header:
-        return master
-    prefix, _, value = header.partition(" ")
-    value = value.strip()
-    subs = [state["accounts"][h] for h in master["subs"]]
-    if prefix.lower() == "account.hash":
-        found = [a for a in subs if a["hash"] == value]
-    elif prefix.lower() == "user.login":
-        found = [a for a in subs if a["sub"]["login"] == value]
-    else:
-        raise _auth_error("CALLR-Login-As must be 'Account.hash <hash>' or 'User.login <login>'")
-    if not found:
-        raise _auth_error(f"Login-As target {value!r} is not a sub-account of this account")
-    account: Account = found[0]
-    return account
+def _rejected(start_response: StartResponse, draw: Draw) -> list[bytes]:
+    body = REASONS[draw.status].encode("ascii")
+    headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+    if draw.status == 429:
+        headers.append(("Retry-After", str(draw.retry_after)))
+    start_response(REASONS[draw.status], headers)
+    return [body]
 
 
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):

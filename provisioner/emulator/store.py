@@ -1,29 +1,19 @@
-"""The emulator's state: accounts, ids, hashes, persistence and locking.
+"""The emulator's state: accounts, ids, hashes and the randomness handlers draw from.
 
-The state is one plain JSON-able dict ``{"version": 1, ...}``. With a ``state_path`` it lives in a
-JSON file written atomically (temp file + ``os.replace``) after every mutating call; several
-processes may share the file: each request holds an ``fcntl.flock`` on ``<state>.lock`` and reloads
-the JSON when the file changed since this process last read or wrote it (mtime_ns, size, inode,
-or the generation token each writer leaves in the lock file, since mtimes can be coarse).
+The state is one plain JSON-able dict ``{"version": 1, "log_seq": N, ...}`` (persistence and
+locking are in ``persist.py``). Every random draw a handler makes (hashes, passwords, reservation
+tokens) goes through ``rng()``: a request runs under ``seeded(seed)`` so that replaying it from the
+change log with the same seed reproduces the same objects.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
-import fcntl
-import json
-import logging
-import os
-import secrets
-import tempfile
-import threading
+import contextvars
+import random
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 HASH_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -32,6 +22,25 @@ MASTER_CLI = {"cli": "+33612345678", "label": "Mobile", "comment": ""}
 
 State = dict[str, Any]
 Account = dict[str, Any]
+
+
+_RNG: contextvars.ContextVar[random.Random] = contextvars.ContextVar("emulator_rng")
+_SYSTEM_RNG = random.SystemRandom()
+
+
+def rng() -> random.Random:
+    """The random source of the current request (seeded, replayable), else the system's."""
+    return _RNG.get(_SYSTEM_RNG)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[random.Random]:
+    """Run a request's handler with ``random.Random(seed)`` as ``rng()``."""
+    token = _RNG.set(random.Random(seed))
+    try:
+        yield _RNG.get()
+    finally:
+        _RNG.reset(token)
 
 
 def fmt_date(ts: float) -> str:
@@ -47,7 +56,7 @@ def new_hash(state: State, kind: str) -> str:
     """A fresh 8-char upper-case hash, unique across the whole emulator."""
     used: dict[str, str] = state["hashes"]
     while True:
-        value = "".join(secrets.choice(HASH_ALPHABET) for _ in range(8))
+        value = "".join(rng().choices(HASH_ALPHABET, k=8))
         if value not in used:
             used[value] = kind
             return value
@@ -116,6 +125,7 @@ def add_did(
 def initial_state() -> State:
     state: State = {
         "version": STATE_VERSION,
+        "log_seq": 0,
         "counters": {},
         "hashes": {},
         "accounts": {},
@@ -126,108 +136,3 @@ def initial_state() -> State:
     }
     state["master"] = new_account(state, None)["hash"]
     return state
-
-
-class Store:
-    """Holds the state; ``request()`` serializes a request across threads and processes."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._seen: tuple[int, int, int, str] | None = None
-        self._handle: Any = None
-        self.state: State = {}
-        if path is None:
-            self.state = initial_state()
-            return
-        with self._file_lock():
-            if path.exists():
-                self._load()
-            else:
-                self.state = initial_state()
-                self.save()
-
-    @contextlib.contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        if self.path is None:
-            yield
-            return
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            self._handle = handle
-            try:
-                yield
-            finally:
-                self._handle = None
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-    def _generation(self) -> str:
-        """The token the last writer left in the lock file (guards against coarse mtimes)."""
-        if self._handle is None:
-            return ""
-        self._handle.seek(0)
-        return str(self._handle.read().decode("ascii", "replace"))
-
-    def _bump_generation(self) -> None:
-        if self._handle is None:
-            return
-        self._handle.seek(0)
-        self._handle.truncate()
-        self._handle.write(secrets.token_hex(8).encode("ascii"))
-        self._handle.flush()
-
-    def _stat(self) -> tuple[int, int, int, str] | None:
-        """What tells another process wrote the file: mtime_ns, size, inode, lock generation."""
-        assert self.path is not None
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino, self._generation())
-
-    def _load(self) -> None:
-        assert self.path is not None
-        with open(self.path, encoding="utf-8") as handle:
-            data = json.load(handle)
-        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-            raise ValueError(f"{self.path}: not an emulator state file (version {STATE_VERSION})")
-        self.state = data
-        self._seen = self._stat()
-        log.debug("loaded emulator state from %s", self.path)
-
-    def save(self) -> None:
-        """Persist the state atomically (no-op in memory)."""
-        if self.path is None:
-            return
-        directory = self.path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.state, handle, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
-            self._bump_generation()
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        self._seen = self._stat()
-
-    @contextlib.contextmanager
-    def request(self) -> Iterator[State]:
-        """Hold the thread lock and the file lock; reload the file if another process wrote it."""
-        with self._lock, self._file_lock():
-            if self.path is not None:
-                current = self._stat()
-                if current is None:
-                    self.state = initial_state()
-                    self.save()
-                elif current != self._seen:
-                    self._load()
-            yield self.state
-
-    def snapshot(self) -> State:
-        with self.request() as state:
-            return copy.deepcopy(state)

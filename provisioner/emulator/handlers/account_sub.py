@@ -9,12 +9,11 @@ computed lazily from the clock: PENDING, RUNNING after ``job_delay / 2``, DONE a
 from __future__ import annotations
 
 import copy
-import secrets
 import string
 from typing import Any
 
 from ..errors import NOT_ALLOWED, ApiError, invalid, missing, not_found
-from ..store import NULL_DATE, State, fmt_date, new_account, new_hash
+from ..store import NULL_DATE, State, fmt_date, new_account, new_hash, rng
 from ..validate import List, Obj, Str, no_unknown_keys, want_enum, want_obj, want_str
 from .base import NULL, Ctx, filters_obj, paginate, register
 
@@ -95,7 +94,7 @@ def _password(options: Any) -> str:
     no_unknown_keys(pw, {"method", "value"}, "options.password")
     method = want_enum(pw.get("method", "AUTO"), "options.password.method", ("AUTO", "MANUAL"))
     if method == "AUTO":
-        return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(16))
+        return "".join(rng().choices(PASSWORD_ALPHABET, k=16))
     if pw.get("value") is None:
         raise missing("options.password.value")
     value = want_str(pw["value"], "options.password.value")
@@ -150,14 +149,16 @@ def edit(ctx: Ctx, sub_hash: str, properties: dict[str, Any], options: Any) -> d
     if options is not None:
         no_unknown_keys(options, set(), "options")
     sub = acc["sub"]
-    if "contact" in properties:
-        sub["contact"] = _contact(properties["contact"])
+    contact = _contact(properties["contact"]) if "contact" in properties else sub["contact"]
+    given: dict[str, Any] = {}
+    checked: dict[str, Any] = {}
     if properties.get("params") is not None:
         given = want_obj(properties["params"], "properties.params")
         no_unknown_keys(given, PARAMS.fields, "properties.params")
         checked = PARAMS.check(given, "properties.params", _no_media)
-        for key in given:
-            sub["params"][key] = checked[key]
+    sub["contact"] = contact
+    for key in given:
+        sub["params"][key] = checked[key]
     return sub_view(acc)
 
 

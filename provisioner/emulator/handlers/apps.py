@@ -11,15 +11,27 @@ from ..store import fmt_date, new_hash
 from .base import NULL, Ctx, filters_obj, get_or_404, paginate, register
 
 
-def app_view(ctx: Ctx, app: dict[str, Any], with_dids: bool) -> dict[str, Any]:
+def app_view(
+    ctx: Ctx, app: dict[str, Any], with_dids: bool, by_app: dict[str, list[Any]] | None = None
+) -> dict[str, Any]:
     """The App object; ``did`` lists the assigned DID objects when asked, else ``[]``."""
     view = copy.deepcopy(app)
-    view["did"] = (
-        [copy.deepcopy(d) for d in ctx.account["dids"].values() if d["app"] == app["hash"]]
-        if with_dids
-        else []
-    )
+    view["did"] = []
+    if with_dids and by_app is not None:
+        view["did"] = copy.deepcopy(by_app.get(app["hash"], []))
+    elif with_dids:
+        dids = ctx.account["dids"].values()
+        view["did"] = [copy.deepcopy(d) for d in dids if d["app"] == app["hash"]]
     return view
+
+
+def _dids_by_app(ctx: Ctx) -> dict[str, list[Any]]:
+    """The account's assigned DIDs grouped by app hash (one pass over the DIDs)."""
+    groups: dict[str, list[Any]] = {}
+    for did in ctx.account["dids"].values():
+        if did["app"] is not None:
+            groups.setdefault(did["app"], []).append(did)
+    return groups
 
 
 def _package(package: str) -> dict[str, Any]:
@@ -56,10 +68,9 @@ def create(ctx: Ctx, package: str, name: Any, params: Any) -> dict[str, Any]:
 @register("apps.edit", str, (str, NULL), (dict, NULL))
 def edit(ctx: Ctx, app_hash: str, name: Any, params: Any) -> dict[str, Any]:
     app = get_or_404(ctx.account["apps"], app_hash, "app")
-    if name is not None:
-        app["name"] = _name(name)
-    app["p"] = normalize_params(app["package"]["name"], params, ctx.media_exists)
-    app["date_update"] = fmt_date(ctx.now)
+    new_name = app["name"] if name is None else _name(name)
+    new_params = normalize_params(app["package"]["name"], params, ctx.media_exists)
+    app.update(name=new_name, p=new_params, date_update=fmt_date(ctx.now))
     return app_view(ctx, app, False)
 
 
@@ -80,7 +91,8 @@ def get(ctx: Ctx, app_hash: str) -> dict[str, Any]:
 
 @register("apps.get_list", bool)
 def get_list(ctx: Ctx, with_numbers: bool) -> list[dict[str, Any]]:
-    return [app_view(ctx, app, with_numbers) for app in ctx.account["apps"].values()]
+    by_app = _dids_by_app(ctx) if with_numbers else {}
+    return [app_view(ctx, app, with_numbers, by_app) for app in ctx.account["apps"].values()]
 
 
 @register("apps.search", (dict, NULL), (dict, NULL))
@@ -91,11 +103,11 @@ def search(ctx: Ctx, filters: Any, options: Any) -> dict[str, Any]:
     if needle is not None and not isinstance(needle, str):
         raise invalid("filters.name", "must be a string")
     apps = [
-        app_view(ctx, app, False)
+        app
         for app in ctx.account["apps"].values()
         if not needle or needle.lower() in app["name"].lower()
     ]
-    return paginate(apps, options)
+    return paginate(apps, options, lambda app: app_view(ctx, app, False))
 
 
 @register("apps.assign_did", str, str)

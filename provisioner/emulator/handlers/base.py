@@ -111,8 +111,13 @@ def filters_obj(filters: Any, allowed: set[str]) -> dict[str, Any]:
     return obj
 
 
-def paginate(items: list[Any], options: Any) -> dict[str, Any]:
-    """Search.Results for ``items`` under Search.Options (``{}`` or null valid, quantity <= 100)."""
+def paginate(
+    items: list[Any], options: Any, view: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
+    """Search.Results for ``items`` under Search.Options (``{}`` or null valid, quantity <= 100).
+
+    ``view`` (e.g. ``copy.deepcopy``) is applied to the hits of the page only.
+    """
     opts = {} if options is None else want_obj(options, "options")
     no_unknown_keys(opts, {"offset", "quantity", "order"}, "options")
     offset = want_int(opts.get("offset", 0), "options.offset", 0)
@@ -124,6 +129,8 @@ def paginate(items: list[Any], options: Any) -> dict[str, Any]:
         if key and items and isinstance(items[0], dict) and key in items[0]:
             items = sorted(items, key=lambda it: str(it.get(key)), reverse=order.startswith("-"))
     page = items[offset : offset + quantity]
+    if view is not None:
+        page = [view(item) for item in page]
     return {
         "hits": page,
         "total": len(items),

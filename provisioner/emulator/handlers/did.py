@@ -28,8 +28,10 @@ def search(ctx: Ctx, filters: Any, options: Any) -> dict[str, Any]:
     for key, value in flt.items():
         if value is not None and not isinstance(value, str):
             raise invalid(f"filters.{key}", "must be a string")
-    dids = [copy.deepcopy(d) for d in ctx.account["dids"].values() if _matches(d, flt)]
-    return paginate(dids, options)
+    dids = list(ctx.account["dids"].values())
+    if any(value is not None for value in flt.values()):
+        dids = [d for d in dids if _matches(d, flt)]
+    return paginate(dids, options, copy.deepcopy)
 
 
 @register("did.get", str)

@@ -80,11 +80,12 @@ def _name(name: str) -> str:
 
 @register("media/library.create", str)
 def create(ctx: Ctx, name: str) -> int:
+    checked = _name(name)
     media_id = next_id(ctx.state, "media")
     ctx.account["media"][str(media_id)] = {
         "id": media_id,
         "hash": new_hash(ctx.state, "media"),
-        "name": _name(name),
+        "name": checked,
         "tags": {},
         "content": "",
         "duration": 0,

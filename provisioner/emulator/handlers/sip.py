@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import copy
 import re
-import secrets
 import string
 from typing import Any
 
 from ..defaults import normalize_vms
 from ..errors import invalid
-from ..store import next_id
+from ..store import next_id, rng
 from ..validate import (
     E164_RE,
     no_unknown_keys,
@@ -49,9 +48,8 @@ def _check_cli(ctx: Ctx, cli: Any) -> str:
         return "BLOCKED"
     if not isinstance(cli, str) or not E164_RE.match(cli):
         raise invalid("properties.cli", "must be BLOCKED or an E.164 phone number")
-    owned = {d["intl_number"] for d in ctx.account["dids"].values()}
-    owned |= {c["cli"] for c in ctx.account["clis"]}
-    if cli not in owned:
+    owned = ctx.state["numbers"].get(cli) == ctx.account["hash"]
+    if not owned and cli not in {c["cli"] for c in ctx.account["clis"]}:
         raise invalid("properties.cli", "must be a DID of the account or an authorized CLI")
     return cli
 
@@ -99,7 +97,7 @@ def _vms_option(ctx: Ctx, options: dict[str, Any] | None) -> dict[str, Any] | No
 def _auto_username(ctx: Ctx) -> str:
     used = {s["username"] for s in _subscribers(ctx).values()}
     while True:
-        name = f"sub{secrets.randbelow(10**6):06d}"
+        name = f"sub{rng().randrange(10**6):06d}"
         if name not in used:
             return name
 
@@ -112,7 +110,7 @@ def sub_create(ctx: Ctx, properties: dict[str, Any], options: Any) -> dict[str, 
     sub = {
         "id": sub_id,
         "username": props.pop("username", None) or _auto_username(ctx),
-        "password": "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(16)),
+        "password": "".join(rng().choices(PASSWORD_ALPHABET, k=16)),
         "domain": f"{ctx.account['hash'].lower()}.sip.callr.example",
         **copy.deepcopy(SUB_DEFAULTS),
         **props,
@@ -126,8 +124,9 @@ def sub_create(ctx: Ctx, properties: dict[str, Any], options: Any) -> dict[str, 
 def sub_edit(ctx: Ctx, sub_id: int, properties: dict[str, Any], options: Any) -> dict[str, Any]:
     """Partial update of the given properties; options.vms (when given) replaces the vms."""
     sub = get_or_404(_subscribers(ctx), sub_id, "SIP subscriber")
-    sub.update(_check_properties(ctx, properties, sub_id))
+    checked = _check_properties(ctx, properties, sub_id)
     vms = _vms_option(ctx, options)
+    sub.update(checked)
     if vms is not None:
         sub["vms"] = vms
     return copy.deepcopy(sub)
@@ -153,11 +152,11 @@ def sub_search(ctx: Ctx, filters: Any, options: Any) -> dict[str, Any]:
         if flt[key] is not None:
             want_str(flt[key], f"filters.{key}")
     hits = [
-        copy.deepcopy(s)
+        s
         for s in _subscribers(ctx).values()
         if all(flt.get(k) is None or s[k] == flt[k] for k in ("username", "domain"))
     ]
-    return paginate(hits, options)
+    return paginate(hits, options, copy.deepcopy)
 
 
 def _opaque(value: Any, path: str) -> dict[str, Any]:
@@ -173,20 +172,17 @@ def _register_trunk(service: str) -> None:
 
     @register(f"sip/{service}.create", (dict, NULL), (dict, NULL))
     def create(ctx: Ctx, properties: Any, options: Any) -> dict[str, Any]:
+        props, opts = _opaque(properties, "properties"), _opaque(options, "options")
         trunk_id = next_id(ctx.state, f"sip/{service}")
-        trunk = {
-            "id": trunk_id,
-            "properties": _opaque(properties, "properties"),
-            "options": _opaque(options, "options"),
-        }
+        trunk = {"id": trunk_id, "properties": props, "options": opts}
         table(ctx)[str(trunk_id)] = trunk
         return copy.deepcopy(trunk)
 
     @register(f"sip/{service}.edit", int, (dict, NULL), (dict, NULL))
     def edit(ctx: Ctx, trunk_id: int, properties: Any, options: Any) -> dict[str, Any]:
         trunk = get_or_404(table(ctx), trunk_id, kind)
-        trunk["properties"] = _opaque(properties, "properties")
-        trunk["options"] = _opaque(options, "options")
+        props, opts = _opaque(properties, "properties"), _opaque(options, "options")
+        trunk.update(properties=props, options=opts)
         return copy.deepcopy(trunk)
 
     @register(f"sip/{service}.delete", int)
@@ -201,7 +197,7 @@ def _register_trunk(service: str) -> None:
 
     @register(f"sip/{service}.search", (dict, NULL), (dict, NULL))
     def search(ctx: Ctx, filters: Any, options: Any) -> dict[str, Any]:
-        return paginate([copy.deepcopy(t) for t in table(ctx).values()], options)
+        return paginate(list(table(ctx).values()), options, copy.deepcopy)
 
 
 _register_trunk("trunk/origination")

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import random
-import secrets
 from typing import Any
 
 from ..errors import invalid, not_found
-from ..store import add_did, fmt_date, new_hash
+from ..store import add_did, fmt_date, new_hash, rng
 from ..validate import want_enum
 from .base import NULL, Ctx, get_or_404, register
 
@@ -65,8 +63,8 @@ def _held(ctx: Ctx) -> set[str]:
 
 
 def available(ctx: Ctx, area_id: int, klass: str) -> list[str]:
-    taken = ctx.state["numbers"].keys() | _held(ctx)
-    return [n for n in _numbers(area_id, klass) if n not in taken]
+    owned, held = ctx.state["numbers"], _held(ctx)
+    return [n for n in _numbers(area_id, klass) if n not in owned and n not in held]
 
 
 def _availability(ctx: Ctx, area_ids: list[int]) -> dict[str, int]:
@@ -166,19 +164,19 @@ def _reservation_view(res: dict[str, Any]) -> dict[str, Any]:
 def reserve(ctx: Ctx, area_code_id: int, klass: str, quantity: int, mode: str) -> dict[str, Any]:
     _order_args(area_code_id, klass, quantity)
     want_enum(mode, "mode", ("RANDOM", "SEQUENTIAL"))
-    reservations = ctx.state["reservations"]
-    for token in [t for t, r in reservations.items() if r["expire_ts"] <= ctx.now]:
-        del reservations[token]
     free = available(ctx, area_code_id, klass)
     if quantity > len(free):
         raise invalid("quantity", f"exceeds the {len(free)} numbers available")
-    chosen = free[:quantity] if mode == "SEQUENTIAL" else sorted(random.sample(free, quantity))
+    reservations = ctx.state["reservations"]
+    for token in [t for t, r in reservations.items() if r["expire_ts"] <= ctx.now]:
+        del reservations[token]
+    chosen = free[:quantity] if mode == "SEQUENTIAL" else sorted(rng().sample(free, quantity))
     items = [
         {"hash": new_hash(ctx.state, "did"), "intl_number": n, "local_number": "0" + n[3:]}
         for n in chosen
     ]
     res = {
-        "token": secrets.token_hex(16),
+        "token": f"{rng().getrandbits(128):032x}",
         "expire": fmt_date(ctx.now + RESERVATION_SECONDS),
         "expire_ts": ctx.now + RESERVATION_SECONDS,
         "items": items,
