@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -91,3 +92,37 @@ def test_fingerprint_does_not_depend_on_secret_values() -> None:
     # plan could test guesses of a password against it. A changed secret still changes the
     # fingerprint through its FieldChange (covered by the update tests).
     assert hand_plan("pw-1").fingerprint() == hand_plan("pw-2").fingerprint()
+
+
+def test_codec_round_trip_keeps_every_type() -> None:
+    from dataclasses import replace
+
+    from provisioner.plan import MISSING, BasisEntry, FileData, RouteChange
+    from provisioner.render.codec import Codec, SecretSource, plan_from_dict, plan_to_dict
+
+    plan = replace(hand_plan(), basis=(BasisEntry("", "app", "app.bot", "absent"),),
+                   routing=(RouteChange("", "+33199000001", "no app", "app bot (REALTIME10)"),))
+    upload = Call("media.m:set_content", "media/library.set_content",
+                  (("id", 3), ("file", FileData("a.wav", "a.wav", "ab" * 32)),
+                   ("pair", ("x", 1))), login_as=Ref("sub:create", ("hash",)))
+    edited = Change("media.m", "media", Action.UPDATE,
+                    fields=(FieldChange("file", MISSING, "a.wav"),), calls=(upload,))
+    plan = replace(plan, changes=(*plan.changes, edited))
+    sources = {hashlib.sha256(b"clear-pass").hexdigest(): SecretSource("env", "PW").encode()}
+    body = json.loads(json.dumps(plan_to_dict(plan, Codec(sources))))
+    assert "clear-pass" not in json.dumps(body)
+    resolved = plan_from_dict({**body, "target": {"description": "test"}},
+                              Codec(resolve=lambda ref: {"PW": "clear-pass"}[ref.name]))
+    assert resolved == plan
+    assert resolved.changes[-1].calls[0].kwargs()["pair"] == ("x", 1)
+    assert resolved.changes[-1].fields[0].old is MISSING
+
+
+def test_to_dict_has_routing() -> None:
+    from dataclasses import replace
+
+    from provisioner.plan import RouteChange
+
+    plan = replace(hand_plan(), routing=(RouteChange("", "+33199000001", "no app", "app x"),))
+    assert plan.to_dict()["routing"] == [
+        {"account": None, "number": "+33199000001", "before": "no app", "after": "app x"}]

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import click
+import pytest
+from test_planfile import ENV_AFTER, rich_plan
+
+from provisioner.api.client import CallrClient
 from provisioner.executor import ApplyReport, Status, StepResult
-from provisioner.plan import MISSING, Action, Call, Change, FieldChange, Plan, Ref
+from provisioner.plan import MISSING, Action, Call, Change, FieldChange, Plan, Ref, RouteChange
 from provisioner.render import RENDERERS
+from provisioner.render.common import drift
 from provisioner.render.json import render_plan as render_json
 from provisioner.render.markdown import render_plan as render_markdown
 from provisioner.render.text import render_plan as render_text
 from provisioner.render.text import render_report
 from provisioner.sensitive import Secret
-
-if TYPE_CHECKING:
-    from tests.conftest import Account
+from tests.conftest import Account
 
 SECRET = "do-not-show-me"
 
@@ -87,17 +93,24 @@ def test_text_summary_counts_replace_and_reassign() -> None:
 def test_markdown_table() -> None:
     out = render_markdown(sample())
     lines = out.splitlines()
-    assert lines[0] == "### CALLR plan for sandbox account"
+    assert lines[0] == "### CALLR plan for sandbox account: 5 changes, review the risks"
     assert "**Plan: 1 to create, 1 to update, 1 to delete, 1 to assign, 1 to unassign.**" in lines
     assert "| | Address | Change | Details |" in lines
     assert "|---|---|---|---|" in lines
     rows = [line for line in lines if line.startswith("| `")]
     assert len(rows) == 5
+    assert "| Account | Kind | create | update | delete | assign | unassign |" in lines
+    assert "| (master account) | app | 1 | 1 | 1 | 0 | 0 |" in lines
+    assert "| (master account) | number | 0 | 0 | 0 | 1 | 1 |" in lines
+    assert "- **delete**: `app.old: ACTIONS10 H1`" in lines
+    assert "- **unassigned number**: `number.+33199000002: from old`" in lines
+    assert "<details><summary><b>app</b>: 1 create, 1 update, 1 delete</summary>" in lines
+    assert lines.count("</details>") == 2
     assert rows[0].startswith("| `+` | `app.bot` | create REALTIME10 | ")
     assert "`params.password`: (sensitive)" in rows[0]
     assert '`params.options.locale`: "fr_FR" → "en_GB"' in rows[1]
     assert "_a \\| note_" in rows[1], "pipes in cells are escaped"
-    assert rows[4].startswith("| `-` | `app.old` | delete ACTIONS10 H1 |")
+    assert rows[2].startswith("| `-` | `app.old` | delete ACTIONS10 H1 |"), "grouped by kind"
     assert "> Warning: mind the gap" in lines
     assert lines[-1] == f"<sub>plan fingerprint `{sample().fingerprint()}`</sub>"
 
@@ -159,3 +172,100 @@ def test_report_success_and_failure() -> None:
         "  - number.+33199000002",
         "Run apply again once the cause is fixed: it resumes from the live state.",
     ]
+
+
+def test_markdown_unsafe_verdict_and_risk() -> None:
+    plan = replace(sample(), unsafe=("deletes 1 app of 1 (limit 0)",))
+    out = render_markdown(plan)
+    assert out.splitlines()[0] == ("### CALLR plan for sandbox account: unsafe: apply refuses "
+                                   "it without --force")
+    assert "- **unsafe**: `deletes 1 app of 1 (limit 0)`" in out
+    assert "Unsafe: deletes 1 app of 1 (limit 0)" in render_text(plan)
+
+
+def test_markdown_empty_verdict() -> None:
+    assert render_markdown(Plan("t")).startswith("### CALLR plan for t: no changes\n")
+
+
+def test_routing_in_every_format() -> None:
+    route = RouteChange("Acme", "+33199001001", "no app",
+                        "app bot (REALTIME10) -> URL https://x.example.com")
+    plan = replace(sample(), routing=(route,))
+    text = render_text(plan)
+    assert ('  subaccount["Acme"].+33199001001: no app\n'
+            f"  {' ' * 31}  => app bot (REALTIME10) -> URL https://x.example.com\n") in text
+    assert ("| `+33199001001` (Acme) | -> no app | -> app bot (REALTIME10) -> URL "
+            "https://x.example.com |") in render_markdown(plan)
+    assert json.loads(render_json(plan))["routing"] == [{
+        "account": "Acme", "number": "+33199001001", "before": "no app",
+        "after": "app bot (REALTIME10) -> URL https://x.example.com"}]
+
+
+def test_text_colors_only_when_asked() -> None:
+    plain_out = render_text(sample())
+    colored = render_text(sample(), color=True)
+    assert "\x1b[" not in plain_out
+    assert "\x1b[32m\x1b[1m+\x1b[0m app.bot" in colored
+    assert "\x1b[31m\x1b[1m-\x1b[0m app.old" in colored
+    assert click.unstyle(colored) == plain_out
+
+
+def test_drift_summary() -> None:
+    assert drift(sample()) == (
+        "5 objects drifted: app.bot (create), app.line (3 fields), number.+33199000001 "
+        "(assign), number.+33199000002 (unassign), app.old (delete).")
+
+
+# -- golden files of one rich plan ----------------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+_DIGEST = re.compile(r"\b[0-9a-f]{64}\b|\b[0-9a-f]{16}\b")
+
+
+def live_ids(client: CallrClient) -> set[str]:
+    """Every hash of the account and its sub-accounts (the emulator draws them at random)."""
+    ids: set[str] = set()
+    subs = client.search_all("account/sub.search", {"archived": None})
+    for view in [client, *(client.as_account(sub["hash"]) for sub in subs)]:
+        for app in view.call("apps.get_list", with_numbers=True):
+            ids |= {app["hash"], *(did["hash"] for did in app.get("did") or [])}
+        ids |= {did["hash"] for did in view.call("apps.get_dids", only_available=True)}
+        ids |= {hook["hash"] for hook in view.call("webhooks.get_list") or []}
+    return ids | {sub["hash"] for sub in subs}
+
+
+def normalized(text: str, ids: set[str]) -> str:
+    """Emulator hashes and the digests that include them, numbered by first appearance, so
+    goldens compare the shape of the output."""
+    names: dict[str, str] = {}
+
+    def name(prefix: str) -> Callable[[re.Match[str]], str]:
+        def sub(match: re.Match[str]) -> str:
+            return names.setdefault(match.group(0), f"<{prefix}{len(names) + 1}>")
+        return sub
+
+    hashes = re.compile("|".join(sorted(map(re.escape, ids), key=len, reverse=True)))
+    return _DIGEST.sub(name("digest"), hashes.sub(name("hash"), text))
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_golden(fmt: str, client: CallrClient, manifest: Callable[..., Path]) -> None:
+    plan, _ = rich_plan(client, manifest)
+    out = normalized(RENDERERS[fmt](plan), live_ids(client))
+    golden = GOLDEN / f"rich_plan.{ {'text': 'txt', 'markdown': 'md', 'json': 'json'}[fmt] }"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(out, encoding="utf-8")
+    assert golden.exists(), f"run UPDATE_GOLDEN=1 pytest {__file__} to create {golden}"
+    assert out == golden.read_text(encoding="utf-8"), (
+        f"{golden} differs: review, then regenerate with UPDATE_GOLDEN=1")
+    assert "hook-new" not in out and "bot-pass" not in out
+
+
+def test_json_bytes_stable_across_runs(client: CallrClient,
+                                       manifest: Callable[..., Path]) -> None:
+    plan, after = rich_plan(client, manifest)
+    again = Account(client, ENV_AFTER).plan(after)
+    assert render_json(plan).encode() == render_json(again).encode()
+    assert "timestamp" not in render_json(plan) and "generated" not in json.loads(
+        render_json(plan))

@@ -1,17 +1,18 @@
-"""Formatting shared by the renderers: values, summaries."""
+"""Formatting shared by the renderers: values, summaries, risks, drift."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from provisioner.plan import MISSING, Action, Plan, plain
+from provisioner.plan import MISSING, Action, Change, Plan, RouteChange, plain
 
 _PHRASES = (
     (Action.CREATE, "to create"), (Action.REPLACE, "to replace"), (Action.UPDATE, "to update"),
     (Action.DELETE, "to delete"), (Action.ASSIGN, "to assign"), (Action.REASSIGN, "to reassign"),
     (Action.UNASSIGN, "to unassign"), (Action.PURCHASE, "to purchase"),
 )
+ACTION_ORDER = tuple(action for action, _ in _PHRASES)
 
 
 def value(v: Any, sensitive: bool = False) -> str:
@@ -30,3 +31,45 @@ def summary(plan: Plan) -> str:
     parts = [f"{counts.get(action, 0)} {phrase}" for action, phrase in _PHRASES
              if counts.get(action, 0) or action in (Action.CREATE, Action.UPDATE, Action.DELETE)]
     return "Plan: " + ", ".join(parts) + "."
+
+
+def number_label(route: RouteChange) -> str:
+    """``+33199000001``, or ``subaccount["Acme"].+33199000001`` inside a sub-account."""
+    return f'subaccount["{route.account}"].{route.number}' if route.account else route.number
+
+
+def risks(plan: Plan) -> list[tuple[str, str]]:
+    """(label, what) for each risky change: deletes, reassigned numbers, purchases, unsafe."""
+    labels = {Action.DELETE: "delete", Action.REASSIGN: "reassigned number",
+              Action.PURCHASE: "purchase", Action.UNASSIGN: "unassigned number"}
+    out = [(labels[c.action], f"{c.address}: {c.summary}" if c.summary else c.address)
+           for c in plan.changes if c.action in labels]
+    out += [("unsafe", message) for message in plan.unsafe]
+    return out
+
+
+def verdict(plan: Plan) -> str:
+    if plan.unsafe:
+        return "unsafe: apply refuses it without --force"
+    if plan.is_empty:
+        return "no changes"
+    count = len(plan.changes)
+    text = f"{count} change{'s' if count != 1 else ''}"
+    return text + (", review the risks" if risks(plan) else "")
+
+
+def drift(plan: Plan) -> str:
+    """One paragraph: ``3 objects drifted: app.bot (2 fields), number.+331... (reassign).``"""
+    seen: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        seen.setdefault(change.address, []).append(change)
+    parts = [f"{address} ({_what(changes)})" for address, changes in seen.items()]
+    count = len(parts)
+    return f"{count} object{'s' if count != 1 else ''} drifted: " + ", ".join(parts) + "."
+
+
+def _what(changes: list[Change]) -> str:
+    fields = sum(len(c.fields) for c in changes)
+    if all(c.action is Action.UPDATE for c in changes) and fields:
+        return f"{fields} field{'s' if fields != 1 else ''}"
+    return ", ".join(c.action.value for c in changes)

@@ -1,29 +1,87 @@
-"""Markdown for pull-request comments: a summary line and a table of changes."""
+"""Markdown for pull-request comments.
+
+A heading with the verdict, a summary table per sub-account and kind, the risks (deletes,
+reassigned numbers, purchases, unsafe messages), the routing impact (each number whose call
+handling changes, before and after), then one collapsible ``<details>`` per kind with the changes
+and their field-level diffs (secrets as ``(sensitive)``).
+"""
 
 from __future__ import annotations
 
-from provisioner.plan import Plan
-from provisioner.render.common import summary, value
+from collections import Counter
+
+from provisioner.plan import Action, Change, Plan
+from provisioner.render.common import ACTION_ORDER, risks, summary, value, verdict
+
+MASTER = "(master account)"
 
 
 def render_plan(plan: Plan) -> str:
-    lines = [f"### CALLR plan for {plan.target}", "", f"**{summary(plan)}**", ""]
+    lines = [f"### CALLR plan for {plan.target}: {verdict(plan)}", "", f"**{summary(plan)}**",
+             ""]
     if plan.changes:
-        lines += ["| | Address | Change | Details |", "|---|---|---|---|"]
-        for change in plan.changes:
-            details = [f"`{f.path}`: {_cell(value(f.old, f.sensitive))} → "
-                       f"{_cell(value(f.new, f.sensitive))}"
-                       if not change.action.introduces
-                       else f"`{f.path}`: {_cell(value(f.new, f.sensitive))}"
-                       for f in change.fields]
-            details += [f"_{_cell(note)}_" for note in change.notes]
-            lines.append(f"| `{change.action.symbol}` | `{change.address}` | "
-                         f"{change.action.value} {_cell(change.summary)} | "
-                         f"{'<br>'.join(details)} |")
+        lines += _summary_table(plan)
+    found = risks(plan)
+    if found:
+        lines += ["#### Risks", ""]
+        lines += [f"- **{label}**: {_code(what)}" for label, what in found]
         lines.append("")
+    if plan.routing:
+        lines += ["#### Routing impact", "", "| Number | Before | After |", "|---|---|---|"]
+        lines += [f"| `{r.number}`{_where(r.account)} | {_cell(f'-> {r.before}')} | "
+                  f"{_cell(f'-> {r.after}')} |" for r in plan.routing]
+        lines.append("")
+    for kind, changes in _by_kind(plan).items():
+        lines += _details(kind, changes)
     lines += [f"> Warning: {w}" for w in plan.warnings]
     lines.append(f"<sub>plan fingerprint `{plan.fingerprint()}`</sub>")
     return "\n".join(lines) + "\n"
+
+
+def _summary_table(plan: Plan) -> list[str]:
+    counts: dict[tuple[str, str], Counter[Action]] = {}
+    for change in plan.changes:
+        counts.setdefault((change.account, change.kind), Counter())[change.action] += 1
+    actions = [a for a in ACTION_ORDER if any(c[a] for c in counts.values())]
+    lines = ["| Account | Kind | " + " | ".join(a.value for a in actions) + " |",
+             "|---|---|" + "---:|" * len(actions)]
+    for (account, kind), counter in sorted(counts.items()):
+        cells = " | ".join(str(counter[a]) for a in actions)
+        lines.append(f"| {_cell(account) if account else MASTER} | {kind} | {cells} |")
+    return [*lines, ""]
+
+
+def _by_kind(plan: Plan) -> dict[str, list[Change]]:
+    out: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        out.setdefault(change.kind, []).append(change)
+    return out
+
+
+def _details(kind: str, changes: list[Change]) -> list[str]:
+    counter = Counter(c.action for c in changes)
+    what = ", ".join(f"{counter[a]} {a.value}" for a in ACTION_ORDER if counter[a])
+    lines = [f"<details><summary><b>{kind}</b>: {what}</summary>", "",
+             "| | Address | Change | Details |", "|---|---|---|---|"]
+    for change in changes:
+        details = [f"`{f.path}`: {_cell(value(f.old, f.sensitive))} → "
+                   f"{_cell(value(f.new, f.sensitive))}"
+                   if not change.action.introduces
+                   else f"`{f.path}`: {_cell(value(f.new, f.sensitive))}"
+                   for f in change.fields]
+        details += [f"_{_cell(note)}_" for note in change.notes]
+        lines.append(f"| `{change.action.symbol}` | `{change.address}` | "
+                     f"{change.action.value} {_cell(change.summary)} | "
+                     f"{'<br>'.join(details)} |")
+    return [*lines, "", "</details>", ""]
+
+
+def _where(account: str) -> str:
+    return f" ({_cell(account)})" if account else ""
+
+
+def _code(text: str) -> str:
+    return "`" + text.replace("`", "'") + "`"
 
 
 def _cell(text: str) -> str:

@@ -4,24 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
+
 from provisioner.executor import ApplyReport, Status
-from provisioner.plan import Change, Plan
-from provisioner.render.common import summary, value
+from provisioner.plan import Action, Change, Plan
+from provisioner.render.common import number_label, summary, value
+
+COLORS = {Action.CREATE: "green", Action.ASSIGN: "green", Action.PURCHASE: "magenta",
+          Action.UPDATE: "yellow", Action.REASSIGN: "yellow", Action.REPLACE: "yellow",
+          Action.DELETE: "red", Action.UNASSIGN: "red"}
 
 
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Plan, *, color: bool = False) -> str:
+    """The plan for a terminal; ANSI colors only when ``color`` (the CLI decides: a terminal,
+    no ``--no-color``, no ``NO_COLOR``)."""
     lines = [f"Target: {plan.target}", ""]
     for change in plan.changes:
-        lines.extend(render_change(change))
+        lines.extend(render_change(change, color=color))
     if plan.changes:
         lines.append("")
-    lines.extend(f"Warning: {w}" for w in plan.warnings)
-    lines.append(summary(plan))
+    if plan.routing:
+        lines.append("Routing impact:")
+        lines.extend(f"  {number_label(r)}: {r.before}\n"
+                     f"  {' ' * len(number_label(r))}  => {r.after}" for r in plan.routing)
+        lines.append("")
+    lines.extend(_paint(f"Warning: {w}", "yellow", color) for w in plan.warnings)
+    lines.extend(_paint(f"Unsafe: {u}", "red", color) for u in plan.unsafe)
+    lines.append(_paint(summary(plan), None, color, bold=True))
     return "\n".join(lines) + "\n"
 
 
-def render_change(change: Change) -> list[str]:
-    head = f"  {change.action.symbol} {change.address}"
+def _paint(text: str, fg: str | None, color: bool, bold: bool = False) -> str:
+    return click.style(text, fg=fg, bold=bold) if color else text
+
+
+def render_change(change: Change, *, color: bool = False) -> list[str]:
+    symbol = _paint(change.action.symbol, COLORS[change.action], color, bold=True)
+    head = f"  {symbol} {change.address}"
     if change.summary:
         head += f"  {change.summary}"
     lines = [head]

@@ -1,0 +1,370 @@
+"""Saved plans: ``plan --out plan.json`` writes the plan as a contract, ``apply plan.json`` runs it.
+
+The file (``type: callr-provisioner-plan``, ``format_version`` 1) holds the tool version, the
+target account's identity (endpoint and login, a hash of the API key, or the sandbox state
+file: never a secret), every change with every call in order (``Ref``s and files kept as
+references), the routing impact and a *basis*: for every live object a change touches, the
+sha256 of its normalized attributes (a secret enters that hash only as its own sha256), or
+``absent`` for an object the plan creates. See "Saved plans" in README.md.
+
+No secret value is stored. A secret is written as a reference resolved at apply:
+``{"$secret": "env:NAME"}`` when the manifest wrote it as ``${env:NAME}``, or
+``{"$secret": "live:ADDRESS", "account", "kind", "path"}`` for a secret the plan re-sends as it
+is on the account (``apps.edit`` sends live params merged with the manifest's). A secret written
+literally in a manifest cannot be referred to: ``--out`` refuses such a plan and names it.
+
+``apply plan.json`` refuses (exit 1, nothing written) a file of another format or tool version,
+a plan made for another account, and a stale plan: it re-reads only the kinds, in only the
+accounts, the basis names, and lists every object whose fingerprint changed (``StalePlan``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from provisioner.api.client import CallrClient
+from provisioner.api.rpc import Credentials
+from provisioner.errors import StalePlan
+from provisioner.manifest import Desired
+from provisioner.plan import BasisEntry, Plan
+from provisioner.render.codec import (
+    Codec,
+    PlanFileError,
+    SecretSource,
+    plan_from_dict,
+    plan_to_dict,
+)
+from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
+from provisioner.resources.base import Live, LiveAccount
+from provisioner.routing import route_changes
+from provisioner.sensitive import Secret
+
+FILE_TYPE = "callr-provisioner-plan"
+FORMAT_VERSION = 1
+ABSENT = "absent"
+KIND_BY_NAME = {kind.kind: kind for kind in (SUBACCOUNTS, *KINDS)}
+
+
+def tool_version() -> str:
+    try:
+        return version("callr-provisioner")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def account_identity(endpoint: str, credentials: Credentials,
+                     sandbox_state: Path | None = None) -> str:
+    """What tells accounts apart, without a secret: the sandbox's state file, or the endpoint
+    with the login (or the first 16 hex digits of the API key's sha256)."""
+    if sandbox_state is not None:
+        return f"sandbox:{sandbox_state.resolve()}"
+    if credentials.api_key:
+        digest = hashlib.sha256(credentials.api_key.encode()).hexdigest()[:16]
+        return f"{endpoint} api-key-sha256:{digest}"
+    return f"{endpoint} login:{credentials.login}"
+
+
+# -- at plan time ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """One planned account, as ``engine.build_plan`` saw it."""
+
+    desired: Desired
+    ctx: PlanContext
+
+
+def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
+    """The plan with its basis, routing impact and secret sources (all from what was read)."""
+    routing = [r for a in accounts for r in route_changes(a.desired, a.ctx.live, a.ctx.account)]
+    return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
+                   secret_sources=secret_sources(accounts))
+
+
+def fingerprint(lives: Iterable[Live]) -> str:
+    """sha256 of the live objects' ids and normalized attributes; secrets enter as sha256."""
+    body = sorted(json.dumps([_normal(obj.id), _normal(obj.attrs)], sort_keys=True, default=str)
+                  for obj in lives)
+    return hashlib.sha256("\n".join(body).encode()).hexdigest()
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {"$sha256": hashlib.sha256(value.value.encode()).hexdigest()}
+    if isinstance(value, Mapping):
+        return {str(k): _normal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normal(v) for v in value]
+    return value
+
+
+class Index:
+    """The live objects of one account by (kind, address) and by (kind, id)."""
+
+    def __init__(self, account: str, live: LiveAccount) -> None:
+        ctx = PlanContext({}, account=account)
+        self.by_address: dict[tuple[str, str], list[Live]] = {}
+        self.by_id: dict[tuple[str, str], Live] = {}
+        for kind, grouped in live.items():
+            for identity, objs in grouped.items():
+                self.by_address[(kind, _address(kind, identity, ctx))] = objs
+                for obj in objs:
+                    self.by_id[(kind, str(obj.id))] = obj
+
+    def touched(self, kind: str, address: str, ids: Iterable[str]) -> list[Live]:
+        """The objects a change touches: those at its address, else those its calls name."""
+        found = self.by_address.get((kind, address))
+        if found:
+            return found
+        return [self.by_id[(kind, i)] for i in sorted(set(ids)) if (kind, i) in self.by_id]
+
+
+def _address(kind: str, identity: Any, ctx: PlanContext) -> str:
+    entry_address = getattr(KIND_BY_NAME.get(kind), "entry_address", None)
+    return str(entry_address(identity, ctx)) if entry_address else ctx.address(kind, identity)
+
+
+def call_ids(args: Iterable[Sequence[Any]]) -> set[str]:
+    """The object ids a call's arguments name (``hash``, ``did_hash``, ``id`` ...)."""
+    return {str(value) for name, value in args
+            if (name == "id" or str(name).endswith("hash")) and isinstance(value, str | int)
+            and not isinstance(value, bool)}
+
+
+def basis_of(plan: Plan, accounts: Sequence[Account]) -> tuple[BasisEntry, ...]:
+    """A fingerprint (or ``absent``) for each live object a change touches, in kinds read."""
+    contexts = {a.ctx.account: a.ctx for a in accounts}
+    index = {name: Index(name, ctx.live) for name, ctx in contexts.items()}
+    entries = set()
+    for change in plan.changes:
+        ctx = contexts.get(change.account)
+        if ctx is None or ctx.reader is None or change.kind not in ctx.live:
+            continue  # not read: a kind without live objects, or an account created by the plan
+        ids = {i for call in change.calls for i in call_ids(call.args)}
+        lives = index[change.account].touched(change.kind, change.address, ids)
+        mark = fingerprint(lives) if lives else ABSENT
+        entries.add(BasisEntry(change.account, change.kind, change.address, mark))
+    return tuple(sorted(entries, key=lambda e: (e.account, e.kind, e.address)))
+
+
+def secret_sources(accounts: Sequence[Account]) -> dict[str, str]:
+    """sha256 of every secret the plan may carry -> its reference (``env:`` wins over ``live:``)."""
+    out: dict[str, str] = {}
+    for account in accounts:
+        for kind, grouped in account.ctx.live.items():
+            for obj in (obj for objs in grouped.values() for obj in objs):
+                for path, secret in _secrets_in(obj.attrs, ()):
+                    source = SecretSource("live", name=str(obj.id), account=account.ctx.account,
+                                          kind=kind, path=path)
+                    out.setdefault(_sha(secret.value), source.encode())
+    for account in accounts:
+        for origin in account.desired.origins.values():
+            for path, name in origin.doc.env_names.items():
+                value = _at(origin.doc.data, path)
+                if isinstance(value, str) and value:
+                    out[_sha(value)] = SecretSource("env", name=name).encode()
+    return out
+
+
+def _secrets_in(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...],
+                                                                         Secret]]:
+    if isinstance(value, Secret):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _secrets_in(item, (*path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _secrets_in(item, (*path, index))
+
+
+def _at(data: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# -- the file ----------------------------------------------------------------------------------
+
+
+def dumps(plan: Plan, account: str) -> str:
+    """The plan file's text: deterministic (sorted keys, no timestamp), no secret value."""
+    body = {"type": FILE_TYPE, "format_version": FORMAT_VERSION, "tool_version": tool_version(),
+            "target": {"account": account, "description": plan.target},
+            "fingerprint": plan.fingerprint(), "secrets_check": secrets_check(plan)}
+    body.update(plan_to_dict(plan, Codec(plan.secret_sources)))
+    return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def save(plan: Plan, path: Path, account: str) -> None:
+    text = dumps(plan, account)  # raises before anything is written
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PlanFileError(f"cannot write the plan file {path}: {exc}") from exc
+
+
+def read(path: Path) -> dict[str, Any]:
+    """The parsed file, its format and tool version checked."""
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanFileError(f"cannot read the plan file {path}: {exc}") from exc
+    if not isinstance(body, dict) or body.get("type") != FILE_TYPE:
+        raise PlanFileError(f"{path} is not a saved plan (made by `provisioner plan --out`)")
+    if body.get("format_version") != FORMAT_VERSION:
+        raise PlanFileError(f"{path} has plan file format {body.get('format_version')!r}; this "
+                            f"provisioner reads format {FORMAT_VERSION}: make the plan again")
+    if body.get("tool_version") != tool_version():
+        raise PlanFileError(f"{path} was made by provisioner {body.get('tool_version')}; this is "
+                            f"{tool_version()}: make the plan again with this version")
+    return body
+
+
+def check_account(body: Mapping[str, Any], account: str, path: Path) -> None:
+    planned = (body.get("target") or {}).get("account")
+    if planned != account:
+        raise PlanFileError(f"{path} was planned for {planned}, not for this account "
+                            f"({account}); nothing was applied")
+
+
+def load(path: Path, client: CallrClient, account: str,
+         env: Mapping[str, str]) -> Plan:
+    """The saved plan, ready for ``engine.apply_plan``: checked against the file's format, the
+    account, and the live objects (``StalePlan``), its secrets resolved. Makes reads only."""
+    body = read(path)
+    check_account(body, account, path)
+    live = verify(body, client)
+    plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))
+    if secrets_check(plan) != body.get("secrets_check"):
+        names = sorted({f"${{env:{r.name}}}" for r in _env_refs(body.get("changes") or [])})
+        raise StalePlan("a secret differs from the one the plan was made with (the plan "
+                        f"reads {', '.join(names) or 'no variable'} from the environment); "
+                        "nothing was applied: apply with the same values, or make the plan again")
+    return plan
+
+
+def secrets_check(plan: Plan) -> str:
+    """A slow salted digest of every secret the plan sends, so apply can tell that the
+    environment gives the values planned, without the file holding a fast hash of a secret
+    (scrypt, salted with the plan's fingerprint)."""
+    digests = sorted(_sha(s.value) for call in plan.calls() for _, s in _secrets_in(
+        dict(call.args), ()))
+    if not digests:
+        return ""
+    derived = hashlib.scrypt("\n".join(digests).encode(), salt=plan.fingerprint().encode(),
+                             n=2**14, r=8, p=1, dklen=32)
+    return derived.hex()
+
+
+def _env_refs(value: Any) -> Iterable[SecretSource]:
+    return (ref for ref in _refs(value) if ref.scheme == "env")
+
+
+def resolve(source: SecretSource, env: Mapping[str, str], live: Mapping[str, Index]) -> str:
+    if source.scheme == "env":
+        if source.name not in env:
+            raise PlanFileError(f"the plan needs the environment variable {source.name}: "
+                                f"export {source.name}=... before applying")
+        return env[source.name]
+    index = live.get(source.account)
+    obj = index.by_id.get((source.kind, source.name)) if index is not None else None
+    found = _at(obj.attrs, source.path) if obj is not None else None
+    if isinstance(found, Secret):
+        return found.value
+    raise PlanFileError(f"the plan re-sends the secret at {'.'.join(map(str, source.path))} "
+                        f"of {source.kind} {source.name}, which the account no longer has")
+
+
+def verify(body: Mapping[str, Any], client: CallrClient) -> dict[str, Index]:
+    """Re-read the kinds the basis names, in its accounts; raise StalePlan listing every
+    object that changed. Returns what was read, by account."""
+    basis: list[dict[str, Any]] = list(body.get("basis") or [])
+    wanted: dict[str, set[str]] = {}
+    for entry in basis:
+        wanted.setdefault(entry["account"], set()).add(entry["kind"])
+    for ref in _live_refs(body.get("changes") or []):
+        wanted.setdefault(ref.account, set()).add(ref.kind)
+    live: dict[str, Index] = {}
+    stale: list[str] = []
+    for account, kinds in sorted(wanted.items()):
+        reader = _reader(client, account)
+        if reader is None:
+            stale.append(f'subaccount["{account}"]: the sub-account is no longer on the account')
+            continue
+        grouped: LiveAccount = {}
+        for kind in sorted(kinds):
+            for obj in KIND_BY_NAME[kind].read(reader):
+                grouped.setdefault(kind, {}).setdefault(obj.identity, []).append(obj)
+        live[account] = Index(account, grouped)
+    ids = _ids_by_address(body.get("changes") or [])
+    for entry in basis:
+        index = live.get(entry["account"])
+        if index is None:
+            continue
+        key = (entry["account"], entry["address"])
+        objs = index.touched(entry["kind"], entry["address"], ids.get(key, set()))
+        now = fingerprint(objs) if objs else ABSENT
+        if now != entry["fingerprint"]:
+            stale.append(f"{entry['address']}: {_what_changed(entry['fingerprint'], now)}")
+    if stale:
+        raise StalePlan(f"the account changed since the plan was made ({len(stale)} object"
+                        f"{'s' if len(stale) != 1 else ''}); nothing was applied. Make the plan "
+                        "again and review it:\n  " + "\n  ".join(stale))
+    return live
+
+
+def _ids_by_address(changes: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    out: dict[tuple[str, str], set[str]] = {}
+    for change in changes:
+        ids = out.setdefault((change["account"], change["address"]), set())
+        for call in change["calls"]:
+            ids |= call_ids(call["args"])
+    return out
+
+
+def _live_refs(value: Any) -> Iterable[SecretSource]:
+    return (ref for ref in _refs(value) if ref.scheme == "live")
+
+
+def _refs(value: Any) -> Iterable[SecretSource]:
+    """The secret references anywhere in the file's changes."""
+    if isinstance(value, dict):
+        if "$secret" in value:
+            yield SecretSource.from_ref(value)
+            return
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
+
+
+def _reader(client: CallrClient, account: str) -> LiveReader | None:
+    if not account:
+        return LiveReader(client)
+    found = [obj for obj in SUBACCOUNTS.read(LiveReader(client)) if obj.identity == account]
+    found.sort(key=lambda obj: bool(obj.attrs.get("archived")))
+    return LiveReader(client.as_account(str(found[0].id))) if found else None
+
+
+def _what_changed(before: str, now: str) -> str:
+    if before == ABSENT:
+        return "was created since the plan"
+    if now == ABSENT:
+        return "was deleted since the plan"
+    return "changed since the plan"

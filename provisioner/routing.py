@@ -1,0 +1,82 @@
+"""Routing impact: for every number whose call handling a plan changes, the path before and after.
+
+A path reads ``app support-line (CALLTRACKING10) -> targets +33123456789, +33198765432`` or
+``app bot (REALTIME10) -> URL https://bot.example.com/callr``; a number assigned to no app reads
+``no app``. It is computed at plan time from the live objects the plan read and the desired
+state, and stored in the Plan (``Plan.routing``) so renderers only read the plan:
+
+- before: the live app of the number (``apps.get_list``/``apps.get_dids``) and its live params;
+- after: the app the manifest gives the number (or, for a number the manifest does not list,
+  the app it has now, unless that app is deleted; a replaced app keeps its numbers), with the
+  live params overlaid by the manifest's (``apps.edit`` sends them merged the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provisioner.diff import merge
+from provisioner.manifest import Desired
+from provisioner.plan import RouteChange
+from provisioner.resources.base import Live, LiveAccount
+
+NO_APP = "no app"
+NOT_ON_ACCOUNT = "not on the account yet"
+
+
+def route_changes(desired: Desired, live: LiveAccount, account: str = "") -> list[RouteChange]:
+    """The numbers of one account whose call path differs after the plan, sorted by number."""
+    apps_by_hash = {obj.id: obj for objs in live.get("app", {}).values() for obj in objs}
+    live_numbers = live.get("number", {})
+    out = []
+    for number in sorted(set(live_numbers) | set(desired.numbers)):
+        lives = live_numbers.get(number, [])
+        current = apps_by_hash.get(lives[0].attrs.get("app")) if len(lives) == 1 else None
+        if number in desired.numbers:
+            wanted = desired.numbers[number]
+        elif current is not None:
+            wanted = str(current.identity)
+        else:
+            continue
+        before = _path(current) if lives else NOT_ON_ACCOUNT
+        after = _after(wanted, desired, live)
+        if before != after:
+            out.append(RouteChange(account, number, before, after))
+    return out
+
+
+def _after(name: str | None, desired: Desired, live: LiveAccount) -> str:
+    if name is None:
+        return NO_APP
+    spec = desired.apps.get(name)
+    candidates = live.get("app", {}).get(name, [])
+    if spec is None:
+        return describe(name, candidates[0].attrs["package"], candidates[0].attrs["params"]) \
+            if candidates else f"app {name}"
+    if getattr(spec, "absent", False):
+        return NO_APP
+    params: dict[str, Any] = spec.params.model_dump(exclude_unset=True)
+    same = [c for c in candidates if c.attrs["package"] == spec.package]
+    if same:
+        params = merge(same[0].attrs["params"], params)
+    return describe(name, spec.package, params)
+
+
+def _path(app: Live | None) -> str:
+    if app is None:
+        return NO_APP
+    return describe(str(app.identity), app.attrs["package"], app.attrs["params"])
+
+
+def describe(name: str, package: str, params: Mapping[str, Any]) -> str:
+    """``app NAME (PACKAGE)``, then where that package sends the call, when it says."""
+    head = f"app {name} ({package})"
+    targets = params.get("targets")
+    if isinstance(targets, list) and targets:
+        numbers = [str(t.get("number")) for t in targets if isinstance(t, dict)]
+        return f"{head} -> targets {', '.join(numbers)}"
+    url = params.get("url")
+    if isinstance(url, str) and url:
+        return f"{head} -> URL {url}"
+    return head
