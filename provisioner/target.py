@@ -2,22 +2,35 @@
 
 ``--sandbox`` runs the emulator in-process over an httpx transport, its state persisted in a JSON
 file (``.provisioner/sandbox.json`` by default), so a newcomer needs no CALLR credentials.
-Otherwise credentials come from ``CALLR_API_KEY`` or ``CALLR_LOGIN`` + ``CALLR_PASSWORD``.
+Otherwise credentials come only from the environment (``CALLR_API_KEY``, or ``CALLR_LOGIN`` +
+``CALLR_PASSWORD``) or from a credentials file (``--credentials-file`` /
+``CALLR_CREDENTIALS_FILE``), which must be readable by its owner only.
+
+Credentials file format: one ``key: value`` (or ``key=value``) per line, keys ``api_key``, or
+``login`` and ``password`` (a ``CALLR_`` prefix and upper case are accepted, so a
+``CALLR_API_KEY=...`` env file works too); blank lines and ``#`` comments are ignored, and a
+value may be wrapped in single or double quotes. Values are taken verbatim: ``password: 0123``
+is the string ``0123``.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from provisioner.api.client import CallrClient
-from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials
+from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
+from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, loopback_endpoint
 from provisioner.errors import ConfigError
+from provisioner.sensitive import SCRUBBER
 
 DEFAULT_SANDBOX_STATE = Path(".provisioner") / "sandbox.json"
 SANDBOX_ENDPOINT = "http://sandbox.invalid/json-rpc/v1.1/"
 SANDBOX_MEDIA_DELAY = 0.5
+CREDENTIAL_KEYS = ("api_key", "login", "password")
 
 
 @dataclass
@@ -29,7 +42,9 @@ class Target:
         self.client.close()
 
 
-def open_sandbox(state: Path | None = None) -> Target:
+def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
+                 parallelism: int = DEFAULT_PARALLELISM) -> Target:
+    """The emulated account; no rate cap unless ``max_rps`` is given."""
     from provisioner.emulator import Emulator
 
     path = state or DEFAULT_SANDBOX_STATE
@@ -39,22 +54,86 @@ def open_sandbox(state: Path | None = None) -> Target:
     except OSError as exc:
         raise ConfigError(f"cannot use sandbox state file {path}: {exc}") from exc
     client = CallrClient.connect(
-        Credentials("sandbox", "sandbox"), SANDBOX_ENDPOINT, transport=emulator.transport()
+        Credentials("sandbox", "sandbox"), SANDBOX_ENDPOINT, transport=emulator.transport(),
+        max_rps=max_rps, parallelism=parallelism,
     )
     return Target(client, f"sandbox account (state file {path})")
 
 
-def open_live(endpoint: str, env: Mapping[str, str]) -> Target:
+def open_live(endpoint: str, env: Mapping[str, str], *,
+              credentials_file: Path | None = None, max_rps: float | None = None,
+              parallelism: int = DEFAULT_PARALLELISM) -> Target:
+    """The live API. ``max_rps`` None: ``LIVE_DEFAULT_MAX_RPS``, or no cap for a loopback
+    endpoint (a local emulator, not CALLR); 0: no rate cap."""
+    credentials = (read_credentials_file(credentials_file) if credentials_file is not None
+                   else credentials_from_env(env))
+    token = credentials.header().partition(" ")[2]
+    SCRUBBER.add(credentials.password, credentials.api_key, token)
+    client = CallrClient.connect(
+        credentials, endpoint or DEFAULT_ENDPOINT,
+        max_rps=_default_rps(endpoint) if max_rps is None else max_rps, parallelism=parallelism,
+    )
+    return Target(client, f"CALLR account at {client.endpoint} ({credentials.describe()})")
+
+
+def _default_rps(endpoint: str) -> float | None:
+    return None if loopback_endpoint(endpoint or DEFAULT_ENDPOINT) else LIVE_DEFAULT_MAX_RPS
+
+
+def credentials_from_env(env: Mapping[str, str]) -> Credentials:
     api_key = env.get("CALLR_API_KEY", "")
     login, password = env.get("CALLR_LOGIN", ""), env.get("CALLR_PASSWORD", "")
     if api_key:
-        credentials = Credentials(api_key=api_key)
-    elif login and password:
-        credentials = Credentials(login, password)
-    else:
-        raise ConfigError(
-            "no CALLR credentials: set CALLR_API_KEY, or CALLR_LOGIN and CALLR_PASSWORD; "
-            "or try the tool on a local emulated account with --sandbox"
-        )
-    client = CallrClient.connect(credentials, endpoint or DEFAULT_ENDPOINT)
-    return Target(client, f"CALLR account at {client.endpoint} ({credentials.describe()})")
+        return Credentials(api_key=api_key)
+    if login and password:
+        return Credentials(login, password)
+    raise ConfigError(
+        "no CALLR credentials: set CALLR_API_KEY, or CALLR_LOGIN and CALLR_PASSWORD, or give "
+        "--credentials-file; or try the tool on a local emulated account with --sandbox"
+    )
+
+
+def read_credentials_file(path: Path) -> Credentials:
+    """Credentials from a file only its owner may read (see the module docstring for the
+    format). Errors name the file and the line, never a value."""
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"credentials file {path} is not a regular file")
+        if os.name == "posix" and mode & 0o077:
+            raise ConfigError(
+                f"credentials file {path} is readable by others (mode {stat.S_IMODE(mode):04o}):"
+                f" run `chmod 600 {path}` (it must be readable by its owner only)"
+            )
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"credentials file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read credentials file {path}: {type(exc).__name__}") from None
+    values = _parse_credentials(path, text)
+    if values.get("api_key"):
+        return Credentials(api_key=values["api_key"])
+    if values.get("login") and values.get("password"):
+        return Credentials(values["login"], values["password"])
+    raise ConfigError(f"credentials file {path} has no api_key, nor both login and password")
+
+
+def _parse_credentials(path: Path, text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        colon, equals = line.find(":"), line.find("=")
+        cuts = [i for i in (colon, equals) if i > 0]
+        if not cuts:
+            raise ConfigError(f"{path}:{number}: expected `key: value` or `key=value`")
+        key, value = line[:min(cuts)].strip().lower(), line[min(cuts) + 1:].strip()
+        key = key.removeprefix("callr_")
+        if key not in CREDENTIAL_KEYS:
+            raise ConfigError(f"{path}:{number}: unknown key (expected one of "
+                              f"{', '.join(CREDENTIAL_KEYS)}; the line is not shown)")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values

@@ -3,17 +3,21 @@
 Argument names follow ``methods.py``; the order on the wire comes from that table only. The
 transport is injectable (``transport=emulator.transport()`` in tests and in ``--sandbox``), and
 ``as_account(hash)`` gives a view of the same session acting inside a sub-account (Login-As).
+Every view shares the session's retries, rate cap and in-flight cap; a client may be used from
+several threads at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 
+from provisioner.api.limits import DEFAULT_PARALLELISM
 from provisioner.api.methods import SEARCH_PAGE_SIZE
-from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, RpcSession
+from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, RetryPolicy, RpcSession
 
 JsonObject = dict[str, Any]
 
@@ -31,8 +35,19 @@ class CallrClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        max_rps: float | None = None,
+        parallelism: int = DEFAULT_PARALLELISM,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> CallrClient:
-        return cls(RpcSession.open(endpoint, credentials, transport=transport, timeout=timeout))
+        """A client on a new session. ``max_rps`` None: no rate cap; ``parallelism``: requests
+        in flight at once; ``sleep``/``clock`` are injectable for tests (backoff, rate cap).
+        Raises ConfigError for an endpoint that would expose the credentials (plain http)."""
+        return cls(RpcSession.open(
+            endpoint, credentials, transport=transport, timeout=timeout, max_rps=max_rps,
+            parallelism=parallelism, retry=retry, sleep=sleep, clock=clock,
+        ))
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -48,6 +63,11 @@ class CallrClient:
     def call_count(self) -> int:
         """How many HTTP requests this session has sent (all views together)."""
         return self._session.calls
+
+    @property
+    def parallelism(self) -> int:
+        """Requests this session lets in flight at once: the useful number of read workers."""
+        return self._session.caps.parallelism
 
     def as_account(self, account_hash: str | None) -> CallrClient:
         """A view acting inside sub-account ``account_hash`` (None: the authenticated account)."""

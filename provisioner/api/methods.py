@@ -7,6 +7,13 @@ same names with the same arity. A row proven wrong against the live API is a one
 Marks follow ``shared/callr-api/methods.md``: ``C`` confirmed in official CALLR material,
 ``C3`` seen in third-party code calling the live API, ``I`` inferred from CALLR's naming patterns.
 ``read_only`` rows are safe to retry after a transport fault; writes are never retried blindly.
+
+Retrying a write (``rpc.py``) rests on one assumption about the API's front end: HTTP 429 and
+HTTP 503 are answered *before* the request reaches the method, so a write refused that way did
+not run and may be sent again (as may one whose connection never opened: nothing was sent).
+CALLR does not document this; it is the usual contract of rate limiters and load balancers. Any
+other failure of a sent write (timeout, reset, 500, 502, 504, a body that is not JSON-RPC)
+raises ``AmbiguousWriteError``, and the account must be re-read to learn whether it happened.
 """
 
 from __future__ import annotations

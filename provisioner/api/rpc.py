@@ -1,32 +1,65 @@
-"""JSON-RPC 2.0 over httpx, exactly as CALLR speaks it.
+"""JSON-RPC 2.0 over httpx, exactly as CALLR speaks it, safe to share between threads.
 
 Positional params only, one request per POST, ``Authorization`` Basic or Api-Key, optional
-``CALLR-Login-As``. Every failure becomes an exception of ``provisioner.errors``; read-only
-methods are retried after transport faults with exponential backoff and jitter, writes never are
-(a lost response to a create would otherwise duplicate the object).
+``CALLR-Login-As``. Every failure becomes an exception of ``provisioner.errors``.
+
+Retries (``RetryPolicy``): a read-only method (``methods.py``) is retried after any transport
+fault (no connection, timeout, reset, HTTP 5xx or 429, a body that is not a JSON-RPC answer),
+with exponential backoff and full jitter, honouring ``Retry-After`` (seconds) on 429 and 503.
+A write is retried only when it certainly did not run: HTTP 429, HTTP 503 (see the assumption in
+``methods.py``) or a connection that was never made. Any other failure of a write after it was
+sent raises ``AmbiguousWriteError``: it may have happened, and only a re-read can tell. A 429
+still refused after the last attempt raises ``RateLimited``. JSON-RPC errors are never retried.
+
+Caps (``limits.Caps``): every Login-As view of a session shares one rate cap (``max_rps``) and
+one in-flight cap (``parallelism``). Credentials never travel over plain ``http://`` except to a
+loopback address or through an in-process transport (the emulator: nothing leaves the process).
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import itertools
 import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from provisioner.api.limits import DEFAULT_PARALLELISM, Caps
 from provisioner.api.methods import METHODS, positional
-from provisioner.errors import TransportError, rpc_error
-from provisioner.sensitive import redact, reveal
+from provisioner.errors import (
+    AmbiguousWriteError,
+    ConfigError,
+    RateLimited,
+    TransportError,
+    rpc_error,
+)
+from provisioner.sensitive import redact_authorization, redact_fields, reveal
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://api.callr.com/json-rpc/v1.1/"
 CONTENT_TYPE = "application/json-rpc; charset=utf-8"
+
+UNSENT_ERRORS: tuple[type[httpx.HTTPError], ...] = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+)
+"""httpx failures raised before any byte of the request left: safe to retry, even a write."""
+
+NOT_RUN_STATUSES = frozenset({429, 503})
+"""HTTP statuses taken to mean the API refused the request without running it."""
+
+IN_PROCESS_TRANSPORTS: tuple[type[httpx.BaseTransport], ...] = (
+    httpx.WSGITransport, httpx.MockTransport,
+)
+"""Transports that never open a socket: plain ``http://`` endpoints are allowed through them.
+Another transport may opt in by carrying ``in_process = True``."""
 
 
 @dataclass(frozen=True)
@@ -48,30 +81,135 @@ class Credentials:
         return "API key" if self.api_key else f"login {self.login}"
 
 
-@dataclass
-class RpcSession:
-    """One HTTP connection pool and request counter, shared by every Login-As view."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a request that may be retried is retried."""
 
-    endpoint: str
-    credentials: Credentials
-    http: httpx.Client
-    retries: int = 2
-    backoff: float = 0.25
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    calls: int = 0
+    attempts: int = 3
+    """Tries in all (1: never retry)."""
+    base_delay: float = 0.25
+    """Backoff before retry n (1-based) is uniform in [0, min(max_delay, base_delay * 2**(n-1))]."""
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+    """A longer ``Retry-After`` is not waited for: the request fails at once (RateLimited)."""
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter delay after failed try number ``attempt`` (1-based)."""
+        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+class _Failure(Exception):
+    """One failed try without a JSON-RPC answer; ``sent``: the API may have run it."""
+
+    def __init__(self, message: str, *, sent: bool, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.sent = sent
+        self.status = status
+        self.retry_after = retry_after
+
+    def final(self) -> TransportError:
+        if self.status == 429:
+            return RateLimited(f"{self} (rate limited; retry later)", self.retry_after)
+        return TransportError(str(self))
+
+
+def check_endpoint(endpoint: str, transport: httpx.BaseTransport | None = None) -> None:
+    """Refuse an endpoint that would expose the credentials (ConfigError), before any request."""
+    try:
+        url = httpx.URL(endpoint)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigError(f"invalid API endpoint {endpoint!r}: {exc}") from exc
+    if url.userinfo:
+        raise ConfigError("the API endpoint must not carry credentials: remove user:password@ "
+                          "and use CALLR_API_KEY, CALLR_LOGIN/CALLR_PASSWORD or a credentials file")
+    if url.scheme == "https":
+        return
+    if url.scheme != "http":
+        raise ConfigError(f"unsupported API endpoint {endpoint}: use an https:// URL")
+    if _is_loopback(url.host) or _in_process(transport):
+        return
+    raise ConfigError(
+        f"refusing to send CALLR credentials over plain http to {endpoint}: use https:// "
+        "(plain http is allowed only to a loopback address: 127.0.0.1, ::1, localhost)"
+    )
+
+
+def loopback_endpoint(endpoint: str) -> bool:
+    """Whether ``endpoint`` names this machine (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return _is_loopback(httpx.URL(endpoint).host)
+    except (httpx.InvalidURL, TypeError):
+        return False
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _in_process(transport: httpx.BaseTransport | None) -> bool:
+    return isinstance(transport, IN_PROCESS_TRANSPORTS) or (
+        getattr(transport, "in_process", False) is True
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (the HTTP-date form is ignored: backoff applies)."""
+    try:
+        value = float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+class RpcSession:
+    """One HTTP connection pool, request counter and set of caps, shared by every Login-As view
+    and by every thread: ids, counters and caps are guarded by locks."""
+
+    def __init__(self, endpoint: str, credentials: Credentials, http: httpx.Client, *,
+                 retry: RetryPolicy | None = None, caps: Caps | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None) -> None:
+        self.endpoint = endpoint
+        self.credentials = credentials
+        self.http = http
+        self.retry = retry or RetryPolicy()
+        self.caps = caps or Caps()
+        self.sleep = sleep
+        self._rng = rng or random.Random()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._retried = 0
 
     @classmethod
-    def open(
-        cls,
-        endpoint: str,
-        credentials: Credentials,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
-    ) -> RpcSession:
-        http = httpx.Client(transport=transport, timeout=timeout)
-        return cls(endpoint=endpoint, credentials=credentials, http=http)
+    def open(cls, endpoint: str, credentials: Credentials, *,
+             transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
+             max_rps: float | None = None, parallelism: int = DEFAULT_PARALLELISM,
+             retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+             clock: Callable[[], float] = time.monotonic) -> RpcSession:
+        check_endpoint(endpoint, transport)
+        limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
+        http = httpx.Client(transport=transport, timeout=timeout, limits=limits)
+        caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
+        return cls(endpoint, credentials, http, retry=retry, caps=caps, sleep=sleep)
+
+    @property
+    def calls(self) -> int:
+        """HTTP requests sent (every try counts)."""
+        with self._lock:
+            return self._calls
+
+    @property
+    def retried(self) -> int:
+        """Tries that were retries."""
+        with self._lock:
+            return self._retried
 
     def close(self) -> None:
         self.http.close()
@@ -79,46 +217,88 @@ class RpcSession:
     def call(self, method: str, args: dict[str, Any], login_as: str | None = None) -> Any:
         """Call ``method`` with keyword ``args`` ordered by the method table; return ``result``."""
         params = positional(method, args)
-        attempts = 1 + (self.retries if METHODS[method].read_only else 0)
-        for attempt in range(attempts):
+        read_only = METHODS[method].read_only
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return self._send(method, params, login_as)
-            except TransportError:
-                if attempt + 1 >= attempts:
-                    raise
-                delay = self.backoff * (2**attempt) * (1 + random.random())
-                log.warning("%s: transport fault, retrying in %.2fs", method, delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+            except _Failure as failure:
+                if failure.sent and not read_only:
+                    raise AmbiguousWriteError(
+                        f"{failure}; the write was sent and may or may not have happened"
+                    ) from failure
+                delay = self._delay(failure, attempt)
+                if delay is None:
+                    raise failure.final() from failure
+                log.warning("%s: %s; retry %d in %.2fs", method, failure, attempt, delay)
+                with self._lock:
+                    self._retried += 1
+                self.sleep(delay)
+
+    def _delay(self, failure: _Failure, attempt: int) -> float | None:
+        """Seconds to wait before the next try, or None to give up."""
+        if attempt >= self.retry.attempts:
+            return None
+        if failure.retry_after is not None and failure.status in NOT_RUN_STATUSES:
+            if failure.retry_after > self.retry.max_retry_after:
+                return None
+            return failure.retry_after
+        return self.retry.backoff(attempt, self._rng)
 
     def _send(self, method: str, params: list[Any], login_as: str | None) -> Any:
+        """One try: the result, an RpcError, a TransportError, or a ``_Failure`` to judge."""
         with self._lock:
             request_id = next(self._ids)
-            self.calls += 1
-        headers = {"Content-Type": CONTENT_TYPE, "Authorization": self.credentials.header()}
+        authorization = self.credentials.header()
+        headers = {"Content-Type": CONTENT_TYPE, "Authorization": authorization}
         if login_as:
             headers["CALLR-Login-As"] = f"Account.hash {login_as}"
         body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": reveal(params)}
-        log.debug("-> %s%s %s", method, f" as {login_as}" if login_as else "", redact(params))
-        try:
-            response = self.http.post(self.endpoint, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{method}: cannot reach {self.endpoint}: {exc}") from exc
-        if response.status_code != 200:
-            raise TransportError(f"{method}: HTTP {response.status_code} from {self.endpoint}")
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("-> %s%s %s (id %d, Authorization: %s)", method,
+                      f" as {login_as}" if login_as else "", redact_fields(params), request_id,
+                      redact_authorization(authorization))
+        with self.caps.slot():
+            with self._lock:
+                self._calls += 1
+            try:
+                response = self.http.post(self.endpoint, json=body, headers=headers)
+            except UNSENT_ERRORS as exc:
+                raise _Failure(f"{method}: cannot reach {self.endpoint}: {exc}",
+                               sent=False) from exc
+            except httpx.HTTPError as exc:
+                raise _Failure(f"{method}: no answer from {self.endpoint}: "
+                               f"{type(exc).__name__} {exc}", sent=True) from exc
+        return self._answer(method, request_id, response)
+
+    def _answer(self, method: str, request_id: int, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status != 200:
+            message = f"{method}: HTTP {status} from {self.endpoint}"
+            log.debug("<- %s HTTP %d (id %d)", method, status, request_id)
+            if status in NOT_RUN_STATUSES:
+                raise _Failure(message, sent=False, status=status,
+                               retry_after=_retry_after(response))
+            if status >= 500:
+                raise _Failure(message, sent=True, status=status)
+            raise TransportError(message)
         try:
             payload = response.json()
         except ValueError as exc:
-            raise TransportError(f"{method}: the response is not JSON") from exc
+            raise _Failure(f"{method}: the response is not JSON", sent=True) from exc
         if not isinstance(payload, dict):
-            raise TransportError(f"{method}: the response is not a JSON-RPC object")
+            raise _Failure(f"{method}: the response is not a JSON-RPC object", sent=True)
         error = payload.get("error")
         if error:
             code = int(error.get("code", 0)) if isinstance(error, dict) else 0
             message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
             data = error.get("data") if isinstance(error, dict) else None
-            log.debug("<- %s error %s: %s", method, code, message)
-            raise rpc_error(code, message, data, method=method)
+            log.debug("<- %s error %s: %s (id %d)", method, code, message, request_id)
+            raise rpc_error(code, message, redact_fields(data), method=method)
         if "result" not in payload:
-            raise TransportError(f"{method}: the response has neither result nor error")
-        return payload["result"]
+            raise _Failure(f"{method}: the response has neither result nor error", sent=True)
+        result = payload["result"]
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("<- %s %s (id %d)", method, redact_fields(result), request_id)
+        return result

@@ -9,9 +9,10 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.methods import positional
-from provisioner.api.rpc import Credentials, RpcSession
+from provisioner.api.rpc import Credentials, RetryPolicy, RpcSession
 from provisioner.emulator import Emulator
 from provisioner.errors import (
+    AmbiguousWriteError,
     ApiError,
     AuthError,
     InvalidParamsError,
@@ -32,7 +33,7 @@ def connect(emulator: Emulator, credentials: Credentials) -> CallrClient:
 def fast(client: CallrClient) -> Iterator[CallrClient]:
     """The client with no backoff delay between retries (the retry count is unchanged)."""
     session: RpcSession = client._session
-    session.backoff = 0.0
+    session.sleep = lambda _delay: None
     yield client
 
 
@@ -142,7 +143,7 @@ def test_read_only_retries_are_bounded(fast: CallrClient, emulator: Emulator) ->
 
 def test_write_is_never_retried(fast: CallrClient, emulator: Emulator) -> None:
     emulator.faults.lose_response("apps.create")
-    with pytest.raises(TransportError):
+    with pytest.raises(AmbiguousWriteError):
         fast.apps_create("ACTIONS10", "once", None)
     assert fast.call_count == 1
     assert [a["name"] for a in fast.apps_get_list(True)] == ["once"]
@@ -151,7 +152,7 @@ def test_write_is_never_retried(fast: CallrClient, emulator: Emulator) -> None:
 def test_transport_error_when_unreachable() -> None:
     with CallrClient.connect(Credentials("sandbox", "sandbox"), "http://127.0.0.1:9/x/",
                              timeout=2.0) as api:
-        api._session.retries = 0
+        api._session.retry = RetryPolicy(attempts=1)
         with pytest.raises(TransportError, match="cannot reach"):
             api.apps_get_list(True)
 
