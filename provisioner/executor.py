@@ -1,34 +1,54 @@
-"""Run a plan's calls in order, resolving references to results of earlier calls.
+"""Run a plan's changes in dependency waves, resolving references to results of earlier calls.
 
-The executor is the only place that writes to the API. It stops at the first failed call: the
-report says which changes were applied, which one failed (with the API's code and message) and
-which were not attempted, so the user knows the account's state; running apply again converges,
-since every kind matches live objects by identity rather than remembering ids.
+The executor is the only place that writes to the API. ``dependencies`` says which changes must
+wait for which (a ``Ref`` to another change's result, an object another change acts on, deletes
+after everything else of their account); changes whose dependencies are all applied run
+concurrently, at most ``parallelism`` at a time (1 runs them one by one, in plan order), and the
+calls inside one change stay sequential. Ready changes start in plan order, so the run is
+deterministic whenever ``parallelism`` is 1, and ``ApplyReport.steps`` is in plan order always.
+
+A failed change does not stop the apply: every change that depends on it, transitively, is
+skipped (its reason names the failure), and independent work goes on. A write whose answer was
+lost is not failed at once: ``provisioner.recovery`` re-reads the account, then the result is
+adopted or the call re-sent once. ``on_step`` is called from the calling thread only, in
+completion order (a skipped change right after the failure that skips it). Running apply again
+converges, since every kind matches live objects by identity rather than remembering ids.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import logging
 import time
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from provisioner import recovery
 from provisioner.api.client import CallrClient
-from provisioner.errors import ApiError, ProvisionerError
-from provisioner.plan import Call, Change, FileData, Plan, Ref, Until
+from provisioner.api.methods import METHODS
+from provisioner.errors import ApiError, ProvisionerError, RateLimited, RpcError, TransportError
+from provisioner.journal import Journal
+from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
 
 log = logging.getLogger(__name__)
+
+DEFAULT_PARALLELISM = 4
+SUBJECT_KEYS = ("hash", "id", "did_hash")
+"""Call parameters naming the object a call acts on: a later change mentioning that value
+(an app wired to a media being updated, resources of a sub-account being unarchived) waits."""
 
 
 class Status(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
-    SKIPPED = "not applied"
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -37,12 +57,19 @@ class StepResult:
     status: Status
     error: str = ""
     calls_made: int = 0
+    code: int | None = None
+    """The API's error code when a JSON-RPC error failed the change."""
+    reason: str = ""
+    """Why a change was skipped: the failed change it depends on."""
+    recovered: int = 0
+    """Calls whose answer was lost and whose outcome was learned by re-reading the account."""
 
 
 @dataclass
 class ApplyReport:
     steps: list[StepResult] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
+    journal: Path | None = None
 
     def with_status(self, status: Status) -> list[StepResult]:
         return [s for s in self.steps if s.status is status]
@@ -50,6 +77,37 @@ class ApplyReport:
     @property
     def ok(self) -> bool:
         return not self.with_status(Status.FAILED)
+
+    def lines(self) -> list[str]:
+        """What the CLI prints after an apply: failures with the API's code and message, the
+        skipped changes with the failure they depend on, then what was applied."""
+        applied, failed = self.with_status(Status.APPLIED), self.with_status(Status.FAILED)
+        skipped = self.with_status(Status.SKIPPED)
+        lines = [f"Apply complete: {len(applied)} change{'s' if len(applied) != 1 else ''} "
+                 "applied."]
+        if failed:
+            lines = [f"Apply failed. {len(applied)} applied, {len(failed)} failed, "
+                     f"{len(skipped)} skipped.", "Failed:"]
+            for step in failed:
+                lines.append(f"  ! {step.change.address}: {step.error}")
+                if step.calls_made:
+                    lines.append(f"    ({step.calls_made} of {len(step.change.calls)} calls of "
+                                 "this change were made)")
+        if skipped:
+            lines.append("Skipped (they depend on a failed change):")
+            lines.extend(f"  {s.change.action.symbol} {s.change.address}: {s.reason}"
+                         for s in skipped)
+        if failed and applied:
+            lines.append("Applied:")
+            lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in applied)
+        recovered = sum(s.recovered for s in self.steps)
+        if recovered:
+            lines.append(f"{recovered} call{'s' if recovered != 1 else ''} lost an answer; the "
+                         "account was re-read to learn the outcome.")
+        if failed:
+            lines.append("Run apply again once the cause is fixed: it resumes from the live "
+                         "state.")
+        return lines + ([f"Journal: {self.journal}"] if self.journal is not None else [])
 
 
 class WaitError(ProvisionerError):
@@ -60,49 +118,148 @@ class ResolveError(ProvisionerError):
     """A reference points at something an earlier call's result does not contain."""
 
 
+@dataclass
+class _Outcome:  # what a worker thread hands back for one change
+    results: dict[str, Any]
+    made: int = 0
+    recovered: int = 0
+    error: ProvisionerError | None = None
+
+
 class Executor:
     def __init__(self, client: CallrClient, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
-                 on_step: Callable[[StepResult], None] | None = None) -> None:
+                 on_step: Callable[[StepResult], None] | None = None,
+                 parallelism: int = DEFAULT_PARALLELISM, journal: Journal | None = None) -> None:
         self.client = client
         self.sleep = sleep
         self.clock = clock
         self.on_step = on_step
+        self.parallelism = max(1, parallelism)
+        self.journal = journal
 
     def run(self, plan: Plan) -> ApplyReport:
-        report = ApplyReport()
-        failed = False
-        for change in plan.changes:
-            if failed:
-                self._record(report, StepResult(change, Status.SKIPPED))
-                continue
-            made = 0
-            try:
-                for call in change.calls:
-                    report.results[call.id] = self._run_call(call, report.results)
-                    made += 1
-            except (ApiError, WaitError, ResolveError) as exc:
-                failed = True
-                log.error("%s failed: %s", change.address, exc)
-                self._record(report, StepResult(change, Status.FAILED, str(exc), made))
-                continue
-            self._record(report, StepResult(change, Status.APPLIED, calls_made=made))
+        report = ApplyReport(journal=self.journal.path if self.journal else None)
+        changes = plan.changes
+        deps = dependencies(plan)
+        waiting = {i: set(d) for i, d in enumerate(deps)}
+        dependents: list[list[int]] = [[] for _ in changes]
+        for i, before in enumerate(deps):
+            for j in before:
+                dependents[j].append(i)
+        ready = [i for i, before in waiting.items() if not before]
+        heapq.heapify(ready)
+        steps: dict[int, StepResult] = {}
+        with ThreadPoolExecutor(self.parallelism, thread_name_prefix="apply") as pool:
+            running: dict[Future[_Outcome], int] = {}
+            while ready or running:
+                while ready and len(running) < self.parallelism:
+                    i = heapq.heappop(ready)
+                    running[pool.submit(self._run_change, changes[i], dict(report.results))] = i
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: running[f]):
+                    i = running.pop(future)
+                    outcome = future.result()
+                    report.results.update(outcome.results)
+                    self._record(steps, i, _step(changes[i], outcome))
+                    if outcome.error is None:
+                        for j in dependents[i]:
+                            waiting[j].discard(i)
+                            if not waiting[j] and j not in steps:
+                                heapq.heappush(ready, j)
+                    else:
+                        self._skip_dependents(plan, dependents, steps, i)
+        for i in sorted(set(range(len(changes))) - set(steps)):  # a cycle (a plan bug) only
+            self._record(steps, i, StepResult(changes[i], Status.SKIPPED, reason="cycle"))
+        report.steps = [steps[i] for i in range(len(changes))]
+        if self.journal is not None:
+            self.journal.close({s.value: len(report.with_status(s)) for s in Status}, report.ok)
         return report
 
-    def _record(self, report: ApplyReport, step: StepResult) -> None:
-        report.steps.append(step)
+    def _record(self, steps: dict[int, StepResult], index: int, step: StepResult) -> None:
+        steps[index] = step
         if self.on_step is not None:
             self.on_step(step)
 
-    def _run_call(self, call: Call, results: dict[str, Any]) -> Any:
-        login_as = resolve(call.login_as, results)
-        client = self.client.as_account(login_as)
-        args = {name: resolve(value, results) for name, value in call.args}
+    def _skip_dependents(self, plan: Plan, dependents: list[list[int]],
+                         steps: dict[int, StepResult], failed: int) -> None:
+        reason = f"{plan.changes[failed].address} failed"
+        todo = list(dependents[failed])
+        while todo:
+            j = todo.pop(0)
+            if j in steps:
+                continue
+            change = plan.changes[j]
+            log.warning("%s skipped: %s", change.address, reason)
+            if self.journal is not None:
+                for call in change.calls:
+                    self.journal.call(change.address, call.id, call.method, "skipped",
+                                      message=reason)
+            self._record(steps, j, StepResult(change, Status.SKIPPED, reason=reason))
+            todo.extend(dependents[j])
+
+    def _run_change(self, change: Change, earlier: dict[str, Any]) -> _Outcome:
+        """One change's calls, in order (in a worker thread); never raises."""
+        outcome = _Outcome({})
+        results = ChainMap(outcome.results, earlier)
+        for n, call in enumerate(change.calls):
+            started = time.monotonic()
+            args: dict[str, Any] = {}
+            try:
+                login_as = resolve(call.login_as, results)
+                client = self.client.as_account(login_as)
+                args = {name: resolve(value, results) for name, value in call.args}
+                result, how = self._call(client, call, args, results)
+            except (ApiError, WaitError, ResolveError, recovery.RecoveryError) as exc:
+                log.error("%s failed: %s", change.address, exc)
+                self._journal(change, call, "failed", started, args, exc)
+                for rest in change.calls[n + 1:]:
+                    self._journal(change, rest, "skipped", None, {}, None,
+                                  "an earlier call of this change failed")
+                outcome.error = exc
+                return outcome
+            outcome.results[call.id] = result
+            outcome.made += 1
+            outcome.recovered += bool(how)
+            self._journal(change, call, "recovered" if how else "ok", started, args, None, how)
+        return outcome
+
+    def _journal(self, change: Change, call: Call, outcome: str, started: float | None,
+                 args: dict[str, Any], exc: Exception | None, message: str = "") -> None:
+        if self.journal is None:
+            return
+        code = exc.code if isinstance(exc, RpcError) else None
+        message = exc.message if isinstance(exc, RpcError) else str(exc or message)
+        duration = 0.0 if started is None else time.monotonic() - started
+        self.journal.call(change.address, call.id, call.method, outcome, code=code,
+                          message=message, duration=duration, args=args)
+
+    def _call(self, client: CallrClient, call: Call, args: dict[str, Any],
+              results: Mapping[str, Any]) -> tuple[Any, str]:
+        """The call's result, and how it was recovered after a lost answer ("" if it was not:
+        "adopted" when the write had happened, "re-sent" when it was sent again)."""
         log.info("%s %s", call.id, call.method)
-        result = client.call(call.method, **args)
+        how = ""
+        try:
+            result = client.call(call.method, **args)
+        except TransportError as exc:
+            if METHODS[call.method].read_only or isinstance(exc, RateLimited):
+                raise
+            result, how = self._recover(client, call, args, results, exc)
         if call.until is not None:
             result = self._wait(client, call, args, result, call.until)
-        return result
+        return result, how
+
+    def _recover(self, client: CallrClient, call: Call, args: dict[str, Any],
+                 results: Mapping[str, Any], exc: TransportError) -> tuple[Any, str]:
+        log.warning("%s: no answer (%s): re-reading the account to learn whether it ran",
+                    call.id, exc)
+        found = recovery.recover(client, call.method, args, results)
+        if found is not None:
+            log.info("%s: the write happened: its result is adopted", call.id)
+            return found, "adopted"
+        log.info("%s: the write did not happen (or is idempotent): sent again", call.id)
+        return client.call(call.method, **args), "re-sent"
 
     def _wait(self, client: CallrClient, call: Call, args: dict[str, Any], result: Any,
               until: Until) -> Any:
@@ -121,7 +278,97 @@ class Executor:
             result = client.call(call.method, **args)
 
 
-def resolve(value: Any, results: dict[str, Any]) -> Any:
+def _step(change: Change, outcome: _Outcome) -> StepResult:
+    if outcome.error is None:
+        return StepResult(change, Status.APPLIED, calls_made=outcome.made,
+                          recovered=outcome.recovered)
+    code = outcome.error.code if isinstance(outcome.error, RpcError) else None
+    return StepResult(change, Status.FAILED, str(outcome.error), outcome.made, code,
+                      recovered=outcome.recovered)
+
+
+# -- dependencies --------------------------------------------------------------------------------
+
+def dependencies(plan: Plan) -> tuple[frozenset[int], ...]:
+    """For each change (by index in the plan), the changes it must wait for.
+
+    - a call of B (its args or its Login-As) holds a ``Ref`` to a call of A;
+    - B mentions a value (a media id, a sub-account hash as Login-As ...) that an earlier
+      non-destructive change A acts on (``SUBJECT_KEYS``);
+    - B is destructive (delete, unassign): it waits for every non-destructive change of its
+      account, and for earlier destructive changes of its account of other kinds (deletes keep
+      the plan's kind order), so nothing is deleted when what may need it failed;
+    - B retires a sub-account: it waits for every other change.
+    """
+    changes = plan.changes
+    owner = {call.id: i for i, change in enumerate(changes) for call in change.calls}
+    deps: list[set[int]] = [set() for _ in changes]
+    subjects: dict[tuple[str, Any], list[int]] = {}
+    for i, change in enumerate(changes):
+        for ref in _refs(change):
+            j = owner.get(ref.call)
+            if j is not None and j != i:
+                deps[i].add(j)
+        for value in set(_mentions(change)):
+            deps[i].update(j for j in subjects.get(value, ()) if j != i)
+        if not change.action.destructive:
+            for call in change.calls:
+                for key, value in call.args:
+                    if key in SUBJECT_KEYS and _scalar(value):
+                        subjects.setdefault(_key(value), []).append(i)
+    for i, change in enumerate(changes):
+        if _retires_subaccount(change):
+            deps[i].update(j for j, other in enumerate(changes)
+                           if not _retires_subaccount(other))
+        elif change.action.destructive:
+            for j, other in enumerate(changes):
+                if j == i or other.account != change.account or _retires_subaccount(other):
+                    continue
+                if not other.action.destructive or (j < i and other.kind != change.kind):
+                    deps[i].add(j)
+    return tuple(frozenset(d) for d in deps)
+
+
+def _retires_subaccount(change: Change) -> bool:
+    return change.kind == "subaccount" and change.action is Action.DELETE
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)  # 7 and "7" are different objects
+
+
+def _walk(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _walk(item)
+    else:
+        yield value
+
+
+def _values(change: Change) -> Iterator[Any]:
+    """Every value a change's calls hold (Login-As included), nested ones flattened."""
+    for call in change.calls:
+        yield from _walk([call.login_as, [v for _, v in call.args]])
+
+
+def _refs(change: Change) -> Iterator[Ref]:
+    return (value for value in _values(change) if isinstance(value, Ref))
+
+
+def _mentions(change: Change) -> Iterator[tuple[str, Any]]:
+    return (_key(value) for value in _values(change) if _scalar(value))
+
+
+# -- resolving references ------------------------------------------------------------------------
+
+def resolve(value: Any, results: Mapping[str, Any]) -> Any:
     """``value`` with every Ref replaced by the (part of the) result it points to, and every
     FileData by the base64 of the file's bytes."""
     if isinstance(value, FileData):

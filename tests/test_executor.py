@@ -1,17 +1,27 @@
-"""The executor: Ref resolution, stop at first failure, polling with ``Until``."""
+"""The executor: dependencies, parallel waves, failure propagation, Refs, polling with ``Until``."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from provisioner.api.client import CallrClient
+from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
-from provisioner.executor import Executor, Status
+from provisioner.engine import apply_plan
+from provisioner.executor import ApplyReport, Executor, Status, StepResult, dependencies
 from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
+from tests.conftest import ENDPOINT, Account
+
+Write = Callable[..., Path]
+HOOK = "webhook.sms.mo->https://hooks.example.com/x"
 
 
 class FakeTime:
@@ -27,6 +37,49 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class Gate(httpx.BaseTransport):
+    """The emulator's transport, recording how many requests are in flight at once.
+
+    ``meet`` names a method whose first ``parties`` requests wait for each other at a barrier:
+    with one request in flight at a time the barrier breaks (after 5 s) and the request fails.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport, meet: str = "", parties: int = 2) -> None:
+        self.inner = inner
+        self.meet = meet
+        self.barrier = threading.Barrier(parties, timeout=5)
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.methods: list[str] = []
+        self.in_process = True  # the emulator in-process: plain http is fine
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        method = json.loads(request.content)["method"]
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self.methods.append(method)
+            meeting = method == self.meet and self.barrier.n_waiting < self.barrier.parties
+        try:
+            if meeting and not self.barrier.broken:
+                self.barrier.wait()
+            response = self.inner.handle_request(request)
+            response.read()
+            return response
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+@pytest.fixture
+def gated(emulator: Emulator) -> Iterator[tuple[CallrClient, Gate]]:
+    gate = Gate(emulator.transport(), meet="apps.create")
+    with CallrClient.connect(Credentials("sandbox", "sandbox"), ENDPOINT,
+                             transport=gate) as api:
+        yield api, gate
 
 
 def dids(emulator: Emulator) -> dict[str, dict[str, Any]]:
@@ -53,34 +106,216 @@ def create_and_assign(emulator: Emulator, numbers: tuple[str, ...]) -> Plan:
     return Plan("t", tuple(changes))
 
 
-def test_ref_resolves_to_the_hash_create_returned(client: CallrClient,
+def by_address(plan: Plan) -> dict[str, list[str]]:
+    deps = dependencies(plan)
+    return {c.address: sorted(plan.changes[j].address for j in deps[i])
+            for i, c in enumerate(plan.changes)}
+
+
+# -- dependencies ------------------------------------------------------------------------------
+
+MIXED = """
+    version: 1
+    media:
+      welcome: {tts: {text: "Bonjour", voice: TTS_FR-FR_AUDREY, rate: 50}}
+    apps:
+      a: {package: CALLTRACKING10, params: {medias: {welcome: welcome}}}
+      b: {package: ACTIONS10, params: {script: b}}
+      old: {package: ACTIONS10, absent: true}
+    numbers:
+      "+33199000001": a
+      "+33199000002": b
+    webhooks:
+      - {type: sms.mo, endpoint: "https://hooks.example.com/x"}
+"""
+
+
+def test_dependencies_of_a_whole_plan(account: Account, manifest: Write) -> None:
+    account.converge(manifest("""
+        version: 1
+        apps: {old: {package: ACTIONS10, params: {script: o}}}
+    """))
+    plan = account.plan(manifest(MIXED))
+    non_destructive = ["app.a", "app.b", "media.welcome", "number.+33199000001",
+                       "number.+33199000002", HOOK]
+    assert by_address(plan) == {
+        "media.welcome": [],
+        "app.a": ["media.welcome"],  # its params hold a Ref to the media's id
+        "app.b": [],
+        "number.+33199000001": ["app.a"],
+        "number.+33199000002": ["app.b"],
+        HOOK: [],
+        "app.old": non_destructive,  # a delete waits for everything else of its account
+    }
+
+
+def test_a_replaced_app_is_deleted_after_its_numbers_moved(account: Account,
+                                                           manifest: Write) -> None:
+    account.converge(manifest("""
+        version: 1
+        apps: {a: {package: ACTIONS10, params: {script: a}}}
+        numbers: {"+33199000001": a}
+    """))
+    plan = account.plan(manifest("""
+        version: 1
+        apps: {a: {package: REALTIME10, params: {url: "https://a.example.com"}}}
+    """))
+    assert [(c.address, c.action) for c in plan.changes] == [
+        ("app.a", Action.REPLACE), ("number.+33199000001", Action.REASSIGN),
+        ("app.a", Action.DELETE)]
+    assert [sorted(d) for d in dependencies(plan)] == [[], [0], [0, 1]]
+
+
+def test_objects_acted_on_and_login_as_are_dependencies() -> None:
+    edit = Call("media.m:set_content", "media/tts.set_content",
+                (("id", 7), ("text", "x"), ("voice", "v"), ("options", None)))
+    app = Call("app.a:create", "apps.create",
+               (("package", "CALLTRACKING10"), ("name", "a"),
+                ("params", {"medias": {"welcome": 7}})))
+    sub = Call('subaccount["S"]:unarchive', "account/sub.unarchive", (("hash", "S1"),))
+    inside = Call('subaccount["S"].app.x:create', "apps.create",
+                  (("package", "ACTIONS10"), ("name", "x"), ("params", None)), login_as="S1")
+    remove = Call("number.1:remove_did", "apps.remove_did", (("did_hash", "D1"),))
+    wipe = Call("media.old:delete", "media/library.delete", (("id", 8),))
+    retire = Call('subaccount["T"]:archive', "account/sub.archive",
+                  (("hash", "T1"), ("options", None)))
+    plan = Plan("t", (
+        Change('subaccount["S"]', "subaccount", Action.UPDATE, calls=(sub,)),
+        Change("media.m", "media", Action.UPDATE, calls=(edit,)),
+        Change("app.a", "app", Action.CREATE, calls=(app,)),
+        Change('subaccount["S"].app.x', "app", Action.CREATE, calls=(inside,), account="S"),
+        Change("number.1", "number", Action.UNASSIGN, calls=(remove,)),
+        Change("media.old", "media", Action.DELETE, calls=(wipe,)),
+        Change('subaccount["T"]', "subaccount", Action.DELETE, calls=(retire,)),
+    ))
+    assert by_address(plan) == {
+        'subaccount["S"]': [],
+        "media.m": [],
+        "app.a": ["media.m"],
+        'subaccount["S"].app.x': ['subaccount["S"]'],
+        "number.1": ["app.a", "media.m", 'subaccount["S"]'],
+        "media.old": ["app.a", "media.m", "number.1", 'subaccount["S"]'],
+        'subaccount["T"]': ["app.a", "media.m", "media.old", "number.1", 'subaccount["S"]',
+                            'subaccount["S"].app.x'],
+    }
+
+
+# -- parallel waves ----------------------------------------------------------------------------
+
+def two_apps_and_numbers(emulator: Emulator) -> Plan:
+    by_number = dids(emulator)
+    changes = []
+    for name, number in (("a", "+33199000001"), ("b", "+33199000002")):
+        create = Call(f"app.{name}:create", "apps.create",
+                      (("package", "ACTIONS10"), ("name", name), ("params", None)))
+        assign = Call(f"number.{number}:assign_did", "apps.assign_did",
+                      (("app_hash", Ref(f"app.{name}:create", ("hash",))),
+                       ("did_hash", by_number[number]["hash"])))
+        changes += [Change(f"app.{name}", "app", Action.CREATE, calls=(create,)),
+                    Change(f"number.{number}", "number", Action.ASSIGN, calls=(assign,))]
+    return Plan("t", tuple(changes))
+
+
+def test_independent_changes_run_at_the_same_time(gated: tuple[CallrClient, Gate],
                                                   emulator: Emulator) -> None:
-    report = Executor(client).run(create_and_assign(emulator, ("+33199000001", "+33199000002")))
+    client, gate = gated
+    threads: set[threading.Thread] = set()
+    report = Executor(client, parallelism=4,
+                      on_step=lambda s: threads.add(threading.current_thread())).run(
+        two_apps_and_numbers(emulator))
+    assert report.ok, [s.error for s in report.steps]
+    assert threads == {threading.current_thread()}, "on_step runs in the calling thread"
+    assert not gate.barrier.broken, "both creates were in flight together"
+    assert gate.max_in_flight >= 2
+    assert [s.change.address for s in report.steps] == [
+        "app.a", "number.+33199000001", "app.b", "number.+33199000002"]  # plan order
+    owner = {d["intl_number"]: d["app"] for d in dids(emulator).values()}
+    assert owner["+33199000001"] == report.results["app.a:create"]["hash"]
+    assert owner["+33199000002"] == report.results["app.b:create"]["hash"]
+
+
+def test_parallelism_one_runs_one_change_at_a_time(emulator: Emulator) -> None:
+    gate = Gate(emulator.transport())
+    with CallrClient.connect(Credentials("sandbox", "sandbox"), ENDPOINT,
+                             transport=gate) as client:
+        seen: list[str] = []
+        report = Executor(client, parallelism=1,
+                          on_step=lambda s: seen.append(s.change.address)).run(
+            two_apps_and_numbers(emulator))
     assert report.ok
-    assert [s.status for s in report.steps] == [Status.APPLIED] * 3
-    new_hash = report.results["app.a:create"]["hash"]
-    assert list(apps(emulator)) == [new_hash]
-    assert dids(emulator)["+33199000001"]["app"] == new_hash
-    assert dids(emulator)["+33199000002"]["app"] == new_hash
-    assert dids(emulator)["+33199000003"]["app"] is None
+    assert gate.max_in_flight == 1
+    assert gate.methods == ["apps.create", "apps.assign_did"] * 2
+    assert seen == ["app.a", "number.+33199000001", "app.b", "number.+33199000002"]
 
 
-def test_stops_at_first_failure(client: CallrClient, emulator: Emulator) -> None:
+# -- failures ----------------------------------------------------------------------------------
+
+def test_a_failure_skips_its_dependents_only(client: CallrClient, emulator: Emulator) -> None:
     plan = create_and_assign(emulator, ("+33199000001", "+33199000002", "+33199000003"))
     emulator.faults.fail("apps.assign_did", skip=1, code=151, message="Injected fault")
-    report = Executor(client).run(plan)
+    report = Executor(client, parallelism=1).run(plan)
     assert not report.ok
     assert [(s.change.address, s.status) for s in report.steps] == [
         ("app.a", Status.APPLIED),
         ("number.+33199000001", Status.APPLIED),
         ("number.+33199000002", Status.FAILED),
-        ("number.+33199000003", Status.SKIPPED),
+        ("number.+33199000003", Status.APPLIED),  # independent of the failed assignment
     ]
     failed = report.with_status(Status.FAILED)[0]
     assert "151" in failed.error and "Injected fault" in failed.error
+    assert failed.code == 151
     assert failed.calls_made == 0
     assert dids(emulator)["+33199000002"]["app"] is None
-    assert dids(emulator)["+33199000003"]["app"] is None, "nothing runs after the failure"
+    assert dids(emulator)["+33199000003"]["app"] == report.results["app.a:create"]["hash"]
+
+
+FAULTY = """
+    version: 1
+    apps:
+      a: {package: ACTIONS10, params: {script: a}}
+      b: {package: ACTIONS10, params: {script: b}}
+      gone: {package: ACTIONS10, absent: true}
+    numbers:
+      "+33199000001": a
+      "+33199000002": b
+    webhooks:
+      - {type: sms.mo, endpoint: "https://hooks.example.com/x"}
+"""
+
+
+def test_failed_create_skips_its_number_and_the_deletes(account: Account, client: CallrClient,
+                                                        emulator: Emulator,
+                                                        manifest: Write) -> None:
+    account.converge(manifest("""
+        version: 1
+        apps: {gone: {package: ACTIONS10, params: {script: g}}}
+    """))
+    path = manifest(FAULTY)
+    emulator.faults.fail("apps.create", code=151, message="Injected fault")  # the first: app.a
+    seen: list[str] = []
+    plan = account.plan(path)
+    report = apply_plan(plan, client, on_step=lambda s: seen.append(s.change.address))
+    status = {s.change.address: s.status for s in report.steps}
+    assert status == {
+        "app.a": Status.FAILED, "app.b": Status.APPLIED,
+        "number.+33199000001": Status.SKIPPED, "number.+33199000002": Status.APPLIED,
+        HOOK: Status.APPLIED,
+        "app.gone": Status.SKIPPED,
+    }
+    assert sorted(seen) == sorted(status)  # on_step saw each change once
+    skipped = {s.change.address: s.reason for s in report.with_status(Status.SKIPPED)}
+    assert skipped == {"number.+33199000001": "app.a failed", "app.gone": "app.a failed"}
+    (failed,) = report.with_status(Status.FAILED)
+    assert (failed.code, failed.error) == (151, "apps.create: error 151: Injected fault")
+    lines = "\n".join(report.lines())
+    assert "Apply failed. 3 applied, 1 failed, 2 skipped." in lines
+    assert "! app.a: apps.create: error 151: Injected fault" in lines
+    assert "number.+33199000001: app.a failed" in lines
+    assert sorted(a["name"] for a in apps(emulator).values()) == ["b", "gone"]
+    assert [c.address for c in account.plan(path).changes] == [
+        "app.a", "number.+33199000001", "app.gone"]
+    account.converge(path)
+    assert account.plan(path).is_empty
 
 
 def test_failure_in_a_later_call_of_a_change_counts_calls_made(client: CallrClient,
@@ -96,6 +331,7 @@ def test_failure_in_a_later_call_of_a_change_counts_calls_made(client: CallrClie
     assert report.steps[0].status is Status.FAILED
     assert report.steps[0].calls_made == 1
     assert "110" in report.steps[0].error
+    assert "    (1 of 2 calls of this change were made)" in report.lines()
 
 
 def test_ref_to_a_call_that_never_ran_fails_cleanly(client: CallrClient,
@@ -117,10 +353,27 @@ def test_on_step_sees_every_step(client: CallrClient, emulator: Emulator) -> Non
     assert seen == [("app.a", Status.APPLIED), ("number.+33199000001", Status.APPLIED)]
 
 
+def test_report_lines_when_everything_applied(tmp_path: Path) -> None:
+    a = Change("app.a", "app", Action.CREATE)
+    b = Change("app.b", "app", Action.CREATE)
+    report = ApplyReport([StepResult(a, Status.APPLIED, calls_made=1, recovered=1),
+                          StepResult(b, Status.APPLIED, calls_made=1)],
+                         journal=tmp_path / "j.jsonl")
+    assert report.lines() == [
+        "Apply complete: 2 changes applied.",
+        "1 call lost an answer; the account was re-read to learn the outcome.",
+        f"Journal: {tmp_path / 'j.jsonl'}",
+    ]
+
+
+# -- polling -----------------------------------------------------------------------------------
+
 def poll_plan(media_id: int, until: Until) -> Plan:
     call = Call("media.x:get", "media/library.get", (("id", media_id),), until=until)
+    follow = Call("app.y:create", "apps.create",
+                  (("package", "ACTIONS10"), ("name", "y"), ("params", {"x": Ref(call.id)})))
     return Plan("t", (Change("media.x", "media", Action.UPDATE, calls=(call,)),
-                      Change("media.y", "media", Action.UPDATE)))
+                      Change("app.y", "app", Action.CREATE, calls=(follow,))))
 
 
 def test_until_times_out_on_a_media_that_stays_pending(client: CallrClient) -> None:
@@ -151,9 +404,9 @@ def test_until_ready_returns_the_ready_result(client: CallrClient) -> None:
     media_id = client.call("media/library.create", name="x")
     client.call("media/tts.set_content", id=media_id, text="Hello", voice="TTS_DE-DE_ANNA",
                 options=None)
-    report = Executor(client).run(
-        poll_plan(media_id, Until("status", ("READY",), failed=("ERROR",), timeout=10.0,
-                                  interval=0.01)))
+    plan = poll_plan(media_id, Until("status", ("READY",), failed=("ERROR",), timeout=10.0,
+                                     interval=0.01))
+    report = Executor(client).run(Plan("t", plan.changes[:1]))
     assert report.ok
     assert report.results["media.x:get"]["status"] == "READY"
 
@@ -167,6 +420,7 @@ def test_until_reaches_failed_state(client: CallrClient, audio: str) -> None:
                                   interval=0.01)))
     assert report.steps[0].status is Status.FAILED
     assert "status is ERROR" in report.steps[0].error
+    assert report.steps[1].reason == "media.x failed"
 
 
 def file_plan(media_id: int, data: FileData) -> Plan:

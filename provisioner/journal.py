@@ -1,0 +1,107 @@
+"""The apply journal: one JSON-lines file per apply, written as the calls are made.
+
+``.provisioner/journal/<UTC timestamp>-<plan fingerprint>.jsonl`` (the directory is
+configurable) holds:
+
+- a header: ``{"type": "header", "target", "fingerprint", "started", "version", "changes"}``;
+- one line per call: ``{"type": "call", "change", "call", "method", "outcome", "code",
+  "message", "duration_ms", "identity"}`` where ``outcome`` is ``ok``, ``failed``,
+  ``recovered`` (the answer was lost and the account was re-read) or ``skipped``;
+- a summary: ``{"type": "summary", "finished", "applied", "failed", "skipped", "ok"}``.
+
+No parameter is journaled except the identity fields named in ``IDENTITY`` (names, hashes,
+ids, event type and endpoint, usernames, company names), and everything written goes through
+``provisioner.sensitive.redact``. Each line is flushed as it is written, so a killed process
+leaves a journal that reads line by line up to the last call it made.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+from provisioner.plan import Plan
+from provisioner.sensitive import Secret, redact
+
+JOURNAL_DIR = Path(".provisioner") / "journal"
+"""Where the CLI journals applies, relative to the current directory."""
+IDENTITY = ("name", "hash", "id", "type", "endpoint", "app_hash", "did_hash", "package")
+"""Top-level call parameters copied to the journal (never secrets)."""
+NESTED_IDENTITY = (("properties", "username"), ("properties", "account", "company"))
+
+
+def tool_version() -> str:
+    try:
+        return metadata.version("callr-provisioner")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def identity(args: dict[str, Any]) -> dict[str, Any]:
+    """The non-secret identity fields of a call's (resolved) arguments."""
+    out: dict[str, Any] = {}
+    for key in IDENTITY:
+        value = args.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool | Secret):
+            out[key] = value
+    for path in NESTED_IDENTITY:
+        node: Any = args
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str):
+            out[".".join(path)] = node
+    return dict(redact(out))
+
+
+class Journal:
+    """Appends the lines of one apply; safe to call from several worker threads."""
+
+    def __init__(self, directory: Path, plan: Plan) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        started = datetime.now(UTC)
+        stamp = started.strftime("%Y%m%dT%H%M%S.%fZ")
+        self.path = directory / f"{stamp}-{plan.fingerprint()}.jsonl"
+        self._lock = threading.Lock()
+        self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
+        self.write({"type": "header", "target": plan.target, "fingerprint": plan.fingerprint(),
+                    "started": started.isoformat(), "version": tool_version(),
+                    "changes": len(plan.changes)})
+
+    def write(self, line: dict[str, Any]) -> None:
+        text = json.dumps(redact(line), sort_keys=True, default=str)
+        with self._lock:
+            if self._file is None:
+                return
+            self._file.write(text + "\n")
+            self._file.flush()
+
+    def call(self, change: str, call_id: str, method: str, outcome: str, *,
+             code: int | None = None, message: str = "", duration: float = 0.0,
+             args: dict[str, Any] | None = None) -> None:
+        self.write({"type": "call", "change": change, "call": call_id, "method": method,
+                    "outcome": outcome, "code": code, "message": message,
+                    "duration_ms": round(duration * 1000, 1),
+                    "identity": identity(args or {})})
+
+    def close(self, counts: dict[str, int], ok: bool) -> None:
+        self.write({"type": "summary", "finished": datetime.now(UTC).isoformat(), **counts,
+                    "ok": ok})
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    """The lines of a journal (a last line cut by a kill is left out)."""
+    lines = []
+    for text in path.read_text(encoding="utf-8").splitlines():
+        try:
+            lines.append(json.loads(text))
+        except json.JSONDecodeError:
+            break
+    return lines
