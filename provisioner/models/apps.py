@@ -141,6 +141,10 @@ class ActionsParams(Spec):
 
 class _App(Spec):
     absent: bool = False
+    protect: bool = False
+    """Any delete or replace of this object is a plan error (remove the flag to allow one)."""
+    previous_names: list[str] = Field(default_factory=list)
+    """Names the app had: a live app with one of them (and none with the new name) is renamed."""
     has_did: ClassVar[bool] = True
     sensitive: ClassVar[frozenset[tuple[str, ...]]] = frozenset()
 

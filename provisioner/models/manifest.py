@@ -20,6 +20,7 @@ from provisioner.models import sip as sip_m
 from provisioner.models import subaccounts as subaccounts_m
 from provisioner.models import webhooks as webhooks_m
 from provisioner.models.apps import AppSpec
+from provisioner.models.policy import Policy
 from provisioner.models.values import E164, Spec
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ class Resources(Spec):
     media: dict[media_m.MediaName, media_m.MediaSpec] = Field(default_factory=dict)
     sip: SipSection = Field(default_factory=SipSection)
     webhooks: list[webhooks_m.WebhookSpec] = Field(default_factory=list)
+    policy: Policy | None = None
+    """What the plan may prune and must ignore, and its safety thresholds."""
 
 
 class ManifestFile(Resources):

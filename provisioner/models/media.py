@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, PrivateAttr, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from provisioner.models.values import Locale, Spec, bounded, check_media_ref
 
@@ -39,6 +39,10 @@ class MediaSpec(Spec):
     category: Category | None = None
     language: Locale | None = None
     absent: bool = False
+    protect: bool = False
+    """Any delete or replace of this object is a plan error (remove the flag to allow one)."""
+    previous_names: list[MediaName] = Field(default_factory=list)
+    """Names the media had: a live media with one of them (none with the new name) is renamed."""
     _path: Path | None = PrivateAttr(default=None)
 
     @property
@@ -64,6 +68,9 @@ def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
     if spec.file is None or spec.absent:
         return spec, []
     path = (Path(origin.doc.file).parent / spec.file).resolve()
+    refused = _refused(spec.file, path, origin)
+    if refused is not None:
+        return None, [origin.problem(refused, "file")]
     try:
         with path.open("rb") as audio:
             head = audio.read(12)
@@ -74,6 +81,20 @@ def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
     resolved = spec.model_copy()
     resolved._path = path
     return resolved, []
+
+
+def _refused(written: str, path: Path, origin: Origin) -> str | None:
+    """Audio files stay inside the folder given on the command line (``Document.root``): no
+    absolute path, no ``..`` or symlink leading out of it; and they are regular files."""
+    root = origin.doc.root or Path(origin.doc.file).resolve().parent
+    if Path(written).is_absolute():
+        return f"{written} is an absolute path: give a path relative to the manifest file"
+    if not path.is_relative_to(root.resolve()):
+        return (f"{written} points outside the manifests' folder: audio files must stay inside "
+                "the PATH given on the command line")
+    if path.exists() and not path.is_file():
+        return f"{written} is not a regular file"
+    return None
 
 
 def check_references(desired: Desired) -> list[Problem]:

@@ -36,6 +36,8 @@ class SubscriberSpec(Spec):
     srtp: bool | None = None
     vms: Vms | None = None
     absent: bool = False
+    protect: bool = False
+    """Any delete or replace of this object is a plan error (remove the flag to allow one)."""
 
 
 class TrunkSpec(Spec):
@@ -47,3 +49,5 @@ class TrunkSpec(Spec):
     properties: dict[str, Any] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
     absent: bool = False
+    protect: bool = False
+    """Any delete or replace of this object is a plan error (remove the flag to allow one)."""

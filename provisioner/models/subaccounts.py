@@ -72,5 +72,10 @@ class SubAccountSpec(Spec):
     params: Params | None = None
     enabled: bool | None = None
     absent: bool = False
+    protect: bool = False
+    """Any delete or replace of this object is a plan error (remove the flag to allow one)."""
+    previous_names: list[str] = Field(default_factory=list)
+    """Company names it had: the API cannot rename a company, so a live sub-account with one of
+    them (and none with the new name) is adopted under this key and keeps its company name."""
     resources: dict[str, Any] | None = None
     """Validated separately, with the same schema as a manifest's top level."""

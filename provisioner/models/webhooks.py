@@ -61,6 +61,8 @@ class WebhookSpec(Spec):
     endpoint: Endpoint
     options: WebhookOptions | None = None
     absent: bool = False
+    protect: bool = False
+    """Any delete or replace of this object is a plan error (remove the flag to allow one)."""
 
 
 def identity(spec: WebhookSpec) -> tuple[str, str]:

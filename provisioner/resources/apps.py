@@ -16,6 +16,7 @@ from provisioner.manifest import Desired
 from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
 from provisioner.models.values import compact_number
 from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.resources import policy
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 from provisioner.sensitive import wrap_paths
 
@@ -36,13 +37,18 @@ class AppKind(ResourceKind):
                                                                "params": params}))
         return out
 
-    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+    def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         changes: list[Change] = []
         for name, spec in desired.apps.items():
             candidates = ctx.live.get(self.kind, {}).get(name, [])
             if spec.absent:
                 changes.extend(self._delete(name, obj, ctx) for obj in candidates)
                 continue
+            ok, renamed = policy.rename_candidate(self, name, spec, ctx)
+            if not ok:
+                continue  # reported: two live apps could be renamed to this name
+            if renamed is not None:
+                candidates = [renamed]
             same = [c for c in candidates if c.attrs["package"] == spec.package]
             if len(same) > 1:
                 self.unique(name, ctx)  # reports the ambiguity
@@ -80,14 +86,25 @@ class AppKind(ResourceKind):
 
     def _update(self, name: str, live: Live, params: dict[str, Any],
                 sensitive: frozenset[tuple[str, ...]], ctx: PlanContext) -> Change | None:
+        """Edit params in place; an app found by a previous name is renamed by the same call
+        (same hash: its numbers stay assigned)."""
         fields = compare(live.attrs["params"], params, sensitive, prefix="params")
+        summary = live.attrs["package"]
+        new_name = None
+        if live.identity != name:
+            new_name = name
+            fields = (FieldChange("name", live.identity, name), *fields)
+            summary = f"rename {live.identity} -> {name}"
         if not fields:
             return None
         address = ctx.address(self.kind, name)
-        call = ctx.call(address, "apps.edit", hash=live.id, name=None,
+        call = ctx.call(address, "apps.edit", hash=live.id, name=new_name,
                         params=merge(live.attrs["params"], params))
-        return Change(address, self.kind, Action.UPDATE, live.attrs["package"], fields, (call,),
+        return Change(address, self.kind, Action.UPDATE, summary, tuple(fields), (call,),
                       account=ctx.account)
+
+    def delete(self, identity: Any, live: Live, ctx: PlanContext) -> Change:
+        return self._delete(identity, live, ctx)
 
     def _delete(self, name: str, live: Live, ctx: PlanContext, replaced: bool = False) -> Change:
         address = ctx.address(self.kind, name)

@@ -10,15 +10,18 @@ kinds ranked later can refer to them.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
+from provisioner.resources import policy
 
 
 @dataclass(frozen=True)
@@ -31,23 +34,39 @@ class Live:
 
 
 class LiveReader:
-    """Reads one account; each distinct API read is made once and shared between kinds."""
+    """Reads one account; each distinct API read is made once and shared between kinds.
+
+    Thread-safe: kinds read concurrently, and when two ask for the same read at once, one
+    makes the call and the other waits for its answer. A failed read is not cached (each
+    waiting caller gets the error; a later call tries again)."""
 
     def __init__(self, client: CallrClient) -> None:
         self.client = client
-        self._cache: dict[tuple[str, Hashable], Any] = {}
+        self._cache: dict[tuple[str, Hashable], Future[Any]] = {}
+        self._lock = threading.Lock()
 
     def call(self, method: str, **args: Any) -> Any:
         key = (method, repr(sorted(args.items())))
-        if key not in self._cache:
-            self._cache[key] = self.client.call(method, **args)
-        return self._cache[key]
+        return self._once(key, lambda: self.client.call(method, **args))
 
     def search(self, method: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         key = (method + "#all", repr(filters))
-        if key not in self._cache:
-            self._cache[key] = self.client.search_all(method, filters)
-        return list(self._cache[key])
+        return list(self._once(key, lambda: self.client.search_all(method, filters)))
+
+    def _once(self, key: tuple[str, Hashable], load: Callable[[], Any]) -> Any:
+        with self._lock:
+            future = self._cache.get(key)
+            owner = future is None
+            if future is None:
+                future = self._cache[key] = Future()
+        if owner:
+            try:
+                future.set_result(load())
+            except BaseException as exc:
+                with self._lock:
+                    del self._cache[key]
+                future.set_exception(exc)
+        return future.result()
 
 
 AMBIGUOUS: Any = object()
@@ -73,6 +92,8 @@ class PlanContext:
     failed: set[tuple[str, Any]] = field(default_factory=set)
     """(kind, identity) of entries already reported as errors: others skip them quietly."""
     replaced: dict[Any, Any] = field(default_factory=dict)
+    ignored: dict[str, dict[Any, list[Live]]] = field(default_factory=dict)
+    """Live objects hidden by ``policy.ignore``, by kind (out of ``live``)."""
     """Live id of an app being replaced -> id (or Ref) of the app that replaces it."""
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -136,6 +157,7 @@ class ResourceKind(ABC):
 
     def needed(self, desired: Desired) -> bool:
         return any(getattr(desired, name) or name in desired.present
+                   or desired.policy.prunes(name)
                    for name in self.needs or (self.section,))
 
     @abstractmethod
@@ -143,12 +165,44 @@ class ResourceKind(ABC):
         """Every live object of this kind, normalized like the desired side."""
 
     def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
-        """The changes that make the live objects (``ctx.live[self.kind]``) match ``desired``.
+        """The changes that make the live objects (``ctx.live[self.kind]``) match ``desired``,
+        under the account's policy: ignored objects hidden first, unmanaged ones pruned when
+        the kind is listed in ``policy.prune``, deletes of protected entries refused."""
+        policy.hide_ignored(self, desired, ctx)
+        changes = self.plan_entries(desired, ctx)
+        if desired.policy.prunes(self.section):
+            changes.extend(self.prune(desired, ctx))
+        policy.check_protected(self, desired, ctx, changes)
+        return changes
 
-        By default, ``reconcile`` the entries of ``section``; kinds with other rules (numbers,
-        trunks matched by content, apps replaced on a package change) override it.
-        """
+    def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        """The changes of the manifest's entries. By default, ``reconcile`` the entries of
+        ``section``; kinds with other rules (numbers, trunks matched by content, apps replaced
+        on a package change) override it."""
         return self.reconcile(getattr(desired, self.section), ctx)
+
+    def prune(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        """Deletes of the live objects no entry manages (``policy.prune`` lists the kind)."""
+        return policy.prune(self, desired, ctx)
+
+    def prunable(self, live: Live) -> bool:
+        """Whether pruning may delete this live object (an archived sub-account: no)."""
+        return True
+
+    def entries(self, desired: Desired) -> Mapping[Any, Any]:
+        """The manifest entries of this kind, by identity."""
+        entries: Mapping[Any, Any] = getattr(desired, self.section)
+        return entries
+
+    def entry_address(self, identity: Any, ctx: PlanContext) -> str:
+        """The address the changes of an entry carry."""
+        return ctx.address(self.kind, identity)
+
+    def renaming(self, identity: Any, live: Live, change: Change | None,
+                 ctx: PlanContext) -> Change | None:
+        """The change of an entry matched through ``previous_names``: by default, the kind
+        cannot rename and ``change`` stays as is."""
+        return change
 
     def reconcile(self, entries: Mapping[Any, Any], ctx: PlanContext) -> list[Change]:
         """Match entries to live objects (``match``): ``absent: true`` deletes what
@@ -160,6 +214,10 @@ class ResourceKind(ABC):
                                for live in self.to_delete(identity, spec, ctx))
                 continue
             live = self.match(identity, spec, ctx)
+            if live is None:
+                ok, live = policy.rename_candidate(self, identity, spec, ctx)
+                if not ok:
+                    continue  # reported: more than one live object to rename
             if live is AMBIGUOUS:
                 continue  # ``match`` reported it
             want = self.want(identity, spec, ctx)
@@ -170,6 +228,8 @@ class ResourceKind(ABC):
             else:
                 ctx.publish(self.kind, identity, live.id)
                 change = self.update(identity, live, want, ctx)
+                if live.identity != identity:
+                    change = self.renaming(identity, live, change, ctx)
             if change is not None:
                 changes.append(change)
         return changes

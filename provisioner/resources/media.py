@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from provisioner.models.media import MediaSpec
@@ -176,6 +176,20 @@ class MediaKind(ResourceKind):
         until = Until(field="status", ready=("READY",), failed=("ERROR",), timeout=READY_TIMEOUT)
         wait = ctx.call(address, "media/library.get", until=until, id=media_id)
         return set_content, wait
+
+    def renaming(self, name: str, live: Live, change: Change | None,
+                 ctx: PlanContext) -> Change:
+        """A media found by a previous name: ``media/library.set_name`` first (same id, so apps
+        wired to it keep playing it), then the content and tag calls of ``change``, if any."""
+        address = ctx.address(self.kind, name)
+        call = ctx.call(address, "media/library.set_name", id=live.id, name=name)
+        field = FieldChange("name", live.identity, name)
+        summary = f"rename {live.identity} -> {name}"
+        if change is None:
+            return Change(address, self.kind, Action.UPDATE, summary, (field,), (call,),
+                          account=ctx.account)
+        return replace(change, summary=summary, fields=(field, *change.fields),
+                       calls=(call, *change.calls))
 
     def delete(self, name: str, live: Live, ctx: PlanContext) -> Change:
         address = ctx.address(self.kind, name)

@@ -35,7 +35,7 @@ class NumberKind(ResourceKind):
             out.setdefault(number, Live(did["hash"], number, {"app": did.get("app")}))
         return list(out.values())
 
-    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+    def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         if ctx.reader is None:
             return self._plan_new_account(desired, ctx) + plan_orders(desired, ctx)
         changes: list[Change] = []
@@ -50,7 +50,10 @@ class NumberKind(ResourceKind):
             change = self._reconcile(number, app_name, live, ctx)
             if change is not None:
                 changes.append(change)
-        for number, lives in live_numbers.items():
+        # Ignored numbers still follow an app that is replaced: deleting the old app would
+        # otherwise free them.
+        every = {**live_numbers, **ctx.ignored.get(self.kind, {})}
+        for number, lives in every.items():
             if number in desired.numbers:
                 continue
             for live in lives:
@@ -60,6 +63,30 @@ class NumberKind(ResourceKind):
                 elif current in ctx.deleted.get("app", set()):
                     changes.append(self._freed(number, current, ctx))
         return changes + plan_orders(desired, ctx)
+
+    def prune(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+        """``policy.prune: [numbers]`` unassigns the numbers the manifest does not list; it never
+        releases one. Numbers of an app with a ``numbers.order`` belong to the order (pruning
+        them would make the next plan buy again), and those of an ignored app stay with it."""
+        kept = {ctx.id_of("app", order.app) for order in desired.orders.values()}
+        kept |= {live.id for lives in ctx.ignored.get("app", {}).values() for live in lives}
+        handled = ctx.deleted.get("app", set()) | set(ctx.replaced)
+        note = ("pruned: not in the manifest (policy.prune lists numbers); the number stays on "
+                "the account, assigned to no app")
+        changes: list[Change] = []
+        for number, lives in ctx.live.get(self.kind, {}).items():
+            if number in desired.numbers:
+                continue
+            for live in lives:
+                current = live.attrs.get("app")
+                if current is None or current in kept or current in handled:
+                    continue
+                call = ctx.call(ctx.address(self.kind, number), "apps.remove_did",
+                                did_hash=live.id)
+                changes.append(self._change(number, Action.UNASSIGN,
+                                            f"from {self._name(current, ctx)}", (call,), ctx,
+                                            notes=(note,)))
+        return changes
 
     def _plan_new_account(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         """Numbers of a sub-account this plan creates: their DIDs are looked up at apply time."""

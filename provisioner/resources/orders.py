@@ -37,7 +37,8 @@ def _owned(order: OrderSpec, app_hash: Any, desired: Desired, ctx: PlanContext) 
     """
     owners = {app_hash} | {old for old, new in ctx.replaced.items() if new == app_hash}
     count = 0
-    for number, lives in ctx.live.get("number", {}).items():
+    every = {**ctx.live.get("number", {}), **ctx.ignored.get("number", {})}
+    for number, lives in every.items():
         if number in desired.numbers:
             continue
         count += sum(1 for live in lives if live.attrs.get("app") in owners)

@@ -43,14 +43,14 @@ class SipSubscriberKind(ResourceKind):
             out.append(Live(sub["id"], sub.get("username", ""), attrs))
         return out
 
-    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+    def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         subscribers: dict[str, SubscriberSpec] = desired.sip_subscribers
         _check_clis(subscribers, desired, ctx)
         return self.reconcile(subscribers, ctx)
 
     def want(self, username: Any, spec: SubscriberSpec, ctx: PlanContext) -> dict[str, Any]:
         """The managed fields the manifest sets (null = unmanaged), vms media resolved."""
-        dumped = spec.model_dump(exclude_unset=True, exclude={"absent"})
+        dumped = spec.model_dump(exclude_unset=True, exclude={"absent", "protect"})
         wanted = {key: value for key, value in dumped.items() if value is not None}
         if isinstance(wanted.get("vms"), dict):
             wanted["vms"] = resolve_media({"vms": wanted["vms"]}, ctx)["vms"]

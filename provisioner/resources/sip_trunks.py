@@ -52,7 +52,12 @@ class SipTrunkKind(ResourceKind):
                                                         "options": options}))
         return out
 
-    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+    def entries(self, desired: Desired) -> dict[Any, Any]:
+        """Entries of both directions, keyed ``direction.name`` like their addresses."""
+        return {f"{direction}.{name}": spec for direction in DIRECTIONS
+                for name, spec in getattr(desired, f"trunks_{direction}").items()}
+
+    def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         changes: list[Change] = []
         for direction in DIRECTIONS:
             section = f"trunks_{direction}"

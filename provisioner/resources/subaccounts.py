@@ -57,11 +57,24 @@ class SubAccountKind(ResourceKind):
             ctx.error(f"sub-account {name!r}: hash {spec.hash} is not a sub-account of this "
                       "account (remove `hash:` to create it)")
             return AMBIGUOUS
-        if live.identity != name:
+        if live.identity != name and live.identity not in spec.previous_names:
             ctx.error(f"sub-account {spec.hash} is named {live.identity!r}, not {name!r}: the API "
                       "cannot rename a company; use that name as the key")
             return AMBIGUOUS
         return live
+
+    def prunable(self, live: Live) -> bool:
+        return not live.attrs["archived"]
+
+    def renaming(self, name: Any, live: Live, change: Change | None,
+                 ctx: PlanContext) -> Change | None:
+        """Adopt a sub-account found by a previous name: the API cannot rename a company, so
+        it keeps its live name; the manifest key is only how the manifest refers to it."""
+        ctx.warnings.append(
+            f"{ctx.address(self.kind, name)}: managing live sub-account {live.identity!r} "
+            f"({live.id}) through previous_names; the API cannot rename a company, so it keeps "
+            f"the name {live.identity!r}")
+        return change
 
     def to_delete(self, name: Any, spec: SubAccountSpec, ctx: PlanContext) -> list[Live]:
         live = self.match(name, spec, ctx)

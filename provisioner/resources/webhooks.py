@@ -51,7 +51,7 @@ class WebhookKind(ResourceKind):
             out.append(Live(hook["hash"], identity, {"options": normalize_options(hook)}))
         return out
 
-    def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
+    def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         if not self._check_types(desired, ctx):
             return []
         return self.reconcile(desired.webhooks, ctx)
@@ -77,6 +77,9 @@ class WebhookKind(ResourceKind):
             ctx.error(f"{where}{self._address(identity, ctx)}: unknown event type "
                       f"{hook_type!r}{_suggest(hook_type, known)}")
         return ok
+
+    def entry_address(self, identity: Any, ctx: PlanContext) -> str:
+        return self._address(identity, ctx)
 
     def _address(self, identity: Identity, ctx: PlanContext) -> str:
         return ctx.address(self.kind, f"{identity[0]}->{identity[1]}")
