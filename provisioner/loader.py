@@ -4,26 +4,31 @@ ruamel.yaml's round-trip loader keeps line and column for each node; this module
 into plain dicts, lists and scalars, plus a table from each node's path (a tuple of keys and list
 indexes) to its 1-based line and column, so any later error can be reported as
 ``file:line:col``. ``${env:NAME}`` placeholders are replaced here, each missing variable being one
-located problem.
+located problem. ``${var:NAME}`` placeholders take the values of ``--var``/``--var-file``
+(``Document.variables``); a scalar that is exactly one ``${var:NAME}`` takes the variable's value
+with its type (a var-file's ``30`` stays an int), inside a longer string its text.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from provisioner.errors import Problem
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
+PLACEHOLDER = re.compile(f"{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
 
 
 @dataclass
@@ -35,6 +40,18 @@ class Document:
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     env_paths: set[Path_] = field(default_factory=set)
+    env_names: dict[Path_, str] = field(default_factory=dict)
+    """Scalars written as exactly one ``${env:NAME}`` -> NAME (saved plans refer to secrets so)."""
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    """``${var:NAME}`` values (``--var``, ``--var-file``)."""
+    sources: dict[Path_, str] = field(default_factory=dict)
+    """Nodes an overlay put here -> the overlay's file (their positions are in that file)."""
+    root: Path | None = None
+    """The folder audio files must stay inside (the PATH given on the command line)."""
+    converted: int = field(default=0, repr=False, compare=False)
+    unset: set[Path_] = field(default_factory=set)
+    """Scalars with a missing variable or a malformed placeholder (their other problems are
+    consequences, left out by ``without_second_hand``)."""
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the node at ``path``, or of its nearest located ancestor."""
@@ -48,9 +65,19 @@ class Document:
             probe = probe[:-1]
         return self.values.get((), (1, 1))
 
-    def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
+    def locate(self, path: Path_, *, key: bool = False) -> tuple[str, int, int]:
+        """File, line and column of ``path``: an overlay's file for what an overlay set."""
         line, col = self.position(path, key=key)
-        return Problem(self.file, line, col, dotted(path), message)
+        probe = tuple(path)
+        while probe and probe not in self.sources:
+            if probe in self.values or probe in self.keys:
+                return self.file, line, col
+            probe = probe[:-1]
+        return self.sources.get(probe, self.file), line, col
+
+    def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
+        file, line, col = self.locate(path, key=key)
+        return Problem(file, line, col, dotted(path), message)
 
 
 def dotted(path: Path_) -> str:
@@ -67,32 +94,113 @@ def dotted(path: Path_) -> str:
     return out
 
 
-def load_document(path: Path, display: str,
-                  env: Mapping[str, str]) -> tuple[Document, list[Problem]]:
+def load_document(path: Path, display: str, env: Mapping[str, str],
+                  variables: Mapping[str, Any] | None = None) -> tuple[Document, list[Problem]]:
     """Parse one file; return the document and the problems found (syntax, env placeholders)."""
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = _read_text(path)
+    except _Refused as exc:
+        return Document(display, None), [Problem(display, exc.line, exc.col, "", exc.message)]
+    except OSError as exc:
         return Document(display, None), [Problem(display, 1, 1, "", f"cannot read file: {exc}")]
+    too_deep = _deepest_line(text, FLOW_LIMIT)
+    if too_deep is not None:  # refused before parsing: the parser would take seconds to fail
+        return Document(display, None), [Problem(
+            display, too_deep, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
     try:
-        tree = yaml.load(text)
+        with warnings.catch_warnings():  # a reused anchor is legal YAML: no warning on stderr
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            tree = yaml.load(text)
+    except RecursionError:
+        line = _deepest_line(text, MAX_DEPTH) or 1
+        return Document(display, None), [Problem(
+            display, line, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = (exc.problem or exc.context or "invalid YAML").strip()
         return Document(display, None), [Problem(display, line, col, "", f"YAML error: {reason}")]
-    except YAMLError as exc:
+    except (YAMLError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        # ruamel raises more than YAMLError on some malformed input (bad !!binary, dates ...)
         return Document(display, None), [Problem(display, 1, 1, "", f"YAML error: {exc}")]
-    doc = Document(display, None)
+    doc = Document(display, None, variables=variables or {})
     problems: list[Problem] = []
-    doc.data = _convert(tree, (), doc, env, problems)
+    try:
+        doc.data = _convert(tree, (), doc, env, problems)
+    except _Refused as exc:
+        doc.data = None
+        return doc, [doc.problem(exc.path, exc.message)]
     return doc, problems
+
+
+MAX_BYTES = 5_000_000
+"""A manifest file larger than this is refused (real ones are a few kilobytes)."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists accepted (a manifest needs fewer than 10 levels)."""
+MAX_NODES = 200_000
+"""Most values a document may hold once aliases are expanded (stops "billion laughs")."""
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, path: Path_ = (), line: int = 1, col: int = 1) -> None:
+        super().__init__(message)
+        self.message, self.path, self.line, self.col = message, path, line, col
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; _Refused, located, for a huge file or bytes that are not UTF-8."""
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise _Refused(f"file too large: more than {MAX_BYTES // 1_000_000} MB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _Refused(f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded (save the "
+                       "file as UTF-8)", line=line, col=col) from None
+
+
+FLOW_LIMIT = 200
+"""Brackets open at once beyond which a file is refused unparsed (the parser fails near 300)."""
+
+
+def _deepest_line(text: str, limit: int) -> int | None:
+    """The line where brackets (counted naively) or indentation first nest deeper than limit."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) - len(line.lstrip(" ")) > 2 * limit:
+            return number
+        for char in line:
+            depth += (char in "[{") - (char in "]}")
+            if depth > limit:
+                return number
+    return None
+
+
+def _refuse_tag(node: Any, path: Path_) -> None:
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if isinstance(node, TaggedScalar | CommentedSet | bytes) or tag is not None:
+        shown = tag or ("!!set" if isinstance(node, CommentedSet) else "!!binary")
+        shown = str(shown).replace("tag:yaml.org,2002:", "!!")
+        raise _Refused(f"YAML tag {shown} is not supported: manifests are plain YAML "
+                       "(remove the tag)", path)
 
 
 def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
              problems: list[Problem]) -> Any:
+    doc.converted += 1
+    if doc.converted > MAX_NODES:
+        raise _Refused(f"more than {MAX_NODES} values once aliases are expanded (an alias "
+                       "bomb?): write the values out", path[:1])
+    if len(path) > MAX_DEPTH:
+        raise _Refused(f"nested deeper than {MAX_DEPTH} levels", path)
+    if isinstance(node, TaggedScalar) and str(node.tag.value).endswith(":str"):
+        node = str(node.value)
+    _refuse_tag(node, path)
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
         for key, value in node.items():
@@ -142,24 +250,61 @@ def _plain_key(key: Any) -> Any:
 
 
 def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
-                problems: list[Problem]) -> str:
+                problems: list[Problem]) -> Any:
     if "${" not in text:
         return text
+    whole_var = VAR_PATTERN.fullmatch(text)
+    if whole_var is not None:
+        return _variable(whole_var.group(1), path, doc, problems)
     doc.env_paths.add(path)
+    whole = ENV_PATTERN.fullmatch(text)
+    if whole is not None:
+        doc.env_names[path] = whole.group(1)
 
     def replace(match: re.Match[str]) -> str:
+        if match.group(2) is not None:
+            return _as_text(_variable(match.group(2), path, doc, problems))
         name = match.group(1)
         if name not in env:
             problems.append(doc.problem(
                 path, f"environment variable {name} is not set (export {name}=... before running)"
             ))
+            doc.unset.add(path)
             return ""
         return env[name]
 
-    result = ENV_PATTERN.sub(replace, text)
-    if "${" in ENV_PATTERN.sub("", text):
-        problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME}"))
+    result = PLACEHOLDER.sub(replace, text)
+    if "${" in PLACEHOLDER.sub("", text):
+        problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
+        doc.unset.add(path)
     return result
+
+
+def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:
+    if name not in doc.variables:
+        problems.append(doc.problem(
+            path, f'variable "{name}" is not set; pass --var {name}=... or add it to a --var-file'
+        ))
+        doc.unset.add(path)
+        return ""
+    return doc.variables[name]
+
+
+PLACEHOLDER_MESSAGES = ("environment variable ", 'variable "', "malformed placeholder")
+
+
+def without_second_hand(problems: list[Problem], docs: list[Document]) -> list[Problem]:
+    """Drop the problems of a value whose placeholder failed, but that placeholder problem: an
+    unset ``${var:url}`` reads as "", which is not a URL either, and saying so adds nothing."""
+    failed = {(doc.locate(path)[0], dotted(path)) for doc in docs for path in doc.unset}
+    return [p for p in problems if (p.file, p.path) not in failed
+            or p.message.startswith(PLACEHOLDER_MESSAGES)]
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
 
 
 def default_env() -> Mapping[str, str]:

@@ -159,10 +159,12 @@ def test_missing_env_variable(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value",
-                         ["${BOT_PASSWORD}", "${env:}", "${env:1X}", "${env:A", "${ENV:A}"])
+                         ["${BOT_PASSWORD}", "${env:}", "${env:1X}", "${env:A", "${ENV:A}",
+                          "${var:}", "${var:A", "${VAR:A}", "${var:1x}"])
 def test_malformed_placeholder(tmp_path: Path, value: str) -> None:
     _, problems = env_doc(tmp_path, value, {"A": "1", "BOT_PASSWORD": "x"})
-    assert [p.message for p in problems] == ["malformed placeholder: use ${env:NAME}"]
+    assert [p.message for p in problems] == [
+        "malformed placeholder: use ${env:NAME} or ${var:NAME}"]
     assert problems[0].path == "apps.bot.params.password"
 
 
@@ -206,8 +208,9 @@ def test_load_reports_a_file_that_is_not_utf8(tmp_path: Path,
     with pytest.raises(ManifestError) as info:
         load(["latin1.yaml"], env={})
     [problem] = info.value.problems
-    assert (problem.file, problem.line, problem.col) == ("latin1.yaml", 1, 1)
-    assert problem.message.startswith("cannot read file: ")
+    # located at the first byte that is not UTF-8: line 2, after "# caf"
+    assert (problem.file, problem.line, problem.col) == ("latin1.yaml", 2, 6)
+    assert problem.message.startswith("not UTF-8: byte 0xe9 cannot be decoded")
 
 
 def test_load_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,3 +269,110 @@ def test_paths_are_shown_relative_to_the_current_directory(tmp_path: Path,
     with pytest.raises(ManifestError) as info:
         load([path], env={})  # absolute path given
     assert [p.file for p in info.value.problems] == ["sub/v.yaml"]
+
+
+# --- ${var:...} ---------------------------------------------------------------------------
+
+
+def var_doc(tmp_path: Path, value: str, variables: dict[str, object]):
+    text = f"version: 1\nthing: {value}\n"
+    return load_document(write(tmp_path, text), "v.yaml", {}, variables)
+
+
+@pytest.mark.parametrize(("value", "variables", "expected"), [
+    ("${var:n}", {"n": 30}, 30),                    # a whole scalar keeps the variable's type
+    ("${var:n}", {"n": "+33199000001"}, "+33199000001"),
+    ("${var:flag}", {"flag": False}, False),
+    ('"t-${var:n}s"', {"n": 30}, "t-30s"),          # inside a string: its text
+    ('"${var:a}.${var:b-2}"', {"a": True, "b-2": "x"}, "true.x"),
+    ('"${var:a}-${env:NOT_SUBSTITUTED_AGAIN}"', {"a": "${env:X}"}, None),
+])
+def test_var_substitution(tmp_path: Path, value: str, variables: dict[str, object],
+                          expected: object) -> None:
+    doc, problems = var_doc(tmp_path, value, variables)
+    if expected is None:  # an env variable that is not set: one problem, the var's text kept
+        assert [p.message.split(" (")[0] for p in problems] == [
+            "environment variable NOT_SUBSTITUTED_AGAIN is not set"]
+        assert doc.data["thing"] == "${env:X}-"
+        return
+    assert problems == []
+    assert doc.data["thing"] == expected
+    assert type(doc.data["thing"]) is type(expected)
+
+
+def test_missing_var_is_located_and_marks_the_value(tmp_path: Path) -> None:
+    doc, problems = var_doc(tmp_path, '"https://${var:host}/x"', {})
+    assert [str(p) for p in problems] == [
+        'v.yaml:2:8: thing: variable "host" is not set; pass --var host=... or add it to a '
+        "--var-file"]
+    assert doc.unset == {("thing",)}
+
+
+# --- hostile YAML -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ("version: 1\na: !!python/object/apply:os.system [ls]\n", (2, 4),
+     "YAML tag !!python/object/apply:os.system is not supported"),
+    ("version: 1\na: !foo {b: 1}\n", (2, 4), "YAML tag !foo is not supported"),
+    ("version: 1\na: [1, !secret x]\n", (2, 8), "YAML tag !secret is not supported"),
+    ("version: 1\na: !!binary aGVsbG8=\n", (2, 4), "YAML tag !!binary is not supported"),
+    ("version: 1\na: !!set {x, y}\n", (2, 4), "YAML tag !!set is not supported"),
+])
+def test_tags_are_refused(tmp_path: Path, text: str, where: tuple[int, int],
+                          message: str) -> None:
+    doc, problems = load_document(write(tmp_path, text), "t.yaml", {})
+    assert doc.data is None
+    assert [(p.line, p.col) for p in problems] == [where]
+    assert problems[0].message.startswith(message)
+
+
+def test_str_tag_is_a_plain_string(tmp_path: Path) -> None:
+    doc, problems = load_document(write(tmp_path, "version: 1\na: !!str 5\n"), "s.yaml", {})
+    assert problems == []
+    assert doc.data == {"version": 1, "a": "5"}
+
+
+def test_merge_keys_and_small_aliases_still_work(tmp_path: Path) -> None:
+    text = "version: 1\nx: &base {a: 1}\ny:\n  <<: *base\n  b: 2\nz: [*base, *base]\n"
+    doc, problems = load_document(write(tmp_path, text), "m.yaml", {})
+    assert problems == []
+    assert doc.data["y"] == {"a": 1, "b": 2}
+    assert doc.data["z"] == [{"a": 1}, {"a": 1}]
+
+
+def test_alias_bomb_stops_early(tmp_path: Path) -> None:
+    lines = ["version: 1", "l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 9)]
+    doc, problems = load_document(write(tmp_path, "\n".join(lines) + "\n"), "b.yaml", {})
+    assert doc.data is None
+    assert [(p.line, p.path) for p in problems] == [(7, "l5")]  # 10**6 values: over the limit
+    assert "aliases are expanded" in problems[0].message
+
+
+def test_nesting_limit(tmp_path: Path) -> None:
+    ok = "version: 1\na: " + "[" * 60 + "]" * 60 + "\n"
+    _, problems = load_document(write(tmp_path, ok), "ok.yaml", {})
+    assert problems == []
+    deep = "version: 1\na: " + "[" * 70 + "]" * 70 + "\n"
+    doc, problems = load_document(write(tmp_path, deep), "deep.yaml", {})
+    assert doc.data is None
+    assert [(p.line, p.message) for p in problems] == [(2, "nested deeper than 64 levels")]
+
+
+def test_file_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"version: 1\n" + b"# padding\n" * 600_000)
+    doc, problems = load_document(path, "big.yaml", {})
+    assert doc.data is None
+    assert [(p.line, p.col, p.message) for p in problems] == [
+        (1, 1, "file too large: more than 5 MB")]
+
+
+def test_bom_is_accepted_and_shifts_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbfversion: 1\napps: {bot: {package: ACTIONS10}}\n")
+    doc, problems = load_document(path, "bom.yaml", {})
+    assert problems == []
+    assert doc.values[("version",)] == (1, 10)
+    assert doc.values[("apps", "bot", "package")] == (2, 23)

@@ -391,3 +391,95 @@ def test_directory_and_file_paths_give_the_same_result(monkeypatch: pytest.Monke
     by_files = load(["apps.yaml", "numbers.yml", "team/bot.yaml"], env=VALID_ENV)
     assert by_dir.apps == by_files.apps
     assert by_dir.numbers == by_files.numbers
+
+
+# --- the bad-input corpus through the command line ----------------------------------------
+# Every malformed manifest, committed or generated, fails `validate` and `plan --sandbox`
+# with exit 1, a file:line, no traceback and no API call (the sandbox state is never created).
+
+LOCATED = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): ", re.MULTILINE)
+
+
+def _write_generated(case: str, folder: Path) -> Path:
+    """Malformed inputs too big, binary or machine-specific to commit."""
+    path = folder / f"{case}.yaml"
+    if case == "bom_then_unknown_key":
+        path.write_bytes(b"\xef\xbb\xbfversion: 1\napps:\n  bot: {package: ACTIONS10, nope: 1}\n")
+    elif case == "not_utf8":
+        path.write_bytes(b"version: 1\napps:\n  b\xffot: {package: ACTIONS10}\n")
+    elif case == "utf16":
+        path.write_bytes("version: 1\n".encode("utf-16"))
+    elif case == "huge":
+        entry = "  app-{0}: {{package: ACTIONS10, params: {{format: YAML}}}}\n"
+        body = "".join(entry.format(i) for i in range(110_000))
+        path.write_text("version: 1\napps:\n" + body, encoding="utf-8")
+    elif case == "deep_flow":
+        path.write_text("version: 1\napps: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    elif case == "deep_block":
+        lines = ["version: 1", "apps:", "  bot:", "    package: ACTIONS10", "    params:"]
+        lines += [" " * (6 + 2 * i) + f"k{i}:" for i in range(80)]
+        path.write_text("\n".join(lines) + " 1\n", encoding="utf-8")
+    elif case == "symlink_out":
+        outside = folder.parent / "outside.wav"
+        outside.write_bytes((DATA / "media" / "beep.wav").read_bytes())
+        (folder / "hold.wav").symlink_to(outside)
+        path.write_text("version: 1\nmedia:\n  hold:\n    file: hold.wav\n", encoding="utf-8")
+    elif case == "audio_is_a_directory":
+        (folder / "sounds.wav").mkdir()
+        path.write_text("version: 1\nmedia:\n  hold:\n    file: sounds.wav\n", encoding="utf-8")
+    return path
+
+
+GENERATED = {
+    "bom_then_unknown_key": "3:29",  # the BOM shifts no column
+    "not_utf8": "3:4",
+    "utf16": "1:1",
+    "huge": "1:1",
+    "deep_flow": "2:1",
+    "deep_block": "",
+    "symlink_out": "4:11",
+    "audio_is_a_directory": "4:11",
+}
+
+
+def corpus() -> list[Any]:
+    cases = [pytest.param(p, id=p.stem) for p in sorted(INVALID.glob("*.yaml"))]
+    cases += [pytest.param(p, id=f"dir-{p.name}") for p in sorted(INVALID_DIRS.iterdir())
+              if p.is_dir()]
+    cases += [pytest.param(name, id=f"generated-{name}") for name in GENERATED]
+    return cases
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(corpus()) >= 60
+
+
+@pytest.mark.parametrize("case", corpus())
+def test_corpus_through_the_cli(case: Path | str, tmp_path: Path, no_api: list[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from terminal import run
+
+    monkeypatch.setenv("BOT_PASSWORD", "x")
+    if isinstance(case, str):
+        folder = tmp_path / "manifests"
+        folder.mkdir()
+        path, where = _write_generated(case, folder), GENERATED[case]
+        monkeypatch.chdir(folder)
+        arg = path.name
+    else:
+        monkeypatch.chdir(case.parent)
+        arg, where = case.name, ""
+    state = tmp_path / "sandbox" / "state.json"
+    for args in (["validate", arg], ["plan", arg, "--sandbox", "--sandbox-state", state]):
+        result = run(*args)
+        out = result.output + (result.stderr or "")
+        assert result.exit_code == 1, out
+        assert "Traceback" not in out, out
+        assert isinstance(result.exception, SystemExit), out
+        assert "nothing was sent to the API" in out, out
+        located = LOCATED.findall(result.stderr)
+        assert located, out
+        if where:
+            assert f"{arg}:{where}: " in result.stderr, out
+    assert not state.parent.exists()
+    assert no_api == []

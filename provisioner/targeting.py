@@ -1,0 +1,143 @@
+"""``--target``: limit a plan to some objects and what they depend on.
+
+A target names a manifest entry by its section and identity, as the manifest writes it:
+
+    apps.NAME    numbers.+33199000001    media.NAME    sip.subscribers.NAME
+    sip.trunks.origination.NAME    sip.trunks.termination.NAME    webhooks.TYPE->ENDPOINT
+    subaccounts.NAME                  the sub-account and every change inside it
+    subaccounts.NAME.apps.X           one object inside a sub-account (any section above)
+
+Names with spaces or dots may also be quoted, as problems print them (``apps."my app"``).
+The plan keeps the targeted objects' changes plus, transitively, every change whose calls they
+refer to (a ``Ref`` to an earlier result, or the Login-As of a sub-account created by the same
+plan): a targeted number assignment to an app the plan creates brings the app's creation, and
+the media that app uses. Nothing else is planned, so the rest of the account may still drift.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provisioner.errors import ConfigError
+from provisioner.loader import dotted
+from provisioner.manifest import Desired
+from provisioner.models.manifest import SECTIONS
+from provisioner.plan import Change, Ref
+from provisioner.resources.base import PlanContext
+
+_KINDS: dict[str, tuple[str, str]] = {
+    "apps": ("app", ""), "numbers": ("number", ""), "media": ("media", ""),
+    "sip_subscribers": ("sip_subscriber", ""),
+    "trunks_origination": ("sip_trunk", "origination."),
+    "trunks_termination": ("sip_trunk", "termination."),
+    "webhooks": ("webhook", ""),
+}
+"""Manifest section -> (kind of its changes, prefix of the identity in change addresses)."""
+
+
+@dataclass(frozen=True)
+class Selector:
+    """What one target selects: a change address, or (``whole``) a whole sub-account."""
+
+    target: str
+    address: str
+    whole: str | None = None
+
+
+def available(desired: Desired) -> dict[str, Selector]:
+    """Every target the manifest offers, by its text."""
+    out: dict[str, Selector] = {}
+    _add_account(out, desired, "", ())
+    master = PlanContext({})
+    for name in desired.names("subaccounts"):
+        address = master.address("subaccount", name)
+        _register(out, ("subaccounts", name), Selector("", address, whole=name))
+        nested = desired.accounts.get(name)
+        if nested is not None:
+            _add_account(out, nested, name, ("subaccounts", name))
+    return out
+
+
+def _add_account(out: dict[str, Selector], desired: Desired, account: str,
+                 prefix: tuple[str, ...]) -> None:
+    ctx = PlanContext({}, account=account)
+    for section in SECTIONS:
+        if section.name not in _KINDS:
+            continue
+        kind, before = _KINDS[section.name]
+        for identity in desired.names(section.name):
+            shown = f"{identity[0]}->{identity[1]}" if section.name == "webhooks" else identity
+            address = ctx.address(kind, f"{before}{shown}")
+            _register(out, (*prefix, *section.path, str(shown)), Selector("", address))
+
+
+def _register(out: dict[str, Selector], path: tuple[str, ...], selector: Selector) -> None:
+    for text in dict.fromkeys((".".join(path), dotted(path))):
+        out[text] = Selector(text, selector.address, selector.whole)
+
+
+def resolve(desired: Desired, targets: Sequence[str]) -> list[Selector]:
+    """The selectors of ``targets``; ConfigError naming every unknown one, with a hint."""
+    offered = available(desired)
+    selectors: list[Selector] = []
+    unknown: list[str] = []
+    for target in targets:
+        if target in offered:
+            selectors.append(offered[target])
+            continue
+        close = difflib.get_close_matches(target, list(offered), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        unknown.append(f"unknown target {target!r}{hint}")
+    if unknown:
+        raise ConfigError("; ".join(unknown) + ". A target is SECTION.NAME as the manifest "
+                          "writes it, e.g. apps.NAME or subaccounts.NAME.apps.NAME")
+    return selectors
+
+
+def restrict(changes: Sequence[Change], selectors: Sequence[Selector]) -> tuple[Change, ...]:
+    """The targeted changes and, transitively, the changes their calls refer to (order kept)."""
+    owner = {call.id: index for index, change in enumerate(changes) for call in change.calls}
+    keep = {index for index, change in enumerate(changes)
+            if any(_selects(s, change) for s in selectors)}
+    pending = list(keep)
+    while pending:
+        change = changes[pending.pop()]
+        for ref in _refs(change):
+            index = owner.get(ref.call)
+            if index is not None and index not in keep:
+                keep.add(index)
+                pending.append(index)
+    return tuple(change for index, change in enumerate(changes) if index in keep)
+
+
+def select(changes: Sequence[Change], desired: Desired,
+           targets: Sequence[str]) -> tuple[Change, ...]:
+    return restrict(changes, resolve(desired, targets))
+
+
+def _selects(selector: Selector, change: Change) -> bool:
+    if change.address == selector.address:
+        return True
+    return selector.whole is not None and change.account == selector.whole
+
+
+def _refs(change: Change) -> Iterable[Ref]:
+    for call in change.calls:
+        if isinstance(call.login_as, Ref):
+            yield call.login_as
+        for _, value in call.args:
+            yield from _refs_in(value)
+
+
+def _refs_in(value: Any) -> Iterable[Ref]:
+    if isinstance(value, Ref):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _refs_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _refs_in(item)
