@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
-from provisioner import planner
+from provisioner import planfile, planner, safety
 from provisioner.api.client import CallrClient
 from provisioner.errors import PlanError, PurchaseNotAllowed
 from provisioner.executor import ApplyReport, Executor, StepResult
@@ -43,17 +45,33 @@ def read_live(reader: LiveReader, desired: Desired,
     """The live objects of every kind the manifest needs, grouped by identity.
 
     Kinds the manifest does not mention are not read at all: a manifest of apps and numbers
-    costs two calls (``apps.get_list(true)`` and ``apps.get_dids(true)``).
+    costs two calls (``apps.get_list(true)`` and ``apps.get_dids(true)``). Kinds are read
+    concurrently (the session caps requests in flight); the result keeps the order of ``kinds``.
     """
+    needed = [kind for kind in kinds if kind.needed(desired)]
     live: LiveAccount = {}
-    for kind in kinds:
-        if not kind.needed(desired):
-            continue
+    read = _concurrently(reader.client, needed, lambda kind: kind.read(reader))
+    for kind, objs in zip(needed, read, strict=True):
         grouped: dict[object, list[Live]] = {}
-        for obj in kind.read(reader):
+        for obj in objs:
             grouped.setdefault(obj.identity, []).append(obj)
         live[kind.kind] = grouped
     return live
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _concurrently(client: CallrClient, items: Sequence[T], work: Callable[[T], R]) -> list[R]:
+    """``[work(item) for item in items]`` on up to ``client.parallelism`` threads, in order;
+    the first item's error (in ``items`` order) is raised after every started item ended."""
+    workers = min(len(items), getattr(client, "parallelism", 1))
+    if workers <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(workers, thread_name_prefix="read") as pool:
+        futures = [pool.submit(work, item) for item in items]
+    return [future.result() for future in futures]
 
 
 def plan_account(desired: Desired, ctx: PlanContext) -> list[Change]:
@@ -65,24 +83,50 @@ def plan_account(desired: Desired, ctx: PlanContext) -> list[Change]:
     return changes
 
 
-def build_plan(desired: Desired, client: CallrClient, target: str) -> Plan:
+def build_plan(desired: Desired, client: CallrClient, target: str, *,
+               targets: Sequence[str] = ()) -> Plan:
     reader = LiveReader(client)
     ctx = PlanContext(read_live(reader, desired, (SUBACCOUNTS, *KINDS)), reader)
     changes = SUBACCOUNTS.plan(desired, ctx) + plan_account(desired, ctx)
     errors, warnings = list(ctx.errors), list(ctx.warnings)
+    accounts = [planfile.Account(desired, ctx)]
+    subs = _subaccount_contexts(client, desired, ctx)  # every sub-account read concurrently
     for name, nested in desired.accounts.items():
         spec = desired.subaccounts.get(name)
         login_as = ctx.id_of(SUBACCOUNTS.kind, name)
         if spec is None or spec.absent or login_as is None:
             continue
-        sub = _subaccount_context(client, name, login_as, nested)
+        sub = subs[name]
         changes.extend(plan_account(nested, sub))
+        accounts.append(planfile.Account(nested, sub))
         errors.extend(sub.errors)
         warnings.extend(sub.warnings)
     if errors:
         raise PlanError(errors)
     log.info("read the account in %d calls", client.call_count)
-    return Plan(target, planner.order(changes, RANKS), tuple(warnings))
+    ordered = planner.order(changes, RANKS)
+    if targets:  # --target: only the targeted changes and those they refer to
+        from provisioner.targeting import select
+
+        ordered = select(ordered, desired, targets)
+    plan = Plan(target, ordered, tuple(warnings))
+    plan = planfile.with_evidence(plan, accounts)  # basis, routing impact, secret sources
+    return safety.checked(plan, accounts)  # policy.safety thresholds: Plan.unsafe
+
+
+def _subaccount_contexts(client: CallrClient, desired: Desired,
+                         ctx: PlanContext) -> dict[str, PlanContext]:
+    """The context of every sub-account the plan manages (same filter as ``build_plan``'s
+    loop), existing ones read concurrently; planning them stays sequential and in order."""
+    wanted: list[tuple[str, str | Ref, Desired]] = []
+    for name, nested in desired.accounts.items():
+        spec = desired.subaccounts.get(name)
+        login_as = ctx.id_of(SUBACCOUNTS.kind, name)
+        if spec is not None and not spec.absent and login_as is not None:
+            wanted.append((name, login_as, nested))
+    contexts = _concurrently(client, wanted,
+                             lambda one: _subaccount_context(client, *one))
+    return {name: sub for (name, _, _), sub in zip(wanted, contexts, strict=True)}
 
 
 def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref,
@@ -101,8 +145,15 @@ def plan_paths(paths: Sequence[str | Path], client: CallrClient, target: str,
 
 def apply_plan(plan: Plan, client: CallrClient,
                on_step: Callable[[StepResult], None] | None = None, *,
-               allow_purchase: bool = False) -> ApplyReport:
-    """Run the plan's calls; refuse before any write a plan that buys numbers, unless allowed."""
+               allow_purchase: bool = False, parallelism: int | None = None,
+               journal_dir: Path | None = None) -> ApplyReport:
+    """Run the plan's calls; refuse before any write a plan that buys numbers, unless allowed.
+
+    Independent changes run ``parallelism`` at a time (``Executor``; default: the client
+    session's in-flight cap); with ``journal_dir``, every call is journaled in a new JSON-lines
+    file there (``provisioner.journal``)."""
+    from provisioner.journal import Journal
+
     purchases = [c for c in plan.changes if c.action is Action.PURCHASE]
     if purchases and not allow_purchase:
         what = "; ".join(f"{c.address}: {c.summary}" for c in purchases)
@@ -110,5 +161,9 @@ def apply_plan(plan: Plan, client: CallrClient,
             f"this plan buys numbers ({what}); nothing was applied. Re-run with "
             "--allow-purchase to accept the cost shown in the plan."
         )
-    return Executor(client, on_step=on_step).run(plan)
+    journal = Journal(journal_dir, plan) if journal_dir is not None else None
+    if parallelism is None:
+        parallelism = int(getattr(client, "parallelism", 4))
+    return Executor(client, on_step=on_step, parallelism=parallelism,
+                    journal=journal).run(plan)
 

@@ -17,9 +17,11 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from provisioner import overlay
 from provisioner.errors import ManifestError, Problem
-from provisioner.loader import Document, Path_, default_env, load_document
+from provisioner.loader import Document, Path_, default_env, load_document, without_second_hand
 from provisioner.models.manifest import SECTIONS, Section
+from provisioner.models.policy import Policy, check_policy, merge_policy
 from provisioner.pydantic_errors import did_you_mean, problems_from
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -33,8 +35,8 @@ class Origin:
     path: Path_
 
     def __str__(self) -> str:
-        line, col = self.doc.position(self.path, key=True)
-        return f"{self.doc.file}:{line}:{col}"
+        file, line, col = self.doc.locate(self.path, key=True)
+        return f"{file}:{line}:{col}"
 
     def problem(self, message: str, *sub: str | int, key: bool = False) -> Problem:
         return self.doc.problem((*self.path, *sub), message, key=key)
@@ -59,6 +61,9 @@ class Desired:
     invalid: set[tuple[str, Any]] = field(default_factory=set)
     present: set[str] = field(default_factory=set)
     """Sections written in some file, even empty (``origination: {}`` manages "no trunk")."""
+    policy: Policy = field(default_factory=Policy)
+    """This account's ``policy`` (prune, ignore, safety); the defaults when no file has one."""
+    policy_origin: Origin | None = None
 
     def origin(self, section: str, identity: Any) -> Origin | None:
         return self.origins.get((section, identity))
@@ -88,13 +93,27 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]
     return files, problems
 
 
-def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None) -> Desired:
-    """Load, validate and merge manifest files; raise ManifestError listing every problem."""
+def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
+         variables: Mapping[str, Any] | None = None, var_files: Sequence[str | Path] = (),
+         overlays: Sequence[str | Path] = ()) -> Desired:
+    """Load, validate and merge manifest files; raise ManifestError listing every problem.
+
+    ``${var:NAME}`` takes ``var_files`` (in order) then ``variables``; ``overlays`` apply, in
+    order, on top of the base files before validation (``provisioner.overlay``).
+    """
     env = default_env() if env is None else env
     files, problems = expand_paths(paths)
+    filed, var_problems = overlay.read_var_files(var_files, _display, env)
+    variables = {**filed, **(variables or {})}
+    problems.extend(var_problems)
+    loaded = [(*load_document(path, _display(path), env, variables), path) for path in files]
+    for doc, _, path in loaded:
+        doc.root = _root(path, paths)
+    added, overlay_problems = overlay.apply_overlays(
+        [doc for doc, _, _ in loaded], overlays, _display, env, variables)
+    problems.extend(overlay_problems)
     desired = Desired()
-    for path in files:
-        doc, doc_problems = load_document(path, _display(path), env)
+    for doc, doc_problems, _ in [*loaded, *((doc, [], None) for doc in added)]:
         problems.extend(doc_problems)
         if doc.data is None and not doc_problems:
             problems.append(Problem(doc.file, 1, 1, "", "empty manifest: add 'version: 1'"))
@@ -106,9 +125,20 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None) -> D
             continue
         _validate_and_merge(desired, doc, problems)
     problems.extend(check_references(desired))
+    problems = without_second_hand(problems, [*(doc for doc, _, _ in loaded), *added])
     if problems:
         raise ManifestError(problems)
     return desired
+
+
+def _root(file: Path, given: Sequence[str | Path]) -> Path:
+    """The folder audio files must stay in: the PATH argument holding ``file`` (or its folder)."""
+    resolved = file.resolve()
+    for raw in given:
+        folder = Path(raw).resolve()
+        if folder.is_dir() and resolved.is_relative_to(folder):
+            return folder
+    return resolved.parent
 
 
 def _display(path: Path) -> str:
@@ -137,6 +167,7 @@ def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any,
     """
     sections = [s for s in SECTIONS if top or s.name != "subaccounts"]
     _check_containers(doc, base, data, sections, problems, top=top)
+    merge_policy(desired, doc, base, data, problems, top=top)
     for section in sections:
         raw = _walk(data, section.path)
         if raw is None:
@@ -167,7 +198,7 @@ def _walk(data: Any, path: Path_) -> Any:
 def _check_containers(doc: Document, base: Path_, data: dict[Any, Any],
                       sections: list[Section], problems: list[Problem], *, top: bool) -> None:
     """Unknown keys at the levels that hold sections (top level, ``sip``, ``sip.trunks``)."""
-    allowed: dict[tuple[str, ...], set[str]] = {(): {"version"} if top else set()}
+    allowed: dict[tuple[str, ...], set[str]] = {(): {"version", "policy"} if top else {"policy"}}
     for section in sections:
         for depth in range(len(section.path)):
             allowed.setdefault(section.path[:depth], set()).add(section.path[depth])
@@ -271,6 +302,7 @@ def check_references(desired: Desired) -> list[Problem]:
     for section in SECTIONS:
         if section.check is not None:
             problems.extend(section.check(desired))
+    problems.extend(check_policy(desired))
     for number, app_name in desired.numbers.items():
         if app_name is None:
             continue

@@ -132,10 +132,41 @@ class Change:
 
 
 @dataclass(frozen=True)
+class BasisEntry:
+    """What the plan saw of one live object a change touches: a saved plan is refused if the
+    object's fingerprint differs at apply (``planfile``). ``fingerprint`` is "absent" for
+    an object the plan creates."""
+
+    account: str
+    kind: str
+    address: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class RouteChange:
+    """How calls to one number are handled before and after the plan (``routing``)."""
+
+    account: str
+    number: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Plan:
     target: str
     changes: tuple[Change, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    basis: tuple[BasisEntry, ...] = ()
+    routing: tuple[RouteChange, ...] = ()
+    secret_sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False,
+                                           hash=False)
+    """sha256 of each secret value the calls carry -> where apply finds it again
+    (``env:NAME`` or ``live:...``): in memory only, used by ``planfile.save``."""
+    unsafe: tuple[str, ...] = ()
+    """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
+    ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
 
     @property
     def is_empty(self) -> bool:
@@ -155,6 +186,9 @@ class Plan:
             "changes": [_change_dict(c) for c in self.changes],
             "summary": {a.value: n for a, n in sorted(self.counts().items())},
             "warnings": list(self.warnings),
+            "routing": [{"account": r.account or None, "number": r.number, "before": r.before,
+                         "after": r.after} for r in self.routing],
+            "unsafe": list(self.unsafe),
         }
 
     def fingerprint(self) -> str:

@@ -20,6 +20,14 @@ from provisioner.executor import ApplyReport
 from provisioner.manifest import load
 from provisioner.plan import Plan
 
+
+@pytest.fixture(autouse=True)
+def _scratch_cwd(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in a scratch directory: apply journals and the default sandbox state
+    are written under the current directory, never into the checkout."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
 ENDPOINT = "http://emulator.test/json-rpc/v1.1/"
 
 

@@ -118,9 +118,11 @@ def test_apply_yes_then_plan_empty(manifest: Write, state: Path) -> None:
     path = manifest(APP)
     applied = run("apply", path, "--sandbox-state", state, "--yes")
     assert applied.exit_code == 0, applied.output
-    assert "done: + app.bot  REALTIME10" in applied.stdout
-    assert "done: + number.+33199000001  to bot" in applied.stdout
-    assert applied.stdout.endswith("Apply complete: 2 changes applied.\n")
+    # Progress goes to stderr, the plan and the result to stdout.
+    assert "done: + app.bot  REALTIME10" in applied.stderr
+    assert "done: + number.+33199000001  to bot" in applied.stderr
+    assert "Apply complete: 2 changes applied." in applied.stdout
+    assert "Journal: " in applied.stdout
     assert "pw-xyz-123" not in applied.output
     assert sandbox_apps(state) == ["bot"]
     again = run("plan", path, "--sandbox-state", state)

@@ -20,7 +20,7 @@ def test_published_schema_is_up_to_date() -> None:
 def test_schema_describes_every_section_and_nested_resources() -> None:
     schema = manifest_schema()
     assert set(schema["properties"]) == {
-        "version", "apps", "numbers", "media", "sip", "webhooks", "subaccounts"
+        "version", "apps", "numbers", "media", "sip", "webhooks", "subaccounts", "policy"
     }
     assert schema["required"] == ["version"]
     resources = schema["$defs"]["SubAccountSpec"]["properties"]["resources"]

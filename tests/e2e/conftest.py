@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -48,7 +49,10 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def provisioner(*args: str | Path, env: dict[str, str],
                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real ``provisioner`` command, stdin closed (no terminal), 120 s at most."""
+    """Run the real ``provisioner`` command, stdin closed (no terminal), 120 s at most, in a
+    scratch directory unless told otherwise (apply writes its journal under the current one)."""
+    if cwd is None:
+        cwd = Path(tempfile.mkdtemp(prefix="provisioner-e2e-"))
     return subprocess.run([*COMMAND, *map(str, args)], env=env, cwd=cwd, text=True,
                           capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
                           check=False)
