@@ -9,9 +9,11 @@ sha256 of its normalized attributes (a secret enters that hash only as its own s
 
 No secret value is stored. A secret is written as a reference resolved at apply:
 ``{"$secret": "env:NAME"}`` when the manifest wrote it as ``${env:NAME}``, or
-``{"$secret": "live:ADDRESS", "account", "kind", "path"}`` for a secret the plan re-sends as it
-is on the account (``apps.edit`` sends live params merged with the manifest's). A secret written
-literally in a manifest cannot be referred to: ``--out`` refuses such a plan and names it.
+``{"$secret": "manifest:FILE", "path": [...]}`` for a secret written literally in a manifest
+(the file is read again at apply), or ``{"$secret": "live:ADDRESS", "account", "kind", "path"}``
+for a secret the plan re-sends as it is on the account (``apps.edit`` sends live params merged
+with the manifest's). ``secrets_check`` makes apply refuse when any of them resolves to another
+value than the one planned.
 
 ``apply plan.json`` refuses (exit 1, nothing written) a file of another format or tool version,
 a plan made for another account, and a stale plan: it re-reads only the kinds, in only the
@@ -31,6 +33,7 @@ from typing import Any
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.errors import StalePlan
+from provisioner.loader import load_document
 from provisioner.manifest import Desired
 from provisioner.plan import BasisEntry, Plan
 from provisioner.render.codec import (
@@ -155,7 +158,8 @@ def basis_of(plan: Plan, accounts: Sequence[Account]) -> tuple[BasisEntry, ...]:
 
 
 def secret_sources(accounts: Sequence[Account]) -> dict[str, str]:
-    """sha256 of every secret the plan may carry -> its reference (``env:`` wins over ``live:``)."""
+    """sha256 of every secret the plan may carry -> its reference (``env:`` wins over
+    ``manifest:``, which wins over ``live:``)."""
     out: dict[str, str] = {}
     for account in accounts:
         for kind, grouped in account.ctx.live.items():
@@ -164,6 +168,11 @@ def secret_sources(accounts: Sequence[Account]) -> dict[str, str]:
                     source = SecretSource("live", name=str(obj.id), account=account.ctx.account,
                                           kind=kind, path=path)
                     out.setdefault(_sha(secret.value), source.encode())
+    for account in accounts:
+        for origin in account.desired.origins.values():
+            for path, text in _strings_in(_at(origin.doc.data, origin.path), origin.path):
+                source = SecretSource("manifest", name=origin.doc.file, path=path)
+                out[_sha(text)] = source.encode()
     for account in accounts:
         for origin in account.desired.origins.values():
             for path, name in origin.doc.env_names.items():
@@ -183,6 +192,20 @@ def _secrets_in(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _secrets_in(item, (*path, index))
+
+
+def _strings_in(value: Any, path: tuple[str | int, ...]) -> Iterable[
+        tuple[tuple[str | int, ...], str]]:
+    """Every non-empty string scalar of a manifest entry, with its path in the document."""
+    if isinstance(value, str):
+        if value:
+            yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings_in(item, (*path, key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings_in(item, (*path, index))
 
 
 def _at(data: Any, path: Sequence[str | int]) -> Any:
@@ -281,6 +304,8 @@ def resolve(source: SecretSource, env: Mapping[str, str], live: Mapping[str, Ind
             raise PlanFileError(f"the plan needs the environment variable {source.name}: "
                                 f"export {source.name}=... before applying")
         return env[source.name]
+    if source.scheme == "manifest":
+        return _from_manifest(source, env)
     index = live.get(source.account)
     obj = index.by_id.get((source.kind, source.name)) if index is not None else None
     found = _at(obj.attrs, source.path) if obj is not None else None
@@ -288,6 +313,20 @@ def resolve(source: SecretSource, env: Mapping[str, str], live: Mapping[str, Ind
         return found.value
     raise PlanFileError(f"the plan re-sends the secret at {'.'.join(map(str, source.path))} "
                         f"of {source.kind} {source.name}, which the account no longer has")
+
+
+def _from_manifest(source: SecretSource, env: Mapping[str, str]) -> str:
+    """A secret written literally in a manifest, read again from that file at apply."""
+    # Problems elsewhere in the file (a ${var:...} not given here) do not matter: only the
+    # literal at this path is read, and secrets_check verifies it is the value planned.
+    doc, _ = load_document(Path(source.name), source.name, env)
+    found = _at(doc.data, source.path)
+    if isinstance(found, str) and found:
+        return found
+    where = ".".join(map(str, source.path))
+    raise PlanFileError(f"the plan reads the secret at {where} of {source.name}, which "
+                        "cannot be read there now (apply from the directory the plan was made "
+                        "in, with the same manifests)")
 
 
 def verify(body: Mapping[str, Any], client: CallrClient) -> dict[str, Index]:

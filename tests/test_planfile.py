@@ -154,19 +154,41 @@ def test_same_input_same_bytes(rich: Rich, manifest: Callable[..., Path]) -> Non
     assert planfile.dumps(again, ACCOUNT) == planfile.dumps(rich.plan, ACCOUNT)
 
 
-def test_literal_secret_refused(account: Account, manifest: Callable[..., Path],
-                                tmp_path: Path) -> None:
-    plan = account.plan(manifest("""
+def test_literal_secret_saved_as_a_reference_to_its_manifest(
+        account: Account, client: CallrClient, manifest: Callable[..., Path],
+        tmp_path: Path) -> None:
+    path = manifest("""
         version: 1
         apps:
-          bot: {package: REALTIME10, params: {url: "https://b.example.com", password: lit-99}}
-    """))
+          bot: {package: REALTIME10, params: {url: "https://b.example.com", password: lit-9999}}
+    """)
     out = tmp_path / "plan.json"
-    with pytest.raises(PlanFileError, match=r"\$\{env:NAME\}") as caught:
-        planfile.save(plan, out, ACCOUNT)
-    assert "app.bot:create params.password" in str(caught.value)
-    assert "lit-99" not in str(caught.value)
-    assert not out.exists()
+    planfile.save(account.plan(path), out, ACCOUNT)
+    text = out.read_text(encoding="utf-8")
+    assert "lit-9999" not in text
+    refs = [c["args"] for ch in json.loads(text)["changes"] for c in ch["calls"]]
+    assert '"$secret": "manifest:' in json.dumps(refs)
+    # Applying reads the secret again from the manifest: the app gets the real value.
+    report = apply_plan(planfile.load(out, client, ACCOUNT, {}), client)
+    assert report.ok
+    [bot] = client.call("apps.get_list", with_numbers=True)
+    assert bot["p"]["password"] == "lit-9999"
+
+
+def test_literal_secret_changed_in_the_manifest_is_refused(
+        account: Account, client: CallrClient, manifest: Callable[..., Path],
+        tmp_path: Path) -> None:
+    path = manifest("""
+        version: 1
+        apps:
+          bot: {package: REALTIME10, params: {url: "https://b.example.com", password: lit-9999}}
+    """)
+    out = tmp_path / "plan.json"
+    planfile.save(account.plan(path), out, ACCOUNT)
+    path.write_text(path.read_text().replace("lit-9999", "other-8888"))
+    with pytest.raises(StalePlan, match="a secret differs"):
+        planfile.load(out, client, ACCOUNT, {})
+    assert client.call("apps.get_list", with_numbers=True) == []
 
 
 def test_apply_saved_plan_makes_exactly_the_recorded_calls(rich: Rich, tmp_path: Path) -> None:

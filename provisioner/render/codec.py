@@ -39,11 +39,12 @@ class PlanFileError(ConfigError):
 
 @dataclass(frozen=True)
 class SecretSource:
-    """Where apply finds a secret: ``env`` NAME, or ``live`` at a path of a live object."""
+    """Where apply finds a secret: ``env`` NAME, ``manifest`` FILE at a path of its YAML, or
+    ``live`` at a path of a live object."""
 
     scheme: str
     name: str = ""
-    """The environment variable, or the live object's id."""
+    """The environment variable, the manifest file, or the live object's id."""
     account: str = ""
     kind: str = ""
     path: tuple[str | int, ...] = ()
@@ -51,6 +52,8 @@ class SecretSource:
     def ref(self) -> dict[str, Any]:
         if self.scheme == "env":
             return {"$secret": f"env:{self.name}"}
+        if self.scheme == "manifest":
+            return {"$secret": f"manifest:{self.name}", "path": list(self.path)}
         return {"$secret": f"live:{self.kind}:{self.name}", "account": self.account,
                 "path": list(self.path)}
 
@@ -62,6 +65,8 @@ class SecretSource:
         scheme, _, rest = str(ref.get("$secret", "")).partition(":")
         if scheme == "env" and rest:
             return cls("env", name=rest)
+        if scheme == "manifest" and rest:
+            return cls("manifest", name=rest, path=tuple(ref.get("path") or ()))
         kind, _, ident = rest.partition(":")
         if scheme == "live" and ident:
             return cls("live", name=ident, account=str(ref.get("account", "")), kind=kind,
@@ -126,8 +131,8 @@ class Codec:
 
 
 def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
-    """Changes, warnings, basis and routing; raises PlanFileError naming every secret written
-    literally in a manifest (it has no reference)."""
+    """Changes, warnings, basis and routing; raises PlanFileError naming every secret the plan
+    cannot refer to (neither in the environment, a manifest nor the account)."""
     body: dict[str, Any] = {
         "changes": [_change(c, codec) for c in plan.changes],
         "warnings": list(plan.warnings),
@@ -141,10 +146,9 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
             body[extra.name] = codec.encode(getattr(plan, extra.name), extra.name)
     if codec.unreferenced:
         raise PlanFileError(
-            "a saved plan cannot hold secrets written literally in a manifest, and this plan "
-            "carries some (" + ", ".join(sorted(set(codec.unreferenced))) + "): write each as "
-            "${env:NAME} in the manifest (the plan file then refers to NAME, resolved when "
-            "applying), or apply the manifests directly")
+            "a saved plan holds no secret value, only where to find it, and this plan carries "
+            "secrets found nowhere else (" + ", ".join(sorted(set(codec.unreferenced))) + "): "
+            "write each as ${env:NAME} in the manifest, or apply the manifests directly")
     return body
 
 
