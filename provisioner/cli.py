@@ -37,7 +37,7 @@ from provisioner.overlay import parse_var
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.common import drift
-from provisioner.render.text import generated_secrets, render_change
+from provisioner.render.text import generated_secrets, render_change, render_report
 from provisioner.render.text import render_plan as render_text
 from provisioner.sensitive import SCRUBBER
 from provisioner.target import DEFAULT_SANDBOX_STATE, Target, open_live, open_sandbox
@@ -344,7 +344,7 @@ def apply(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state:
         target.close()
     for line in generated_secrets(report, show=show_generated_secrets):
         click.echo(line)
-    click.echo("\n".join(report.lines()), err=not report.ok)
+    click.echo(render_report(report), nl=False, err=not report.ok)
     if not report.ok:
         sys.exit(1)
 

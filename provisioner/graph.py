@@ -9,12 +9,11 @@ disagree with the order apply uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
 
 from provisioner import planner
 from provisioner.manifest import Desired
-from provisioner.plan import Change, Plan, Ref
+from provisioner.plan import Change, Plan
 from provisioner.resources import SUBACCOUNTS, PlanContext
 
 
@@ -33,17 +32,6 @@ def blueprint(desired: Desired) -> Plan:
     return Plan("offline", planner.order(changes, RANKS))
 
 
-def _refs(value: Any) -> Iterator[Ref]:
-    if isinstance(value, Ref):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _refs(item)
-
-
 def edges(changes: Iterable[Change]) -> list[tuple[str, str]]:
     """(from, to) addresses: ``to`` uses a result of ``from``; sorted, without duplicates."""
     changes = list(changes)
@@ -51,7 +39,7 @@ def edges(changes: Iterable[Change]) -> list[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for change in changes:
         for call in change.calls:
-            for ref in (*_refs(call.args), *_refs(call.login_as)):
+            for ref in call.refs():
                 source = owner.get(ref.call)
                 if source is not None and source != change.address:
                     found.add((source, change.address))

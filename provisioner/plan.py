@@ -96,6 +96,26 @@ class Call:
     def kwargs(self) -> dict[str, Any]:
         return dict(self.args)
 
+    def values(self) -> Iterator[Any]:
+        """Every value the call holds (Login-As included), nested ones flattened."""
+        return leaves([self.login_as, [value for _, value in self.args]])
+
+    def refs(self) -> Iterator[Ref]:
+        """The results of earlier calls this call uses."""
+        return (value for value in self.values() if isinstance(value, Ref))
+
+
+def leaves(value: Any) -> Iterator[Any]:
+    """The scalars (and Refs, files, secrets) inside nested dicts, lists and tuples."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from leaves(item)
+    else:
+        yield value
+
 
 class _Missing:
     """The marker of a field absent on one side of a change (distinct from null)."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from provisioner.errors import ConfigError
 from provisioner.loader import dotted
@@ -125,19 +124,4 @@ def _selects(selector: Selector, change: Change) -> bool:
 
 
 def _refs(change: Change) -> Iterable[Ref]:
-    for call in change.calls:
-        if isinstance(call.login_as, Ref):
-            yield call.login_as
-        for _, value in call.args:
-            yield from _refs_in(value)
-
-
-def _refs_in(value: Any) -> Iterable[Ref]:
-    if isinstance(value, Ref):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _refs_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _refs_in(item)
+    return (ref for call in change.calls for ref in call.refs())

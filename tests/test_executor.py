@@ -18,6 +18,7 @@ from provisioner.emulator import Emulator
 from provisioner.engine import apply_plan
 from provisioner.executor import ApplyReport, Executor, Status, StepResult, dependencies
 from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
+from provisioner.render.text import render_report
 from tests.conftest import ENDPOINT, Account
 
 Write = Callable[..., Path]
@@ -307,7 +308,7 @@ def test_failed_create_skips_its_number_and_the_deletes(account: Account, client
     assert skipped == {"number.+33199000001": "app.a failed", "app.gone": "app.a failed"}
     (failed,) = report.with_status(Status.FAILED)
     assert (failed.code, failed.error) == (151, "apps.create: error 151: Injected fault")
-    lines = "\n".join(report.lines())
+    lines = render_report(report)
     assert "Apply failed. 3 applied, 1 failed, 2 skipped." in lines
     assert "! app.a: apps.create: error 151: Injected fault" in lines
     assert "number.+33199000001: app.a failed" in lines
@@ -331,7 +332,7 @@ def test_failure_in_a_later_call_of_a_change_counts_calls_made(client: CallrClie
     assert report.steps[0].status is Status.FAILED
     assert report.steps[0].calls_made == 1
     assert "110" in report.steps[0].error
-    assert "    (1 of 2 calls of this change were made)" in report.lines()
+    assert "    (1 of 2 calls of this change were made)" in render_report(report).splitlines()
 
 
 def test_ref_to_a_call_that_never_ran_fails_cleanly(client: CallrClient,
@@ -359,7 +360,7 @@ def test_report_lines_when_everything_applied(tmp_path: Path) -> None:
     report = ApplyReport([StepResult(a, Status.APPLIED, calls_made=1, recovered=1),
                           StepResult(b, Status.APPLIED, calls_made=1)],
                          journal=tmp_path / "j.jsonl")
-    assert report.lines() == [
+    assert render_report(report).splitlines() == [
         "Apply complete: 2 changes applied.",
         "1 call lost an answer; the account was re-read to learn the outcome.",
         f"Journal: {tmp_path / 'j.jsonl'}",

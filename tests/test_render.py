@@ -161,15 +161,16 @@ def test_report_success_and_failure() -> None:
     failed = ApplyReport([
         StepResult(changes[0], Status.APPLIED, calls_made=1),
         StepResult(changes[2], Status.FAILED, "apps.assign_did: error 151: boom", 0),
-        StepResult(changes[3], Status.SKIPPED),
+        StepResult(changes[3], Status.SKIPPED, reason="number.+33199000001 failed"),
     ])
     assert render_report(failed).splitlines() == [
-        "Apply failed.",
+        "Apply failed. 1 applied, 1 failed, 1 skipped.",
+        "Failed:",
         "  ! number.+33199000001: apps.assign_did: error 151: boom",
-        "Applied before the failure:",
+        "Skipped (they depend on a failed change):",
+        "  - number.+33199000002: number.+33199000001 failed",
+        "Applied:",
         "  + app.bot",
-        "Not applied:",
-        "  - number.+33199000002",
         "Run apply again once the cause is fixed: it resumes from the live state.",
     ]
 

@@ -55,27 +55,34 @@ def render_change(change: Change, *, color: bool = False) -> list[str]:
 
 
 def render_report(report: ApplyReport) -> str:
-    applied = report.with_status(Status.APPLIED)
-    failed = report.with_status(Status.FAILED)
+    """What the CLI prints after an apply: failures with the API's code and message, the
+    skipped changes with the failure they depend on, then what was applied."""
+    applied, failed = report.with_status(Status.APPLIED), report.with_status(Status.FAILED)
     skipped = report.with_status(Status.SKIPPED)
-    lines = []
+    lines = [f"Apply complete: {len(applied)} change{'s' if len(applied) != 1 else ''} applied."]
     if failed:
-        lines.append("Apply failed.")
+        lines = [f"Apply failed. {len(applied)} applied, {len(failed)} failed, "
+                 f"{len(skipped)} skipped.", "Failed:"]
         for step in failed:
             lines.append(f"  ! {step.change.address}: {step.error}")
             if step.calls_made:
                 lines.append(f"    ({step.calls_made} of {len(step.change.calls)} calls of this "
                              "change were made)")
-        if applied:
-            lines.append("Applied before the failure:")
-            lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in applied)
-        if skipped:
-            lines.append("Not applied:")
-            lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in skipped)
+    if skipped:
+        lines.append("Skipped (they depend on a failed change):")
+        lines.extend(f"  {s.change.action.symbol} {s.change.address}: {s.reason}"
+                     for s in skipped)
+    if failed and applied:
+        lines.append("Applied:")
+        lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in applied)
+    recovered = sum(s.recovered for s in report.steps)
+    if recovered:
+        lines.append(f"{recovered} call{'s' if recovered != 1 else ''} lost an answer; the "
+                     "account was re-read to learn the outcome.")
+    if failed:
         lines.append("Run apply again once the cause is fixed: it resumes from the live state.")
-    else:
-        lines.append(f"Apply complete: {len(applied)} change{'s' if len(applied) != 1 else ''} "
-                     "applied.")
+    if report.journal is not None:
+        lines.append(f"Journal: {report.journal}")
     return "\n".join(lines) + "\n"
 
 
