@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,16 +41,26 @@ RANKS = {kind.kind: kind.rank for kind in (SUBACCOUNTS, *KINDS)} | {"order": 55}
 
 
 def read_live(reader: LiveReader, desired: Desired,
-              kinds: Sequence[ResourceKind] = KINDS) -> LiveAccount:
+              kinds: Sequence[ResourceKind] = KINDS,
+              on_read: Callable[[ResourceKind, list[Live]], None] | None = None) -> LiveAccount:
     """The live objects of every kind the manifest needs, grouped by identity.
 
     Kinds the manifest does not mention are not read at all: a manifest of apps and numbers
-    costs two calls (``apps.get_list(true)`` and ``apps.get_dids(true)``). Kinds are read
-    concurrently (the session caps requests in flight); the result keeps the order of ``kinds``.
+    costs one or two calls (``apps.get_list(true)``, and ``apps.get_dids(true)`` when it names
+    a number no app holds). Kinds are read concurrently (the session caps requests in flight);
+    the result keeps the order of ``kinds``. ``on_read`` is told of each kind once it is read
+    (in the reading thread), so dependent reads can start while other kinds are still read.
     """
     needed = [kind for kind in kinds if kind.needed(desired)]
     live: LiveAccount = {}
-    read = _concurrently(reader.client, needed, lambda kind: kind.read(reader))
+
+    def work(kind: ResourceKind) -> list[Live]:
+        objs = kind.read_for(reader, desired)
+        if on_read is not None:
+            on_read(kind, objs)
+        return objs
+
+    read = _concurrently(reader.client, needed, work)
     for kind, objs in zip(needed, read, strict=True):
         grouped: dict[object, list[Live]] = {}
         for obj in objs:
@@ -63,12 +73,18 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+MAX_READ_THREADS = 32
+
+
 def _concurrently(client: CallrClient, items: Sequence[T], work: Callable[[T], R]) -> list[R]:
-    """``[work(item) for item in items]`` on up to ``client.parallelism`` threads, in order;
-    the first item's error (in ``items`` order) is raised after every started item ended."""
-    workers = min(len(items), getattr(client, "parallelism", 1))
-    if workers <= 1:
+    """``[work(item) for item in items]`` on one thread per item (up to ``MAX_READ_THREADS``),
+    in order; the first item's error (in ``items`` order) is raised after every started item
+    ended. The session's in-flight cap (``client.parallelism``) bounds the requests, so a thread
+    waiting for a read another kind shares never leaves a request slot idle. A parallelism of 1
+    works through the items one by one, in order."""
+    if getattr(client, "parallelism", 1) <= 1 or len(items) <= 1:
         return [work(item) for item in items]
+    workers = min(len(items), MAX_READ_THREADS)
     with ThreadPoolExecutor(workers, thread_name_prefix="read") as pool:
         futures = [pool.submit(work, item) for item in items]
     return [future.result() for future in futures]
@@ -86,11 +102,13 @@ def plan_account(desired: Desired, ctx: PlanContext) -> list[Change]:
 def build_plan(desired: Desired, client: CallrClient, target: str, *,
                targets: Sequence[str] = ()) -> Plan:
     reader = LiveReader(client)
-    ctx = PlanContext(read_live(reader, desired, (SUBACCOUNTS, *KINDS)), reader)
-    changes = SUBACCOUNTS.plan(desired, ctx) + plan_account(desired, ctx)
+    with _SubaccountReads(client, desired) as early:  # sub-accounts read beside the master
+        ctx = PlanContext(read_live(reader, desired, (SUBACCOUNTS, *KINDS), early.start),
+                          reader)
+        changes = SUBACCOUNTS.plan(desired, ctx) + plan_account(desired, ctx)
+        subs = _subaccount_contexts(client, desired, ctx, early)
     errors, warnings = list(ctx.errors), list(ctx.warnings)
     accounts = [planfile.Account(desired, ctx)]
-    subs = _subaccount_contexts(client, desired, ctx)  # every sub-account read concurrently
     for name, nested in desired.accounts.items():
         spec = desired.subaccounts.get(name)
         login_as = ctx.id_of(SUBACCOUNTS.kind, name)
@@ -114,8 +132,57 @@ def build_plan(desired: Desired, client: CallrClient, target: str, *,
     return safety.checked(plan, accounts)  # policy.safety thresholds: Plan.unsafe
 
 
-def _subaccount_contexts(client: CallrClient, desired: Desired,
-                         ctx: PlanContext) -> dict[str, PlanContext]:
+class _SubaccountReads:
+    """Sub-account reads started as soon as the master's sub-account list is read, while the
+    master's other kinds are still being read: one wave of reads instead of two. A sub-account
+    is read early when its manifest entry matches a live one by name (or pinned hash), which is
+    what planning will find; ``take`` hands the read over. Off with a parallelism of 1."""
+
+    def __init__(self, client: CallrClient, desired: Desired) -> None:
+        self.client = client
+        self.desired = desired
+        self._reads: dict[str, Future[tuple[LiveReader, LiveAccount]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _SubaccountReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, kind: ResourceKind, objs: list[Live]) -> None:
+        if kind is not SUBACCOUNTS or getattr(self.client, "parallelism", 1) <= 1:
+            return
+        grouped: dict[object, list[Live]] = {}
+        for obj in objs:
+            grouped.setdefault(obj.identity, []).append(obj)
+        probe = PlanContext({SUBACCOUNTS.kind: grouped})
+        wanted: list[tuple[str, Desired]] = []
+        for name, nested in self.desired.accounts.items():
+            spec = self.desired.subaccounts.get(name)
+            live = None if spec is None or spec.absent else SUBACCOUNTS.match(name, spec, probe)
+            if isinstance(live, Live) and isinstance(live.id, str):
+                wanted.append((live.id, nested))
+        if not wanted:
+            return
+        self._pool = ThreadPoolExecutor(min(len(wanted), MAX_READ_THREADS),
+                                        thread_name_prefix="subaccount")
+        for login_as, nested in wanted:
+            self._reads[login_as] = self._pool.submit(self._read, login_as, nested)
+
+    def _read(self, login_as: str, desired: Desired) -> tuple[LiveReader, LiveAccount]:
+        reader = LiveReader(self.client.as_account(login_as))
+        return reader, read_live(reader, desired)
+
+    def take(self, login_as: str) -> tuple[LiveReader, LiveAccount] | None:
+        """The early read of ``login_as`` (its error raised), or None if there is none."""
+        future = self._reads.pop(login_as, None)
+        return None if future is None else future.result()
+
+
+def _subaccount_contexts(client: CallrClient, desired: Desired, ctx: PlanContext,
+                         early: _SubaccountReads | None = None) -> dict[str, PlanContext]:
     """The context of every sub-account the plan manages (same filter as ``build_plan``'s
     loop), existing ones read concurrently; planning them stays sequential and in order."""
     wanted: list[tuple[str, str | Ref, Desired]] = []
@@ -125,15 +192,18 @@ def _subaccount_contexts(client: CallrClient, desired: Desired,
         if spec is not None and not spec.absent and login_as is not None:
             wanted.append((name, login_as, nested))
     contexts = _concurrently(client, wanted,
-                             lambda one: _subaccount_context(client, *one))
+                             lambda one: _subaccount_context(client, *one, early))
     return {name: sub for (name, _, _), sub in zip(wanted, contexts, strict=True)}
 
 
 def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref,
-                        desired: Desired) -> PlanContext:
+                        desired: Desired, early: _SubaccountReads | None = None) -> PlanContext:
     """The context of a sub-account: read with Login-As, or empty when this plan creates it."""
     if isinstance(login_as, Ref):
         return PlanContext({}, None, account=name, login_as=login_as)
+    found = early.take(login_as) if early is not None else None
+    if found is not None:
+        return PlanContext(found[1], found[0], account=name, login_as=login_as)
     reader = LiveReader(client.as_account(login_as))
     return PlanContext(read_live(reader, desired), reader, account=name, login_as=login_as)
 

@@ -78,37 +78,6 @@ class ApplyReport:
     def ok(self) -> bool:
         return not self.with_status(Status.FAILED)
 
-    def lines(self) -> list[str]:
-        """What the CLI prints after an apply: failures with the API's code and message, the
-        skipped changes with the failure they depend on, then what was applied."""
-        applied, failed = self.with_status(Status.APPLIED), self.with_status(Status.FAILED)
-        skipped = self.with_status(Status.SKIPPED)
-        lines = [f"Apply complete: {len(applied)} change{'s' if len(applied) != 1 else ''} "
-                 "applied."]
-        if failed:
-            lines = [f"Apply failed. {len(applied)} applied, {len(failed)} failed, "
-                     f"{len(skipped)} skipped.", "Failed:"]
-            for step in failed:
-                lines.append(f"  ! {step.change.address}: {step.error}")
-                if step.calls_made:
-                    lines.append(f"    ({step.calls_made} of {len(step.change.calls)} calls of "
-                                 "this change were made)")
-        if skipped:
-            lines.append("Skipped (they depend on a failed change):")
-            lines.extend(f"  {s.change.action.symbol} {s.change.address}: {s.reason}"
-                         for s in skipped)
-        if failed and applied:
-            lines.append("Applied:")
-            lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in applied)
-        recovered = sum(s.recovered for s in self.steps)
-        if recovered:
-            lines.append(f"{recovered} call{'s' if recovered != 1 else ''} lost an answer; the "
-                         "account was re-read to learn the outcome.")
-        if failed:
-            lines.append("Run apply again once the cause is fixed: it resumes from the live "
-                         "state.")
-        return lines + ([f"Journal: {self.journal}"] if self.journal is not None else [])
-
 
 class WaitError(ProvisionerError):
     """A polled object reached a failed state, or did not become ready in time."""
@@ -142,6 +111,9 @@ class Executor:
         report = ApplyReport(journal=self.journal.path if self.journal else None)
         changes = plan.changes
         deps = dependencies(plan)
+        # Each change is handed the results its Refs point to, not a copy of every result
+        # so far (which would make a large apply quadratic).
+        refs = [{ref.call for ref in _refs(change)} for change in changes]
         waiting = {i: set(d) for i, d in enumerate(deps)}
         dependents: list[list[int]] = [[] for _ in changes]
         for i, before in enumerate(deps):
@@ -155,7 +127,8 @@ class Executor:
             while ready or running:
                 while ready and len(running) < self.parallelism:
                     i = heapq.heappop(ready)
-                    running[pool.submit(self._run_change, changes[i], dict(report.results))] = i
+                    earlier = {c: report.results[c] for c in refs[i] if c in report.results}
+                    running[pool.submit(self._run_change, changes[i], earlier)] = i
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: running[f]):
                     i = running.pop(future)
@@ -341,25 +314,14 @@ def _key(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)  # 7 and "7" are different objects
 
 
-def _walk(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _walk(item)
-    else:
-        yield value
-
-
 def _values(change: Change) -> Iterator[Any]:
     """Every value a change's calls hold (Login-As included), nested ones flattened."""
     for call in change.calls:
-        yield from _walk([call.login_as, [v for _, v in call.args]])
+        yield from call.values()
 
 
 def _refs(change: Change) -> Iterator[Ref]:
-    return (value for value in _values(change) if isinstance(value, Ref))
+    return (ref for call in change.calls for ref in call.refs())
 
 
 def _mentions(change: Change) -> Iterator[tuple[str, Any]]:

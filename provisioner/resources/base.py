@@ -10,15 +10,17 @@ kinds ranked later can refer to them.
 
 from __future__ import annotations
 
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
+from provisioner.api.methods import SEARCH_PAGE_SIZE
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
 from provisioner.resources import policy
@@ -50,8 +52,37 @@ class LiveReader:
         return self._once(key, lambda: self.client.call(method, **args))
 
     def search(self, method: str, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every hit of a ``*.search`` method: pages of the maximum size; once the first page
+        gives the ``total``, the other pages are fetched concurrently (the session caps
+        requests in flight). With a parallelism of 1, pages are read one after the other."""
         key = (method + "#all", repr(filters))
-        return list(self._once(key, lambda: self.client.search_all(method, filters)))
+        return list(self._once(key, lambda: self._search_all(method, filters or {})))
+
+    def _search_all(self, method: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        parallelism = int(getattr(self.client, "parallelism", 1))
+        if parallelism <= 1:
+            return self.client.search_all(method, filters)
+        page = self._page(method, filters, 0)
+        hits: list[dict[str, Any]] = list(page.get("hits") or [])
+        start, size, total = 0, len(hits), page.get("total")
+        if page.get("has_more") and size and isinstance(total, int) and total > size:
+            offsets = list(range(size, total, size))
+            with ThreadPoolExecutor(min(len(offsets), parallelism),
+                                    thread_name_prefix="page") as pool:
+                pages = list(pool.map(lambda offset: self._page(method, filters, offset),
+                                      offsets))
+            for page in pages:
+                hits.extend(page.get("hits") or [])
+            start = offsets[-1]
+        while page.get("has_more") and page.get("hits"):  # the account grew while paging
+            start += len(page["hits"])
+            page = self._page(method, filters, start)
+            hits.extend(page.get("hits") or [])
+        return hits
+
+    def _page(self, method: str, filters: dict[str, Any], offset: int) -> dict[str, Any]:
+        options = {"offset": offset, "quantity": SEARCH_PAGE_SIZE}
+        return dict(self.client.call(method, filters=filters, options=options))
 
     def _once(self, key: tuple[str, Hashable], load: Callable[[], Any]) -> Any:
         with self._lock:
@@ -68,6 +99,9 @@ class LiveReader:
                 future.set_exception(exc)
         return future.result()
 
+
+_QUOTED = re.compile(r'[\s"\[\]]')
+"""Characters that make an address quote its identity (``app["my app"]``)."""
 
 AMBIGUOUS: Any = object()
 """What ``ResourceKind.match`` returns when it reported that an entry cannot be matched."""
@@ -105,7 +139,7 @@ class PlanContext:
 
     def address(self, kind: str, identity: Any) -> str:
         text = str(identity)
-        if any(ch.isspace() or ch in '"[]' for ch in text):
+        if _QUOTED.search(text):
             return f'{self.prefix}{kind}["{text}"]'
         return f"{self.prefix}{kind}.{text}"
 
@@ -163,6 +197,11 @@ class ResourceKind(ABC):
     @abstractmethod
     def read(self, reader: LiveReader) -> list[Live]:
         """Every live object of this kind, normalized like the desired side."""
+
+    def read_for(self, reader: LiveReader, desired: Desired) -> list[Live]:
+        """The live objects planning ``desired`` needs (what the engine reads). By default,
+        ``read``; a kind may skip calls whose answer cannot matter to this manifest."""
+        return self.read(reader)
 
     def plan(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         """The changes that make the live objects (``ctx.live[self.kind]``) match ``desired``,

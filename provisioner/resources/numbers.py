@@ -1,7 +1,8 @@
 """DID assignments (``numbers:``): identity is the E.164 number, the value the app's name.
 
 Live read: the DIDs of ``apps.get_list(true)`` (shared with the apps kind) plus
-``apps.get_dids(true)`` for the unassigned ones: two calls for the whole account. A number
+``apps.get_dids(true)`` for the unassigned ones: two calls for the whole account, or one when
+every number the manifest names is already assigned to some app (``read_for``). A number
 absent from the manifest keeps its assignment, except that deleting an app frees its DIDs, which
 the plan shows as unassigned (with no call of their own).
 """
@@ -25,15 +26,36 @@ class NumberKind(ResourceKind):
     needs = ("numbers", "orders", "apps", "sip_subscribers")
 
     def read(self, reader: LiveReader) -> list[Live]:
+        out = self._assigned(reader)
+        self._add_available(reader, out)
+        return list(out.values())
+
+    def read_for(self, reader: LiveReader, desired: Desired) -> list[Live]:
+        """The assigned DIDs (``apps.get_list(true)``, shared with apps), plus the unassigned
+        ones (``apps.get_dids(true)``) only when the manifest names a number, as an assignment
+        or a SIP subscriber's cli, that no app holds: nothing else looks at unassigned DIDs."""
+        out = self._assigned(reader)
+        named = set(desired.numbers) | {
+            spec.cli for spec in desired.sip_subscribers.values()
+            if not spec.absent and spec.cli is not None and spec.cli != "BLOCKED"}
+        if not named <= out.keys():
+            self._add_available(reader, out)
+        return list(out.values())
+
+    @staticmethod
+    def _assigned(reader: LiveReader) -> dict[str, Live]:
         out: dict[str, Live] = {}
         for app in reader.call("apps.get_list", with_numbers=True):
             for did in app.get("did") or []:
                 number = compact_number(did.get("intl_number"))
                 out[number] = Live(did["hash"], number, {"app": app["hash"]})
+        return out
+
+    @staticmethod
+    def _add_available(reader: LiveReader, out: dict[str, Live]) -> None:
         for did in reader.call("apps.get_dids", only_available=True):
             number = compact_number(did.get("intl_number"))
             out.setdefault(number, Live(did["hash"], number, {"app": did.get("app")}))
-        return list(out.values())
 
     def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         if ctx.reader is None:

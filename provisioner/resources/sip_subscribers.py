@@ -107,9 +107,12 @@ def _check_clis(subscribers: dict[str, SubscriberSpec], desired: Desired,
                 ctx: PlanContext) -> None:
     """A plan error for each cli that is not BLOCKED, a DID, nor an authorized CLI."""
     dids = set(ctx.live.get("number", {}))
+    # A cli the live subscriber already presents was accepted by the API: no read for it.
+    current = {identity: {obj.attrs.get("cli") for obj in objs}
+               for identity, objs in ctx.live.get("sip_subscriber", {}).items()}
     pending = [(name, spec.cli) for name, spec in subscribers.items()
                if not spec.absent and spec.cli is not None and spec.cli != "BLOCKED"
-               and spec.cli not in dids]
+               and spec.cli not in dids and spec.cli not in current.get(name, ())]
     if not pending:
         return
     if ctx.reader is None:

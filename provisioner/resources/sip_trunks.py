@@ -80,7 +80,12 @@ class _Direction:
         self.service = f"sip/trunk/{direction}"
         lives = [obj for group in ctx.live.get(kind, {}).values() for obj in group
                  if obj.attrs["direction"] == direction]
-        self.unclaimed = sorted(lives, key=lambda obj: str(obj.id).zfill(20))
+        # Unclaimed live trunks in id order, and by content key: claiming one is O(1).
+        self.unclaimed: dict[int, Live] = {
+            id(obj): obj for obj in sorted(lives, key=lambda obj: str(obj.id).zfill(20))}
+        self.by_key: dict[str, list[Live]] = {}
+        for obj in self.unclaimed.values():
+            self.by_key.setdefault(obj.identity[1], []).append(obj)
 
     def address(self, name: str) -> str:
         return self.ctx.address(self.kind, f"{self.direction}.{name}")
@@ -110,7 +115,7 @@ class _Direction:
             changes.append(self._create(name, spec, old))
             if old is not None:
                 changes.append(self._delete(name, old, f"replaced by {self.address(name)}"))
-        for live in list(self.unclaimed):
+        for live in list(self.unclaimed.values()):
             key = live.identity[1]
             name = absent.get(key, f"#{live.id}")
             note = ("absent: true" if key in absent else
@@ -119,9 +124,9 @@ class _Direction:
         return changes
 
     def _claim(self, key: str) -> Live | None:
-        for live in self.unclaimed:
-            if live.identity[1] == key:
-                self.unclaimed.remove(live)
+        """The first unclaimed live trunk (by id) with this content, now claimed."""
+        for live in self.by_key.get(key, []):
+            if self.unclaimed.pop(id(live), None) is not None:
                 return live
         return None
 
@@ -134,8 +139,8 @@ class _Direction:
             return (_same(live.attrs["properties"], spec.properties)
                     + _same(live.attrs["options"], spec.options))
 
-        best = max(self.unclaimed, key=score)  # max keeps the first (lowest id) on ties
-        self.unclaimed.remove(best)
+        best = max(self.unclaimed.values(), key=score)  # the first (lowest id) on ties
+        del self.unclaimed[id(best)]
         return best
 
     def _create(self, name: str, spec: TrunkSpec, old: Live | None) -> Change:

@@ -8,10 +8,12 @@ ones laid over them. Entries with ``absent: true`` are unsubscribed; live webhoo
 does not mention are left alone. Two live webhooks with the same type and endpoint are a plan
 error (delete one by hand), except for an ``absent`` entry, which unsubscribes every one.
 
-Event types: the manifest only checks their shape offline; at plan time every type is checked
-against the account's ``webhooks.get_event_types`` (the documented list when the account is
-created by the same plan), and an unknown type is a plan error with a "did you mean", so a typo
-never reaches a write. An ``absent`` entry may also name a type that some live webhook has.
+Event types: the manifest only checks their shape offline; at plan time the type of every entry
+that is not live yet is checked against the account's ``webhooks.get_event_types`` (the
+documented list when the account is created by the same plan), and an unknown type is a plan
+error with a "did you mean", so a typo never reaches a write (a live webhook's type was accepted
+by the API: a plan with no new webhook makes no call for the list). An ``absent`` entry may also
+name a type that some live webhook has.
 
 The HMAC secret is wrapped in ``Secret`` on both sides: it compares by value and shows as
 ``(sensitive)`` in every output; a changed secret is an update whose field change is marked
@@ -61,15 +63,21 @@ class WebhookKind(ResourceKind):
 
     def _check_types(self, desired: Desired, ctx: PlanContext) -> bool:
         """Report every desired type the account does not know; True when all are known."""
-        if not desired.webhooks:
-            return True  # no read of the event types for manifests without webhooks
+        live = ctx.live.get(self.kind, {})
+        live_types = {identity[0] for identity in live}
+        # A webhook already live has a type the API accepted; an absent entry may name any
+        # type some live webhook has. Only the other entries need the account's list, so a
+        # plan with no new webhook makes no call for it.
+        unsure = {identity: spec for identity, spec in desired.webhooks.items()
+                  if not (identity in live or (spec.absent and identity[0] in live_types))}
+        if not unsure:
+            return True
         listed = ctx.read("webhooks.get_event_types")
         known = set(DOCUMENTED_TYPES if listed is None else (str(t) for t in listed))
-        live_types = {identity[0] for identity in ctx.live.get(self.kind, {})}
         ok = True
-        for identity, spec in desired.webhooks.items():
+        for identity in unsure:
             hook_type = identity[0]
-            if hook_type in known or (spec.absent and hook_type in live_types):
+            if hook_type in known:
                 continue
             ok = False
             origin = desired.origin(self.section, identity)
