@@ -1,6 +1,8 @@
 """YAML files -> plain Python data that remembers where every key and value came from.
 
-ruamel.yaml's round-trip loader keeps line and column for each node; this module turns its tree
+Plain documents take the fast path (``fastyaml``: the C composer, with the same marks); anything
+unusual, and every syntax error, goes through ruamel.yaml's round-trip loader, which keeps line
+and column for each node and words the errors; this module turns its tree
 into plain dicts, lists and scalars, plus a table from each node's path (a tuple of keys and list
 indexes) to its 1-based line and column, so any later error can be reported as
 ``file:line:col``. ``${env:NAME}`` placeholders are replaced here, each missing variable being one
@@ -24,6 +26,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, Tagge
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from provisioner.errors import Problem
+from provisioner.fastyaml import compose_plain
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -97,8 +100,6 @@ def dotted(path: Path_) -> str:
 def load_document(path: Path, display: str, env: Mapping[str, str],
                   variables: Mapping[str, Any] | None = None) -> tuple[Document, list[Problem]]:
     """Parse one file; return the document and the problems found (syntax, env placeholders)."""
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
     try:
         text = _read_text(path)
     except _Refused as exc:
@@ -109,6 +110,21 @@ def load_document(path: Path, display: str, env: Mapping[str, str],
     if too_deep is not None:  # refused before parsing: the parser would take seconds to fail
         return Document(display, None), [Problem(
             display, too_deep, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
+    fast = compose_plain(text, MAX_DEPTH)
+    if fast is None:
+        return load_round_trip(text, display, env, variables)
+    doc = Document(display, None, fast.values, fast.keys, variables=variables or {})
+    problems: list[Problem] = []
+    doc.data = _substitute_all(fast.data, (), doc, env, problems)
+    return doc, problems
+
+
+def load_round_trip(text: str, display: str, env: Mapping[str, str],
+                    variables: Mapping[str, Any] | None = None) -> tuple[Document, list[Problem]]:
+    """The slow, thorough path: ruamel.yaml's round-trip loader (errors worded, tags refused,
+    aliases counted)."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
     try:
         with warnings.catch_warnings():  # a reused anchor is legal YAML: no warning on stderr
             warnings.simplefilter("ignore", ReusedAnchorWarning)
@@ -237,6 +253,20 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
     if isinstance(node, float):
         return float(node)
     return node
+
+
+def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
+                    problems: list[Problem]) -> Any:
+    """Plain data with every placeholder of its strings replaced (the fast path's data)."""
+    if isinstance(value, dict):
+        return {key: _substitute_all(item, (*path, key), doc, env, problems)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute_all(item, (*path, index), doc, env, problems)
+                for index, item in enumerate(value)]
+    if isinstance(value, str):
+        return _substitute(value, path, doc, env, problems)
+    return value
 
 
 def _plain_key(key: Any) -> Any:

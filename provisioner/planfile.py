@@ -88,7 +88,7 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
     """The plan with its basis, routing impact and secret sources (all from what was read)."""
     routing = [r for a in accounts for r in route_changes(a.desired, a.ctx.live, a.ctx.account)]
     return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
-                   secret_sources=secret_sources(accounts))
+                   secret_sources=secret_sources(plan, accounts))
 
 
 def fingerprint(lives: Iterable[Live]) -> str:
@@ -157,9 +157,11 @@ def basis_of(plan: Plan, accounts: Sequence[Account]) -> tuple[BasisEntry, ...]:
     return tuple(sorted(entries, key=lambda e: (e.account, e.kind, e.address)))
 
 
-def secret_sources(accounts: Sequence[Account]) -> dict[str, str]:
-    """sha256 of every secret the plan may carry -> its reference (``env:`` wins over
-    ``manifest:``, which wins over ``live:``)."""
+def secret_sources(plan: Plan, accounts: Sequence[Account]) -> dict[str, str]:
+    """sha256 of every secret the plan carries -> its reference (``env:`` wins over
+    ``manifest:``, which wins over ``live:``). Most plans carry none: then nothing is read."""
+    if not any(True for call in plan.calls() for _ in _secrets_in(dict(call.args), ())):
+        return {}
     out: dict[str, str] = {}
     for account in accounts:
         for kind, grouped in account.ctx.live.items():

@@ -1,0 +1,116 @@
+"""The fast path of the YAML loader: libyaml's composer, for the plain YAML manifests are.
+
+ruamel.yaml's round-trip loader keeps every position but parses in pure Python: about 2 s for a
+16,000-line manifest, most of a no-change plan's CPU. Composing the same text with the C parser
+(``ruamel.yaml.clib``) takes a tenth of that, and its nodes carry the same line and column marks.
+This module turns a composed node tree into plain data plus the position tables the loader keeps.
+
+It handles only the plain subset: mappings with scalar keys, sequences, and scalars of the core
+schema (str, int, float, bool, null). Anything else (an alias, a merge key, a duplicate key, a
+tag, a set, a timestamp, deep nesting, a syntax error) returns None, and the loader falls back
+to the round-trip path, which reports or refuses it exactly as before; so this is an
+optimisation that never changes a result.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Path_ = tuple[str | int, ...]
+
+_CORE = "tag:yaml.org,2002:"
+PLAIN_SCALARS = frozenset(_CORE + name for name in ("str", "int", "float", "bool", "null"))
+
+
+class _NotPlain(Exception):
+    """The document uses something only the round-trip path handles."""
+
+
+@dataclass
+class Tree:
+    data: Any
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+
+def _composer() -> YAML:
+    try:
+        return YAML(typ="safe", pure=False)
+    except Exception:  # pragma: no cover - no C extension: the pure composer is still faster
+        return YAML(typ="safe", pure=True)
+
+
+def compose_plain(text: str, max_depth: int) -> Tree | None:
+    """The document's plain data and positions, or None when the round-trip path must run."""
+    yaml = _composer()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            root = yaml.compose(text)
+    except (YAMLError, RecursionError, ValueError, TypeError, AttributeError):
+        return None
+    tree = Tree(None)
+    if root is None:
+        return tree
+    walker = _Walker(yaml, tree, max_depth)
+    try:
+        tree.data = walker.build(root, ())
+    except (_NotPlain, YAMLError, RecursionError, ValueError, TypeError):
+        return None
+    return tree
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Walker:
+    def __init__(self, yaml: YAML, tree: Tree, max_depth: int) -> None:
+        self.constructor = yaml.constructor
+        self.tree = tree
+        self.max_depth = max_depth
+        self.seen: set[int] = set()
+
+    def build(self, node: Node, path: Path_) -> Any:
+        if id(node) in self.seen or len(path) > self.max_depth:
+            raise _NotPlain  # an alias, or too deep: the round-trip path counts and refuses
+        self.seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, MappingNode) and node.tag == _CORE + "map":
+            return self.mapping(node, path)
+        if isinstance(node, SequenceNode) and node.tag == _CORE + "seq":
+            items = []
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                self.tree.values[child] = _mark(item)
+                items.append(self.build(item, child))
+            return items
+        raise _NotPlain
+
+    def scalar(self, node: ScalarNode) -> Any:
+        if node.tag not in PLAIN_SCALARS:
+            raise _NotPlain
+        return self.constructor.construct_object(node)
+
+    def mapping(self, node: MappingNode, path: Path_) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise _NotPlain  # a complex key
+            key = self.scalar(key_node)
+            if key in out or not isinstance(key, str | int | bool) or key is None:
+                raise _NotPlain  # a duplicate or odd key: the round-trip path words the error
+            child = (*path, key)
+            value = self.build(value_node, child)
+            self.tree.keys[child] = _mark(key_node)
+            # An empty (null) value has no token of its own; the key locates it better.
+            self.tree.values[child] = _mark(value_node) if value is not None else _mark(key_node)
+            out[key] = value
+        return out
