@@ -14,18 +14,50 @@ optimisation that never changes a result.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import BaseResolver, VersionedResolver
 
 Path_ = tuple[str | int, ...]
 
 _CORE = "tag:yaml.org,2002:"
 PLAIN_SCALARS = frozenset(_CORE + name for name in ("str", "int", "float", "bool", "null"))
+
+
+TAG_HINT = re.compile(r"(?:^|[\s\[\{,])!")
+"""Where a YAML tag may start (false alarms, like "Hi !" in a string, just take the slow path)."""
+
+
+class _UntypedResolver(BaseResolver):
+    """Composes every scalar as a string: typing plain scalars here, once per distinct text,
+    is much cheaper than ruamel's per-scalar versioned resolution."""
+
+    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
+        super().__init__(loadumper)
+
+
+_TYPES = VersionedResolver()
+_CONSTRUCT: SafeConstructor = YAML(typ="safe", pure=True).constructor
+
+
+@lru_cache(maxsize=4096)
+def _plain_value(text: str) -> tuple[bool, Any]:
+    """(True, value) for a plain (unquoted) scalar of the core schema; (False, None) for any
+    other type (timestamps ...), which only the round-trip path handles."""
+    tag = str(_TYPES.resolve(ScalarNode, text, (True, False)))
+    if tag == _CORE + "str":
+        return True, text
+    if tag not in PLAIN_SCALARS:
+        return False, None
+    return True, _CONSTRUCT.construct_object(ScalarNode(tag, text))
 
 
 class _NotPlain(Exception):
@@ -41,13 +73,17 @@ class Tree:
 
 def _composer() -> YAML:
     try:
-        return YAML(typ="safe", pure=False)
+        yaml = YAML(typ="safe", pure=False)
     except Exception:  # pragma: no cover - no C extension: the pure composer is still faster
-        return YAML(typ="safe", pure=True)
+        yaml = YAML(typ="safe", pure=True)
+    yaml.Resolver = _UntypedResolver
+    return yaml
 
 
 def compose_plain(text: str, max_depth: int) -> Tree | None:
     """The document's plain data and positions, or None when the round-trip path must run."""
+    if TAG_HINT.search(text):
+        return None
     yaml = _composer()
     try:
         with warnings.catch_warnings():
@@ -58,7 +94,7 @@ def compose_plain(text: str, max_depth: int) -> Tree | None:
     tree = Tree(None)
     if root is None:
         return tree
-    walker = _Walker(yaml, tree, max_depth)
+    walker = _Walker(tree, max_depth)
     try:
         tree.data = walker.build(root, ())
     except (_NotPlain, YAMLError, RecursionError, ValueError, TypeError):
@@ -71,8 +107,7 @@ def _mark(node: Node) -> tuple[int, int]:
 
 
 class _Walker:
-    def __init__(self, yaml: YAML, tree: Tree, max_depth: int) -> None:
-        self.constructor = yaml.constructor
+    def __init__(self, tree: Tree, max_depth: int) -> None:
         self.tree = tree
         self.max_depth = max_depth
         self.seen: set[int] = set()
@@ -94,10 +129,14 @@ class _Walker:
             return items
         raise _NotPlain
 
-    def scalar(self, node: ScalarNode) -> Any:
-        if node.tag not in PLAIN_SCALARS:
+    @staticmethod
+    def scalar(node: ScalarNode) -> Any:
+        if node.style:  # quoted or block: a string
+            return node.value
+        plain, value = _plain_value(node.value)
+        if not plain:
             raise _NotPlain
-        return self.constructor.construct_object(node)
+        return value
 
     def mapping(self, node: MappingNode, path: Path_) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

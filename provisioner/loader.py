@@ -190,6 +190,10 @@ def _deepest_line(text: str, limit: int) -> int | None:
     for number, line in enumerate(text.splitlines(), start=1):
         if len(line) - len(line.lstrip(" ")) > 2 * limit:
             return number
+        opens = line.count("[") + line.count("{")
+        if depth + opens <= limit:  # cannot go past the limit on this line: count at once
+            depth += opens - line.count("]") - line.count("}")
+            continue
         for char in line:
             depth += (char in "[{") - (char in "]}")
             if depth > limit:

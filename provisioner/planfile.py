@@ -86,6 +86,8 @@ class Account:
 
 def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
     """The plan with its basis, routing impact and secret sources (all from what was read)."""
+    if not plan.changes:
+        return plan  # nothing touched, nothing routed differently, no secret sent
     routing = [r for a in accounts for r in route_changes(a.desired, a.ctx.live, a.ctx.account)]
     return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
                    secret_sources=secret_sources(plan, accounts))
