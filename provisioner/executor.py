@@ -110,25 +110,39 @@ class Executor:
     def run(self, plan: Plan) -> ApplyReport:
         report = ApplyReport(journal=self.journal.path if self.journal else None)
         changes = plan.changes
-        deps = dependencies(plan)
+        graph = dependencies(plan)
+        deps = graph.before
         # Each change is handed the results its Refs point to, not a copy of every result
         # so far (which would make a large apply quadratic).
         refs = [{ref.call for ref in _refs(change)} for change in changes]
         waiting = {i: set(d) for i, d in enumerate(deps)}
-        dependents: list[list[int]] = [[] for _ in changes]
+        dependents: list[list[int]] = [[] for _ in deps]
         for i, before in enumerate(deps):
             for j in before:
                 dependents[j].append(i)
         ready = [i for i, before in waiting.items() if not before]
         heapq.heapify(ready)
         steps: dict[int, StepResult] = {}
+        passed: set[int] = set()  # barriers reached, or skipped after a failure
+
+        def release(i: int) -> None:
+            for j in dependents[i]:
+                waiting[j].discard(i)
+                if not waiting[j] and j not in steps and j not in passed:
+                    heapq.heappush(ready, j)
         with ThreadPoolExecutor(self.parallelism, thread_name_prefix="apply") as pool:
             running: dict[Future[_Outcome], int] = {}
             while ready or running:
                 while ready and len(running) < self.parallelism:
                     i = heapq.heappop(ready)
+                    if i >= graph.size:  # a barrier: all it waits for is applied
+                        passed.add(i)
+                        release(i)
+                        continue
                     earlier = {c: report.results[c] for c in refs[i] if c in report.results}
                     running[pool.submit(self._run_change, changes[i], earlier)] = i
+                if not running:
+                    continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=lambda f: running[f]):
                     i = running.pop(future)
@@ -136,12 +150,9 @@ class Executor:
                     report.results.update(outcome.results)
                     self._record(steps, i, _step(changes[i], outcome))
                     if outcome.error is None:
-                        for j in dependents[i]:
-                            waiting[j].discard(i)
-                            if not waiting[j] and j not in steps:
-                                heapq.heappush(ready, j)
+                        release(i)
                     else:
-                        self._skip_dependents(plan, dependents, steps, i)
+                        self._skip_dependents(plan, dependents, steps, passed, i)
         for i in sorted(set(range(len(changes))) - set(steps)):  # a cycle (a plan bug) only
             self._record(steps, i, StepResult(changes[i], Status.SKIPPED, reason="cycle"))
         report.steps = [steps[i] for i in range(len(changes))]
@@ -155,12 +166,16 @@ class Executor:
             self.on_step(step)
 
     def _skip_dependents(self, plan: Plan, dependents: list[list[int]],
-                         steps: dict[int, StepResult], failed: int) -> None:
+                         steps: dict[int, StepResult], passed: set[int], failed: int) -> None:
         reason = f"{plan.changes[failed].address} failed"
         todo = list(dependents[failed])
         while todo:
             j = todo.pop(0)
-            if j in steps:
+            if j in steps or j in passed:
+                continue
+            if j >= len(plan.changes):  # a barrier: what waits for it is skipped too
+                passed.add(j)
+                todo.extend(dependents[j])
                 continue
             change = plan.changes[j]
             log.warning("%s skipped: %s", change.address, reason)
@@ -262,7 +277,29 @@ def _step(change: Change, outcome: _Outcome) -> StepResult:
 
 # -- dependencies --------------------------------------------------------------------------------
 
-def dependencies(plan: Plan) -> tuple[frozenset[int], ...]:
+@dataclass(frozen=True)
+class Dependencies:
+    """What each change waits for. Nodes ``0 .. size-1`` are the plan's changes; the nodes after
+    them are barriers ("every non-destructive change of account A is done", "every delete of
+    kind K is done" ...), so that a thousand deletes waiting for ten thousand other changes
+    cost eleven thousand edges, not ten million."""
+
+    before: tuple[frozenset[int], ...]
+    size: int
+
+    def closure(self, index: int) -> frozenset[int]:
+        """The changes ``index`` waits for, directly or through others and barriers."""
+        seen: set[int] = set()
+        todo = list(self.before[index])
+        while todo:
+            node = todo.pop()
+            if node not in seen:
+                seen.add(node)
+                todo.extend(self.before[node])
+        return frozenset(node for node in seen if node < self.size)
+
+
+def dependencies(plan: Plan) -> Dependencies:
     """For each change (by index in the plan), the changes it must wait for.
 
     - a call of B (its args or its Login-As) holds a ``Ref`` to a call of A;
@@ -272,6 +309,7 @@ def dependencies(plan: Plan) -> tuple[frozenset[int], ...]:
       account, and for earlier destructive changes of its account of other kinds (deletes keep
       the plan's kind order), so nothing is deleted when what may need it failed;
     - B retires a sub-account: it waits for every other change.
+    The last two rules go through barrier nodes (see ``Dependencies``).
     """
     changes = plan.changes
     owner = {call.id: i for i, change in enumerate(changes) for call in change.calls}
@@ -289,17 +327,34 @@ def dependencies(plan: Plan) -> tuple[frozenset[int], ...]:
                 for key, value in call.args:
                     if key in SUBJECT_KEYS and _scalar(value):
                         subjects.setdefault(_key(value), []).append(i)
-    for i, change in enumerate(changes):
-        if _retires_subaccount(change):
-            deps[i].update(j for j, other in enumerate(changes)
-                           if not _retires_subaccount(other))
-        elif change.action.destructive:
-            for j, other in enumerate(changes):
-                if j == i or other.account != change.account or _retires_subaccount(other):
-                    continue
-                if not other.action.destructive or (j < i and other.kind != change.kind):
-                    deps[i].add(j)
-    return tuple(frozenset(d) for d in deps)
+    _wait_for_barriers(changes, deps)
+    return Dependencies(tuple(frozenset(d) for d in deps), len(changes))
+
+
+def _wait_for_barriers(changes: tuple[Change, ...], deps: list[set[int]]) -> None:
+    """Deletes wait for their account's other changes, retirements for everything."""
+    def barrier(members: set[int]) -> int:
+        deps.append(members)
+        return len(deps) - 1
+
+    retiring = [i for i, c in enumerate(changes) if _retires_subaccount(c)]
+    accounts = sorted({c.account for c in changes})
+    for account in accounts:
+        mine = [i for i, c in enumerate(changes)
+                if c.account == account and not _retires_subaccount(c)]
+        kept = {i for i in mine if not changes[i].action.destructive}
+        done = barrier(kept)  # every non-destructive change of the account
+        kind, group = "", set[int]()
+        for i in (i for i in mine if changes[i].action.destructive):
+            if changes[i].kind != kind and group:
+                done = barrier({done, *group})  # deletes of the previous kinds are done
+                group = set()
+            kind = changes[i].kind
+            deps[i].add(done)
+            group.add(i)
+    everything = barrier(set(range(len(changes))) - set(retiring))
+    for i in retiring:
+        deps[i].add(everything)
 
 
 def _retires_subaccount(change: Change) -> bool:

@@ -109,7 +109,7 @@ def create_and_assign(emulator: Emulator, numbers: tuple[str, ...]) -> Plan:
 
 def by_address(plan: Plan) -> dict[str, list[str]]:
     deps = dependencies(plan)
-    return {c.address: sorted(plan.changes[j].address for j in deps[i])
+    return {c.address: sorted(plan.changes[j].address for j in deps.closure(i))
             for i, c in enumerate(plan.changes)}
 
 
@@ -143,7 +143,7 @@ def test_dependencies_of_a_whole_plan(account: Account, manifest: Write) -> None
         "media.welcome": [],
         "app.a": ["media.welcome"],  # its params hold a Ref to the media's id
         "app.b": [],
-        "number.+33199000001": ["app.a"],
+        "number.+33199000001": ["app.a", "media.welcome"],  # through app.a
         "number.+33199000002": ["app.b"],
         HOOK: [],
         "app.old": non_destructive,  # a delete waits for everything else of its account
@@ -164,7 +164,24 @@ def test_a_replaced_app_is_deleted_after_its_numbers_moved(account: Account,
     assert [(c.address, c.action) for c in plan.changes] == [
         ("app.a", Action.REPLACE), ("number.+33199000001", Action.REASSIGN),
         ("app.a", Action.DELETE)]
-    assert [sorted(d) for d in dependencies(plan)] == [[], [0], [0, 1]]
+    deps = dependencies(plan)
+    assert [sorted(deps.closure(i)) for i in range(deps.size)] == [[], [0], [0, 1]]
+
+
+def test_deletes_wait_through_barriers_not_one_edge_per_pair() -> None:
+    creates = [Change(f"app.a{i}", "app", Action.CREATE,
+                      calls=(Call(f"app.a{i}:create", "apps.create", (("name", f"a{i}"),)),))
+               for i in range(300)]
+    deletes = [Change(f"app.d{i}", "app", Action.DELETE,
+                      calls=(Call(f"app.d{i}:delete", "apps.delete", (("hash", f"D{i}"),)),))
+               for i in range(300)]
+    hooks = [Change(f"webhook.w{i}", "webhook", Action.DELETE,
+                    calls=(Call(f"webhook.w{i}:unsubscribe", "webhooks.unsubscribe",
+                                (("hash", f"W{i}"),)),)) for i in range(3)]
+    deps = dependencies(Plan("t", (*creates, *deletes, *hooks)))
+    assert sum(len(before) for before in deps.before) < 2_000  # 90,000 pairs without barriers
+    assert deps.closure(300) == frozenset(range(300))  # a delete waits for every create
+    assert deps.closure(600) == frozenset(range(600))  # a later kind waits for earlier deletes
 
 
 def test_objects_acted_on_and_login_as_are_dependencies() -> None:
