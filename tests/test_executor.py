@@ -14,9 +14,10 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
+from provisioner.dependencies import dependencies
 from provisioner.emulator import Emulator
 from provisioner.engine import apply_plan
-from provisioner.executor import ApplyReport, Executor, Status, StepResult, dependencies
+from provisioner.executor import ApplyReport, Executor, Status, StepResult
 from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
 from provisioner.render.text import render_report
 from tests.conftest import ENDPOINT, Account
