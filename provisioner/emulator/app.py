@@ -149,7 +149,8 @@ class Emulator:
                 raise ApiError(injected[0], injected[1])
             self._stats.method(method)
             result = self._execute(method, params, environ.get("HTTP_CALLR_LOGIN_AS", ""))
-            response: dict[str, Any] = {"jsonrpc": "2.0", "id": req_id, "result": result}
+            envelope = json.dumps({"jsonrpc": "2.0", "id": req_id})
+            return 200, f'{envelope[:-1]}, "result": {result}}}'.encode(), lose
         except ApiError as exc:
             log.debug("JSON-RPC error %s: %s", exc.code, exc.message)
             response = {"jsonrpc": "2.0", "id": req_id, "error": exc.to_json()}
@@ -195,13 +196,15 @@ class Emulator:
             raise dispatch.auth_error("unknown Api-Key")
         raise dispatch.auth_error("missing or unsupported Authorization header")
 
-    def _execute(self, method: str, params: list[Any], login_as: str) -> Any:
+    def _execute(self, method: str, params: list[Any], login_as: str) -> str:
+        """The method's result, encoded to JSON while the state lock is held: handlers may
+        return views that share objects with the state (``apps.app_view``)."""
         with self.store.request() as state:
             now = self.clock()
             if METHODS[method].read_only:
-                return dispatch.read(
+                return json.dumps(dispatch.read(
                     state, method, params, login_as, now, self.media_delay, self.job_delay
-                )
+                ))
             entry = {
                 "seq": state["log_seq"] + 1,
                 "m": method,
@@ -221,7 +224,7 @@ class Emulator:
                 self.store.invalidate()
                 raise
             self.store.commit(entry, line)
-            return result
+            return json.dumps(result)
 
 
 def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:

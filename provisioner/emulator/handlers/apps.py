@@ -14,14 +14,18 @@ from .base import NULL, Ctx, filters_obj, get_or_404, paginate, register
 def app_view(
     ctx: Ctx, app: dict[str, Any], with_dids: bool, by_app: dict[str, list[Any]] | None = None
 ) -> dict[str, Any]:
-    """The App object; ``did`` lists the assigned DID objects when asked, else ``[]``."""
-    view = copy.deepcopy(app)
+    """The App object; ``did`` lists the assigned DID objects when asked, else ``[]``.
+
+    A shallow view: it shares nested values with the state, which is safe because the
+    emulator encodes every result to JSON before it releases the state lock (``_execute``);
+    deep copies made ``apps.get_list(true)`` of a large account four times slower."""
+    view = dict(app)
     view["did"] = []
     if with_dids and by_app is not None:
-        view["did"] = copy.deepcopy(by_app.get(app["hash"], []))
+        view["did"] = list(by_app.get(app["hash"], []))
     elif with_dids:
         dids = ctx.account["dids"].values()
-        view["did"] = [copy.deepcopy(d) for d in dids if d["app"] == app["hash"]]
+        view["did"] = [d for d in dids if d["app"] == app["hash"]]
     return view
 
 
