@@ -20,17 +20,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import logging
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from serving import RPC_PATH, passwords_in, root_logging_restored, serving
 from terminal import run
 
-from provisioner.emulator import Emulator, make_server
+from provisioner.emulator import Emulator
 
 pytestmark = pytest.mark.usefixtures("no_callr_env")
 
@@ -100,40 +99,14 @@ class Recorded(Emulator):
 @pytest.fixture
 def served() -> Iterator[tuple[Recorded, str]]:
     emu = Recorded()
-    server = make_server(emu, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield emu, f"http://127.0.0.1:{server.server_port}/json-rpc/v1.1/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(emu) as base:
+        yield emu, base + RPC_PATH
 
 
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
-    """The CLI configures the root logger; put it back for the tests that follow."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    yield
-    for handler in [h for h in root.handlers if h not in handlers]:
-        root.removeHandler(handler)
-    root.setLevel(level)
-
-
-def passwords_in(value: Any) -> set[str]:
-    """Every non-empty string under a ``password`` key of the emulator's state."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "password" and isinstance(item, str) and item:
-                found.add(item)
-            found |= passwords_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= passwords_in(item)
-    return found
+    with root_logging_restored():
+        yield
 
 
 def encodings(secret: str) -> set[str]:

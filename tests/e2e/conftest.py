@@ -7,14 +7,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from serving import RPC_PATH, serving
 
-from provisioner.emulator import Emulator, make_server
+from provisioner.emulator import Emulator
 
 SCRIPT = shutil.which("provisioner", path=str(Path(sys.executable).parent))
 COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "provisioner"]
@@ -30,15 +30,8 @@ class Served:
 @pytest.fixture
 def served() -> Iterator[Served]:
     emu = Emulator(None, media_delay=0.05, job_delay=0.05)
-    server = make_server(emu, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Served(emu, f"http://127.0.0.1:{server.server_port}/json-rpc/v1.1/")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(emu) as base:
+        yield Served(emu, base + RPC_PATH)
 
 
 def cli_env(**extra: str) -> dict[str, str]:

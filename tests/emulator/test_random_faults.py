@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from serving import serving
 
-from provisioner.emulator import Emulator, FaultProfile, make_server
+from provisioner.emulator import Emulator, FaultProfile
 
 from .conftest import URL, FakeClock, Rpc, client_for
 
@@ -87,14 +88,8 @@ def test_drop_rate_is_repeatable_with_a_seed(clock: FakeClock) -> None:
 @pytest.fixture
 def served() -> Iterator[tuple[Emulator, str]]:
     emu = Emulator()
-    server = make_server(emu)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield emu, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(emu) as base:
+        yield emu, base
 
 
 def test_dropped_response_over_http_closes_the_connection(served: tuple[Emulator, str]) -> None:
