@@ -181,20 +181,17 @@ def test_problems_from_several_files_are_all_reported(monkeypatch: pytest.Monkey
 
 
 def test_cli_validate_reports_problems_and_never_opens_a_target(
-    monkeypatch: pytest.MonkeyPatch, no_api: list[str]
+    monkeypatch: pytest.MonkeyPatch, no_api: list[str], tmp_path: Path
 ) -> None:
     from click.testing import CliRunner
 
-    from provisioner import cli
+    from provisioner.cli import main
 
-    def no_target(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("open_target called for an invalid manifest")
-
-    monkeypatch.setattr(cli, "open_target", no_target)
     monkeypatch.chdir(INVALID)
+    state = tmp_path / "sandbox.json"
     runner = CliRunner()
-    for command in ("validate", "plan"):
-        result = runner.invoke(cli.main, [command, "several_problems.yaml"],
+    for command in (["validate"], ["plan", "--sandbox-state", str(state)]):
+        result = runner.invoke(main, [*command, "several_problems.yaml"],
                                env={"BOT_PASSWORD": "x"})
         assert result.exit_code == 1, result.output
         out = result.output + (result.stderr if hasattr(result, "stderr") else "")
@@ -202,6 +199,7 @@ def test_cli_validate_reports_problems_and_never_opens_a_target(
         assert "6 problems in the manifest" in out
         assert "nothing was sent to the API" in out
     assert no_api == []
+    assert not state.exists(), "the sandbox account was opened for an invalid manifest"
 
 
 # --- several files ------------------------------------------------------------------------

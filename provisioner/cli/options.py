@@ -1,0 +1,172 @@
+"""Options and error handling shared by the commands: target account, manifest sources,
+colors, and the ProvisionerError -> message + exit code mapping."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from provisioner import planfile, targeting
+from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
+from provisioner.api.rpc import DEFAULT_ENDPOINT
+from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
+from provisioner.manifest import Desired, load
+from provisioner.overlay import parse_var
+from provisioner.target import DEFAULT_SANDBOX_STATE, Target, open_live, open_sandbox
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn ProvisionerErrors into located messages and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ManifestError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            _fail(f"{exc}; nothing was sent to the API.")
+        except PlanError as exc:
+            for message in exc.messages:
+                click.echo(f"plan: {message}", err=True)
+            _fail("the plan cannot be made; nothing was changed.")
+        except UnsafePlan as exc:
+            _fail(str(exc))
+            sys.exit(3)
+        except ProvisionerError as exc:
+            _fail(str(exc))
+        sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def target_options(func: F) -> F:
+    options = [
+        click.option("--sandbox", is_flag=True,
+                     help="Use a local emulated account instead of the live API."),
+        click.option("--sandbox-state", type=click.Path(dir_okay=False, path_type=Path),
+                     default=None, help="Sandbox state file [.provisioner/sandbox.json]."),
+        click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True,
+                     envvar="CALLR_ENDPOINT", help="JSON-RPC endpoint of the live API."),
+        click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path),
+                     default=None, envvar="CALLR_CREDENTIALS_FILE", expose_value=False,
+                     callback=_remember,
+                     help="Read the live API credentials from this file (mode 600) instead of "
+                          "the environment: lines `api_key: KEY`, or `login: LOGIN` and "
+                          "`password: PASSWORD` (`key=value` also accepted)."),
+        click.option("--max-rps", type=click.FloatRange(min=0), default=None,
+                     expose_value=False, callback=_remember,
+                     help="At most this many API requests per second [live API: "
+                          f"{LIVE_DEFAULT_MAX_RPS:g}; sandbox and loopback endpoints: "
+                          "unlimited; 0: no cap]."),
+        click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM,
+                     show_default=True, expose_value=False, callback=_remember,
+                     help="At most this many API requests in flight at once."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Keep a target option for ``open_target`` without widening every command's signature."""
+    ctx.meta[f"provisioner.target.{param.name}"] = value
+    return value
+
+
+@dataclass(frozen=True)
+class Source:
+    """The manifest options of validate, plan and apply: variables, overlays, targets."""
+
+    var: tuple[str, ...] = ()
+    var_files: tuple[Path, ...] = ()
+    overlays: tuple[Path, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    def load(self, paths: tuple[Path, ...]) -> Desired:
+        """The validated manifests; an unknown --target fails here, before any API call."""
+        variables: dict[str, str] = {}
+        for text in self.var:
+            try:
+                name, value = parse_var(text)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            variables[name] = value
+        desired = load(paths, variables=variables, var_files=self.var_files,
+                       overlays=self.overlays)
+        if self.targets:
+            targeting.resolve(desired, self.targets)
+        return desired
+
+
+def manifest_options(func: F) -> F:
+    """--var, --var-file, --overlay and --target, passed to the command as ``source``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, var: tuple[str, ...], var_file: tuple[Path, ...],
+                overlay: tuple[Path, ...], target: tuple[str, ...], **kwargs: Any) -> Any:
+        return func(*args, source=Source(var, var_file, overlay, target), **kwargs)
+
+    file_type = click.Path(dir_okay=False, path_type=Path)
+    options = [
+        click.option("--var", multiple=True, metavar="NAME=VALUE",
+                     help="Set ${var:NAME} (repeatable; overrides --var-file). Not for secrets."),
+        click.option("--var-file", multiple=True, type=file_type, metavar="FILE",
+                     help="YAML mapping of variable names to values (repeatable, later wins)."),
+        click.option("--overlay", multiple=True, type=file_type, metavar="FILE",
+                     help="Override the manifests with FILE (repeatable, in order)."),
+        click.option("--target", multiple=True, metavar="SECTION.NAME",
+                     help="Plan only this object and what it depends on (repeatable)."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str) -> Target:
+    """The account to talk to; --credentials-file, --max-rps and --parallelism are read from
+    the click context (``_remember``)."""
+    ctx = click.get_current_context(silent=True)
+    meta: dict[str, Any] = ctx.meta if ctx is not None else {}
+    max_rps: float | None = meta.get("provisioner.target.max_rps")
+    parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
+    if sandbox or sandbox_state is not None:
+        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism)
+    return open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
+                     credentials_file=meta.get("provisioner.target.credentials_file"))
+
+
+def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str:
+    """The account identity a saved plan records (no secret: see planfile.account_identity)."""
+    if sandbox or sandbox_state is not None:
+        state = sandbox_state or DEFAULT_SANDBOX_STATE
+        return planfile.account_identity(target.client.endpoint, target.client.credentials, state)
+    return planfile.account_identity(target.client.endpoint, target.client.credentials)
+
+
+def use_color(no_color: bool, *, err: bool = False) -> bool:
+    """Colors only on a terminal, and neither --no-color nor NO_COLOR (https://no-color.org)."""
+    stream = sys.stderr if err else sys.stdout
+    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
+
+
+no_color_option = click.option("--no-color", is_flag=True,
+                               help="No ANSI colors (also when NO_COLOR is set).")
+
+
+paths_argument = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(path_type=Path)
+)

@@ -1,0 +1,162 @@
+"""``release``, ``export``, ``graph``, ``schema`` and ``emulator serve``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from provisioner.cli.app import main
+from provisioner.cli.options import handle_errors, open_target, paths_argument, target_options
+from provisioner.errors import ProvisionerError
+from provisioner.manifest import load
+
+
+@main.command()
+@click.argument("numbers", nargs=-1, required=True)
+@target_options
+@click.option("--subaccount", "subaccount_hash", default=None, metavar="HASH",
+              help="Release numbers of this sub-account (Login-As).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask to type each number back.")
+@handle_errors
+def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None, endpoint: str,
+            subaccount_hash: str | None, yes: bool) -> None:
+    """Give NUMBERS back to CALLR (irreversible: they leave the account at once)."""
+    from provisioner import release as releasing
+
+    if not yes and not sys.stdin.isatty():
+        raise ProvisionerError("release asks you to type each number back, but there is no "
+                               "terminal: re-run with --yes if you are sure")
+    target = open_target(sandbox, sandbox_state, endpoint)
+    skipped = 0
+    try:
+        client = target.client.as_account(subaccount_hash)
+        dids = releasing.find_dids(client, list(numbers))
+        click.echo(f"Target: {target.description}")
+        for did in dids:
+            where = f"assigned to {did.app}" if did.app else "assigned to no app"
+            click.echo(f"  - {did.number} ({where}) will leave the account; this cannot be undone")
+            if not yes:
+                typed = click.prompt(f"Type {did.number} to release it", default="",
+                                     show_default=False)
+                if typed.replace(" ", "") != did.number:
+                    click.echo(f"Skipped {did.number}: the number typed did not match.")
+                    skipped += 1
+                    continue
+            releasing.release(client, did)
+            click.echo(f"Released {did.number}.")
+    finally:
+        target.close()
+    if skipped:
+        sys.exit(1)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the manifest (for editors and CI)."""
+    from provisioner.schema import render as render_schema
+
+    click.echo(render_schema(), nl=False)
+
+
+@main.command()
+@paths_argument
+@handle_errors
+def graph(paths: tuple[Path, ...]) -> None:
+    """Print the manifest's dependency graph in Graphviz DOT (offline, no API call).
+
+    An edge A -> B means B uses what A creates (a number its app, an app its media, a
+    sub-account's resources the sub-account). Render it with `dot -Tsvg`.
+    """
+    from provisioner.graph import blueprint, to_dot
+
+    click.echo(to_dot(blueprint(load(paths))), nl=False)
+
+
+@main.command("export")
+@target_options
+@click.option("--output", "-o", "out_dir", required=True, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the manifests in (created if needed).")
+@click.option("--force", is_flag=True, help="Overwrite manifests already in DIR.")
+@handle_errors
+def export_command(sandbox: bool, sandbox_state: Path | None, endpoint: str, out_dir: Path,
+                   force: bool) -> None:
+    """Write manifests of the live account (and its sub-accounts) into DIR."""
+    from provisioner.export import export_account
+    from provisioner.export.write import write as write_export
+
+    target = open_target(sandbox, sandbox_state, endpoint)
+    try:
+        exported = export_account(target.client)
+    finally:
+        target.close()
+    written = write_export(exported, out_dir, force=force)
+    for notice in exported.notices:
+        click.echo(f"export: {notice}", err=True)
+    click.echo(f"Exported {target.description} to {out_dir}: "
+               + ", ".join(str(path.relative_to(out_dir)) for path in written))
+    if exported.env:
+        click.echo("Set these environment variables before plan or apply (secrets are never "
+                   "exported; also listed in .env.example):")
+        click.echo("".join(f"  {var.name}  # {var.what}\n" for var in exported.env), nl=False)
+    if exported.audio:
+        click.echo("Put the original audio files here (CALLR does not give uploaded audio back; "
+                   "with the same file, plan shows no change):")
+        for audio in exported.audio:
+            shown = audio.fingerprint or "fingerprint unknown"
+            click.echo(f"  {out_dir / audio.path}  # {audio.media}, {shown}")
+
+
+@main.group()
+def emulator() -> None:
+    """The CALLR API emulator that backs --sandbox."""
+
+
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Persist the emulated accounts in this JSON file (default: in memory).")
+@click.option("--login", default="sandbox", show_default=True, help="Accepted Basic login.")
+@click.option("--password", default="sandbox", show_default=True,
+              help="Accepted Basic password.")
+@click.option("--api-key", default="sandbox", show_default=True, help="Accepted API key.")
+@click.option("--media-delay", default=1.0, show_default=True, type=float,
+              help="Seconds new media content takes to become READY.")
+@click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Delay every response this long (other requests proceed meanwhile).")
+@click.option("--fail-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Probability of an HTTP 503 before a call runs.")
+@click.option("--drop-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Probability that a call runs, then the connection closes unanswered.")
+@click.option("--rate-limit", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Requests per second admitted; beyond, HTTP 429 with Retry-After.")
+@click.option("--seed", default=None, type=int, help="Seed of the random fault draws.")
+@handle_errors
+def serve(host: str, port: int, state: Path | None, login: str, password: str, api_key: str,
+          media_delay: float, latency_ms: float, fail_rate: float, drop_rate: float,
+          rate_limit: float | None, seed: int | None) -> None:
+    """Serve the emulator at http://HOST:PORT/json-rpc/v1.1/ until interrupted.
+
+    Stats: GET /_emulator/stats, POST /_emulator/stats/reset.
+    """
+    from provisioner.emulator import Emulator, FaultProfile, make_server
+
+    profile = FaultProfile(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
+                           rate_limit=rate_limit, seed=seed)
+    emu = Emulator(state, logins={login: password}, api_keys={api_key},
+                   media_delay=media_delay, job_delay=media_delay, fault_profile=profile)
+    try:
+        server = make_server(emu, host, port)
+    except OSError as exc:
+        raise ProvisionerError(f"cannot listen on {host}:{port}: {exc}") from exc
+    click.echo(f"CALLR emulator at http://{host}:{server.server_port}/json-rpc/v1.1/ "
+               f"(state: {state or 'in memory'}); Ctrl-C to stop.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped.")
+    finally:
+        server.server_close()
