@@ -5,11 +5,12 @@ ruamel.yaml's round-trip loader keeps every position but parses in pure Python: 
 (``ruamel.yaml.clib``) takes a tenth of that, and its nodes carry the same line and column marks.
 This module turns a composed node tree into plain data plus the position tables the loader keeps.
 
-It handles only the plain subset: mappings with scalar keys, sequences, and scalars of the core
-schema (str, int, float, bool, null). Anything else (an alias, a merge key, a duplicate key, a
-tag, a set, a timestamp, deep nesting, a syntax error) returns None, and the loader falls back
-to the round-trip path, which reports or refuses it exactly as before; so this is an
-optimisation that never changes a result.
+It handles only the plain subset: YAML 1.2 documents without directives or tabs, of mappings
+with scalar keys, sequences, and scalars of the core schema (str, int, float, bool, null).
+Anything else (a ``%YAML`` directive, a tab, an alias, a merge key, a duplicate key, a tag, a
+set, a timestamp, deep nesting, too many values, a syntax error) returns None, and the loader
+falls back to the round-trip path, which reports or refuses it as before. ``tests/
+test_fastyaml.py`` checks both paths agree on every example and fixture.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ _CORE = "tag:yaml.org,2002:"
 PLAIN_SCALARS = frozenset(_CORE + name for name in ("str", "int", "float", "bool", "null"))
 
 
-TAG_HINT = re.compile(r"(?:^|[\s\[\{,])!")
-"""Where a YAML tag may start (false alarms, like "Hi !" in a string, just take the slow path)."""
+SLOW_PATH_HINT = re.compile(r"(?:^|[\s\[\{,])!|^%|\t", re.MULTILINE)
+"""Where a YAML tag may start, a directive (``%YAML 1.1`` changes how scalars read), or a tab
+(libyaml and ruamel.yaml disagree on some): false alarms just take the slow path."""
 
 
 class _UntypedResolver(BaseResolver):
@@ -80,9 +82,9 @@ def _composer() -> YAML:
     return yaml
 
 
-def compose_plain(text: str, max_depth: int) -> Tree | None:
+def compose_plain(text: str, max_depth: int, max_nodes: int = 200_000) -> Tree | None:
     """The document's plain data and positions, or None when the round-trip path must run."""
-    if TAG_HINT.search(text):
+    if SLOW_PATH_HINT.search(text):
         return None
     yaml = _composer()
     try:
@@ -94,7 +96,7 @@ def compose_plain(text: str, max_depth: int) -> Tree | None:
     tree = Tree(None)
     if root is None:
         return tree
-    walker = _Walker(tree, max_depth)
+    walker = _Walker(tree, max_depth, max_nodes)
     try:
         tree.data = walker.build(root, ())
     except (_NotPlain, YAMLError, RecursionError, ValueError, TypeError):
@@ -107,14 +109,15 @@ def _mark(node: Node) -> tuple[int, int]:
 
 
 class _Walker:
-    def __init__(self, tree: Tree, max_depth: int) -> None:
+    def __init__(self, tree: Tree, max_depth: int, max_nodes: int) -> None:
         self.tree = tree
         self.max_depth = max_depth
+        self.max_nodes = max_nodes
         self.seen: set[int] = set()
 
     def build(self, node: Node, path: Path_) -> Any:
-        if id(node) in self.seen or len(path) > self.max_depth:
-            raise _NotPlain  # an alias, or too deep: the round-trip path counts and refuses
+        if id(node) in self.seen or len(path) > self.max_depth or len(self.seen) >= self.max_nodes:
+            raise _NotPlain  # an alias, too deep or too big: the round-trip path refuses
         self.seen.add(id(node))
         if isinstance(node, ScalarNode):
             return self.scalar(node)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from provisioner import planner
 from provisioner.manifest import Desired
-from provisioner.plan import Change, Plan
+from provisioner.plan import Change, Plan, ref_edges
 from provisioner.resources import SUBACCOUNTS, PlanContext
 
 
@@ -35,15 +35,8 @@ def blueprint(desired: Desired) -> Plan:
 def edges(changes: Iterable[Change]) -> list[tuple[str, str]]:
     """(from, to) addresses: ``to`` uses a result of ``from``; sorted, without duplicates."""
     changes = list(changes)
-    owner = {call.id: change.address for change in changes for call in change.calls}
-    found: set[tuple[str, str]] = set()
-    for change in changes:
-        for call in change.calls:
-            for ref in call.refs():
-                source = owner.get(ref.call)
-                if source is not None and source != change.address:
-                    found.add((source, change.address))
-    return sorted(found)
+    return sorted({(changes[i].address, changes[j].address) for i, j in ref_edges(changes)
+                   if changes[i].address != changes[j].address})
 
 
 def _quote(text: str) -> str:

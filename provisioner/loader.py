@@ -110,7 +110,7 @@ def load_document(path: Path, display: str, env: Mapping[str, str],
     if too_deep is not None:  # refused before parsing: the parser would take seconds to fail
         return Document(display, None), [Problem(
             display, too_deep, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
-    fast = compose_plain(text, MAX_DEPTH)
+    fast = compose_plain(text, MAX_DEPTH, MAX_NODES)
     if fast is None:
         return load_round_trip(text, display, env, variables)
     doc = Document(display, None, fast.values, fast.keys, variables=variables or {})

@@ -29,6 +29,7 @@ from typing import Any
 from provisioner.errors import Problem
 from provisioner.loader import Document, Path_, dotted, load_document
 from provisioner.models.manifest import SECTIONS
+from provisioner.models.values import compact_number
 from provisioner.pydantic_errors import did_you_mean
 
 DELETE = "$delete"
@@ -114,9 +115,29 @@ class _Overlay:
         """The overlay's own document holding only what no base file defines."""
         return dataclasses.replace(self.doc, data=self.new)
 
+    def spelled(self, path: Path_, key: Any) -> Any:
+        """The base's spelling of an entry's key: a number matches however it is written
+        (``"+33 1 99 00 00 01"`` and ``"+33199000001"`` are one entry)."""
+        if path != ("numbers",) or not isinstance(key, str):
+            return key
+        for base in self.bases:
+            section = base.data.get("numbers") if isinstance(base.data, dict) else None
+            if isinstance(section, dict):
+                for written in section:
+                    if written != key and compact_number(written) == compact_number(key):
+                        self.respell((*path, key), (*path, written))
+                        return written
+        return key
+
+    def respell(self, old: Path_, new: Path_) -> None:
+        """The overlay's positions of ``old`` now describe the base's entry ``new``."""
+        for table in (self.doc.values, self.doc.keys):
+            for where in [w for w in table if w[:len(old)] == old]:
+                table[new + where[len(old):]] = table[where]
+
     def container(self, node: dict[Any, Any], path: Path_) -> None:
         """The top level, ``sip``, ``sip.trunks``, or a section's mapping of entries."""
-        for name in self.deletions(node, path):
+        for name in (self.spelled(path, n) for n in self.deletions(node, path)):
             owners = [b for b in self.bases if _has(b.data, (*path, name))]
             for base in owners:
                 _remove(base, (*path, name))
@@ -134,6 +155,7 @@ class _Overlay:
             elif isinstance(value, dict) and (child in MAP_SECTIONS or child in CONTAINERS):
                 self.container(value, child)
             elif path in MAP_SECTIONS:
+                child = (*path, self.spelled(path, key))
                 owner = next((b for b in self.bases if _has(b.data, child)), None)
                 if owner is None:
                     self.add(child)

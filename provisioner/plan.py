@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -103,6 +103,19 @@ class Call:
     def refs(self) -> Iterator[Ref]:
         """The results of earlier calls this call uses."""
         return (value for value in self.values() if isinstance(value, Ref))
+
+
+def ref_edges(changes: Sequence[Change]) -> set[tuple[int, int]]:
+    """(i, j) for every change j whose calls use a result of change i's calls (by index)."""
+    owner = {call.id: index for index, change in enumerate(changes) for call in change.calls}
+    found: set[tuple[int, int]] = set()
+    for j, change in enumerate(changes):
+        for call in change.calls:
+            for ref in call.refs():
+                i = owner.get(ref.call)
+                if i is not None and i != j:
+                    found.add((i, j))
+    return found
 
 
 def leaves(value: Any) -> Iterator[Any]:

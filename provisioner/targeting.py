@@ -17,14 +17,14 @@ the media that app uses. Nothing else is planned, so the rest of the account may
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from provisioner.errors import ConfigError
 from provisioner.loader import dotted
 from provisioner.manifest import Desired
 from provisioner.models.manifest import SECTIONS
-from provisioner.plan import Change, Ref
+from provisioner.plan import Action, Change, ref_edges
 from provisioner.resources.base import PlanContext
 
 _KINDS: dict[str, tuple[str, str]] = {
@@ -97,18 +97,26 @@ def resolve(desired: Desired, targets: Sequence[str]) -> list[Selector]:
 
 
 def restrict(changes: Sequence[Change], selectors: Sequence[Selector]) -> tuple[Change, ...]:
-    """The targeted changes and, transitively, the changes their calls refer to (order kept)."""
-    owner = {call.id: index for index, change in enumerate(changes) for call in change.calls}
+    """The targeted changes and, transitively, the changes their calls refer to (order kept).
+
+    A kept replace also keeps what moves to the replacement (its numbers' reassignments):
+    without them, deleting the old object would leave those numbers with no app."""
+    needs: dict[int, set[int]] = {}
+    users: dict[int, set[int]] = {}
+    for i, j in ref_edges(changes):
+        needs.setdefault(j, set()).add(i)
+        users.setdefault(i, set()).add(j)
     keep = {index for index, change in enumerate(changes)
             if any(_selects(s, change) for s in selectors)}
     pending = list(keep)
     while pending:
-        change = changes[pending.pop()]
-        for ref in _refs(change):
-            index = owner.get(ref.call)
-            if index is not None and index not in keep:
-                keep.add(index)
-                pending.append(index)
+        index = pending.pop()
+        follow = set(needs.get(index, ()))
+        if changes[index].action is Action.REPLACE:
+            follow |= users.get(index, set())
+        for other in follow - keep:
+            keep.add(other)
+            pending.append(other)
     return tuple(change for index, change in enumerate(changes) if index in keep)
 
 
@@ -121,7 +129,3 @@ def _selects(selector: Selector, change: Change) -> bool:
     if change.address == selector.address:
         return True
     return selector.whole is not None and change.account == selector.whole
-
-
-def _refs(change: Change) -> Iterable[Ref]:
-    return (ref for call in change.calls for ref in call.refs())

@@ -46,6 +46,14 @@ def test_plain_documents_take_the_fast_path() -> None:
     "? [a]\n: 1\n",                          # complex key
     "a: [1\n",                               # syntax error
     "a: 1\n---\nb: 2\n",                     # two documents
+    "%YAML 1.1\n---\na: yes\n",              # a directive: 1.1 reads yes as true
+    "a:\t1\n",                               # a tab
 ])
 def test_anything_unusual_steps_aside(text: str) -> None:
     assert compose_plain(text, MAX_DEPTH) is None
+
+
+def test_too_many_values_step_aside() -> None:
+    text = "a: [" + ", ".join("1" for _ in range(50)) + "]\n"
+    assert compose_plain(text, MAX_DEPTH, max_nodes=100) is not None
+    assert compose_plain(text, MAX_DEPTH, max_nodes=40) is None

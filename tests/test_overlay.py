@@ -335,3 +335,24 @@ def test_example_environment_through_the_cli(name: str, tmp_path: Path,
     bad = run("validate", *common, "--var", "oops")
     assert bad.exit_code == 1
     assert "--var 'oops': expected NAME=VALUE" in bad.stderr
+
+
+def test_an_overlay_matches_a_number_however_it_is_written(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "m.yaml").write_text(
+        "version: 1\n"
+        "apps:\n  desk: {package: ACTIONS10}\n  bot: {package: ACTIONS10}\n"
+        'numbers:\n  "+33 1 99 00 00 01": desk\n  "+33 1 99 00 00 02": desk\n',
+        encoding="utf-8")
+    overlay = tmp_path / "o.yml"
+    overlay.write_text('numbers:\n  "+33199000001": bot\n  $delete: ["+33.1.99.00.00.02"]\n',
+                       encoding="utf-8")
+    desired = load([base], env={}, overlays=[overlay])
+    assert desired.numbers == {"+33199000001": "bot"}
+    bad = tmp_path / "bad.yml"
+    bad.write_text('numbers:\n  "+33199000001": 5\n', encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:
+        load([base], env={}, overlays=[bad])
+    [problem] = caught.value.problems
+    assert (problem.file.endswith("bad.yml"), problem.line) == (True, 2)

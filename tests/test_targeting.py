@@ -138,3 +138,28 @@ def test_cli_target_and_unknown_target(tmp_path: Path, monkeypatch: pytest.Monke
     assert not bad_state.parent.exists()  # failed before opening the account
     checked = run("validate", path, "--target", "apps.nope")
     assert checked.exit_code == 1 and "unknown target 'apps.nope'" in checked.stderr
+
+
+def test_a_targeted_replace_brings_the_moves_of_its_numbers(manifest: Write,
+                                                             client: CallrClient) -> None:
+    before = manifest("""\
+        version: 1
+        apps: {desk: {package: ACTIONS10, params: {script: x}}}
+        numbers: {"+33199000001": desk, "+33199000002": desk}
+    """)
+    apply_plan(build_plan(load([before], env={}), client, "t"), client)
+    after = manifest("""\
+        version: 1
+        apps: {desk: {package: REALTIME10, params: {url: "https://bot.example.com"}}}
+        numbers: {"+33199000001": desk, "+33199000002": desk}
+        webhooks:
+          - {type: call.inbound_hangup, endpoint: "https://hooks.example.com/h"}
+    """)
+    # Without the reassignments, deleting the old app would leave both numbers with no app.
+    assert addresses(after, client, "apps.desk") == [
+        "app.desk", "number.+33199000001", "number.+33199000002", "app.desk"]
+    targeted = build_plan(load([after], env={}), client, "t", targets=("apps.desk",))
+    assert apply_plan(targeted, client).ok
+    rest = build_plan(load([after], env={}), client, "t")
+    assert [c.address for c in rest.changes] == [
+        "webhook.call.inbound_hangup->https://hooks.example.com/h"]
