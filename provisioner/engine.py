@@ -210,7 +210,20 @@ def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref,
 
 def plan_paths(paths: Sequence[str | Path], client: CallrClient, target: str,
                env: Mapping[str, str] | None = None) -> Plan:
+    """The plan of manifest files against the account ``client`` reads (the library's
+    one-call entry point)."""
     return build_plan(load(paths, env), client, target)
+
+
+def check_purchases(plan: Plan, allow_purchase: bool) -> None:
+    """PurchaseNotAllowed, before any write, for a plan that buys numbers without consent."""
+    purchases = [c for c in plan.changes if c.action is Action.PURCHASE]
+    if purchases and not allow_purchase:
+        what = "; ".join(f"{c.address}: {c.summary}" for c in purchases)
+        raise PurchaseNotAllowed(
+            f"this plan buys numbers ({what}); nothing was applied. Re-run with "
+            "--allow-purchase to accept the cost shown in the plan."
+        )
 
 
 def apply_plan(plan: Plan, client: CallrClient,
@@ -224,16 +237,10 @@ def apply_plan(plan: Plan, client: CallrClient,
     file there (``provisioner.journal``)."""
     from provisioner.journal import Journal
 
-    purchases = [c for c in plan.changes if c.action is Action.PURCHASE]
-    if purchases and not allow_purchase:
-        what = "; ".join(f"{c.address}: {c.summary}" for c in purchases)
-        raise PurchaseNotAllowed(
-            f"this plan buys numbers ({what}); nothing was applied. Re-run with "
-            "--allow-purchase to accept the cost shown in the plan."
-        )
+    check_purchases(plan, allow_purchase)
     journal = Journal(journal_dir, plan) if journal_dir is not None else None
     if parallelism is None:
-        parallelism = int(getattr(client, "parallelism", 4))
+        parallelism = client.parallelism
     return Executor(client, on_step=on_step, parallelism=parallelism,
                     journal=journal).run(plan)
 

@@ -1,6 +1,7 @@
 """Every exception the provisioner raises on purpose, in one tree.
 
     ProvisionerError                 base: the CLI turns any of these into a message and exit 1
+                                     (UnsafePlan: exit 3)
     ├── ManifestError                the manifest is invalid; .problems lists every Problem at once
     ├── ConfigError                  no credentials, bad flags, unreadable state file ...
     ├── PlanError                    the live account cannot be reconciled (ambiguous names ...)

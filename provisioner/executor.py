@@ -3,9 +3,9 @@
 The executor is the only place that writes to the API. ``dependencies`` says which changes must
 wait for which (a ``Ref`` to another change's result, an object another change acts on, deletes
 after everything else of their account); changes whose dependencies are all applied run
-concurrently, at most ``parallelism`` at a time (1 runs them one by one, in plan order), and the
-calls inside one change stay sequential. Ready changes start in plan order, so the run is
-deterministic whenever ``parallelism`` is 1, and ``ApplyReport.steps`` is in plan order always.
+concurrently, at most ``parallelism`` at a time (1 runs them one by one), and the calls inside
+one change stay sequential. Ready changes start in plan order, so the run is deterministic
+whenever ``parallelism`` is 1, and ``ApplyReport.steps`` is in plan order always.
 
 A failed change does not stop the apply: every change that depends on it, transitively, is
 skipped (its reason names the failure), and independent work goes on. A write whose answer was
@@ -32,6 +32,7 @@ from typing import Any
 
 from provisioner import recovery
 from provisioner.api.client import CallrClient
+from provisioner.api.limits import DEFAULT_PARALLELISM
 from provisioner.api.methods import METHODS
 from provisioner.dependencies import dependencies
 from provisioner.errors import ApiError, ProvisionerError, RateLimited, RpcError, TransportError
@@ -40,7 +41,6 @@ from provisioner.plan import Call, Change, FileData, Plan, Ref, Until
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PARALLELISM = 4
 
 
 
@@ -186,7 +186,8 @@ class Executor:
             todo.extend(dependents[j])
 
     def _run_change(self, change: Change, earlier: dict[str, Any]) -> _Outcome:
-        """One change's calls, in order (in a worker thread); never raises."""
+        """One change's calls, in order (in a worker thread). API, wait and resolve errors are
+        the outcome's error; anything else is a bug and propagates."""
         outcome = _Outcome({})
         results = ChainMap(outcome.results, earlier)
         for n, call in enumerate(change.calls):

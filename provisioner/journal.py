@@ -20,25 +20,18 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
 from provisioner.plan import Plan
 from provisioner.sensitive import Secret, redact
+from provisioner.version import tool_version
 
 JOURNAL_DIR = Path(".provisioner") / "journal"
 """Where the CLI journals applies, relative to the current directory."""
 IDENTITY = ("name", "hash", "id", "type", "endpoint", "app_hash", "did_hash", "package")
 """Top-level call parameters copied to the journal (never secrets)."""
 NESTED_IDENTITY = (("properties", "username"), ("properties", "account", "company"))
-
-
-def tool_version() -> str:
-    try:
-        return metadata.version("callr-provisioner")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def identity(args: dict[str, Any]) -> dict[str, Any]:

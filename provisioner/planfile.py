@@ -26,16 +26,15 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
-from provisioner.errors import StalePlan
+from provisioner.errors import AuthError, StalePlan
 from provisioner.loader import load_document
 from provisioner.manifest import Desired
-from provisioner.plan import BasisEntry, Plan
+from provisioner.plan import Action, BasisEntry, Plan
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -47,18 +46,12 @@ from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount
 from provisioner.routing import route_changes
 from provisioner.sensitive import Secret
+from provisioner.version import tool_version
 
 FILE_TYPE = "callr-provisioner-plan"
 FORMAT_VERSION = 1
 ABSENT = "absent"
 KIND_BY_NAME = {kind.kind: kind for kind in (SUBACCOUNTS, *KINDS)}
-
-
-def tool_version() -> str:
-    try:
-        return version("callr-provisioner")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "0+unknown"
 
 
 def account_identity(endpoint: str, credentials: Credentials,
@@ -88,7 +81,13 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
     """The plan with its basis, routing impact and secret sources (all from what was read)."""
     if not plan.changes:
         return plan  # nothing touched, nothing routed differently, no secret sent
-    routing = [r for a in accounts for r in route_changes(a.desired, a.ctx.live, a.ctx.account)]
+    unassigning = {c.address for c in plan.changes if c.kind == "number"
+                   and c.action is Action.UNASSIGN}
+    routing = []
+    for a in accounts:
+        freed = {n for n in a.ctx.live.get("number", {})
+                 if a.ctx.address("number", n) in unassigning}
+        routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed))
     return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
                    secret_sources=secret_sources(plan, accounts))
 
@@ -344,15 +343,17 @@ def verify(body: Mapping[str, Any], client: CallrClient) -> dict[str, Index]:
         wanted.setdefault(ref.account, set()).add(ref.kind)
     live: dict[str, Index] = {}
     stale: list[str] = []
+    hashes = _subaccount_hashes(body.get("changes") or [])
     for account, kinds in sorted(wanted.items()):
-        reader = _reader(client, account)
-        if reader is None:
+        grouped: LiveAccount = {}
+        try:
+            reader = _reader(client, account, hashes)
+            for kind in sorted(kinds):
+                for obj in KIND_BY_NAME[kind].read(reader):
+                    grouped.setdefault(kind, {}).setdefault(obj.identity, []).append(obj)
+        except (AuthError, KeyError):  # Login-As refused: the sub-account is gone
             stale.append(f'subaccount["{account}"]: the sub-account is no longer on the account')
             continue
-        grouped: LiveAccount = {}
-        for kind in sorted(kinds):
-            for obj in KIND_BY_NAME[kind].read(reader):
-                grouped.setdefault(kind, {}).setdefault(obj.identity, []).append(obj)
         live[account] = Index(account, grouped)
     ids = _ids_by_address(body.get("changes") or [])
     for entry in basis:
@@ -397,12 +398,17 @@ def _refs(value: Any) -> Iterable[SecretSource]:
             yield from _refs(item)
 
 
-def _reader(client: CallrClient, account: str) -> LiveReader | None:
-    if not account:
-        return LiveReader(client)
-    found = [obj for obj in SUBACCOUNTS.read(LiveReader(client)) if obj.identity == account]
-    found.sort(key=lambda obj: bool(obj.attrs.get("archived")))
-    return LiveReader(client.as_account(str(found[0].id))) if found else None
+def _subaccount_hashes(changes: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Each existing sub-account's hash, as the plan's calls log in to it (Login-As): found by
+    hash, not by name, since a sub-account managed through previous_names keeps its old one."""
+    return {change["account"]: call["login_as"] for change in changes
+            for call in change["calls"]
+            if change["account"] and isinstance(call.get("login_as"), str)}
+
+
+def _reader(client: CallrClient, account: str, hashes: Mapping[str, str]) -> LiveReader:
+    """Reads ``account`` (the master when ""); KeyError when the plan has no hash for it."""
+    return LiveReader(client.as_account(hashes[account]) if account else client)
 
 
 def _what_changed(before: str, now: str) -> str:

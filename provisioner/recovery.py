@@ -72,7 +72,8 @@ def _gone(getter: str, key: str, arg: str) -> Row:
 
 
 def _last(hits: list[dict[str, Any]], key: str = "id") -> dict[str, Any] | None:
-    """The newest of several matching objects (the highest id), None when there is none."""
+    """One of several matching objects, chosen deterministically (the greatest ``key``: for
+    numeric ids the newest; for random hashes just a stable choice), None when there is none."""
     if not hits:
         return None
     return max(hits, key=lambda hit: (str(hit.get(key, "")).zfill(20)))

@@ -6,14 +6,18 @@ A path reads ``app support-line (CALLTRACKING10) -> targets +33123456789, +33198
 state, and stored in the Plan (``Plan.routing``) so renderers only read the plan:
 
 - before: the live app of the number (``apps.get_list``/``apps.get_dids``) and its live params;
-- after: the app the manifest gives the number (or, for a number the manifest does not list,
-  the app it has now, unless that app is deleted; a replaced app keeps its numbers), with the
-  live params overlaid by the manifest's (``apps.edit`` sends them merged the same way).
+- after: the app the manifest gives the number; for a number the manifest does not list, no
+  app when the plan unassigns it (pruned, or freed by deleting its app), else the app it has
+  now (a replaced app keeps its numbers); with the live params overlaid by the manifest's
+  (``apps.edit`` sends them merged the same way).
+
+A number held by an app the plan does not manage (``policy.ignore``) reads ``app HASH (not
+managed)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from provisioner.diff import merge
@@ -25,21 +29,31 @@ NO_APP = "no app"
 NOT_ON_ACCOUNT = "not on the account yet"
 
 
-def route_changes(desired: Desired, live: LiveAccount, account: str = "") -> list[RouteChange]:
-    """The numbers of one account whose call path differs after the plan, sorted by number."""
+def route_changes(desired: Desired, live: LiveAccount, account: str = "",
+                  unassigned: Collection[str] = ()) -> list[RouteChange]:
+    """The numbers of one account whose call path differs after the plan, sorted by number;
+    ``unassigned``: the numbers the plan unassigns."""
     apps_by_hash = {obj.id: obj for objs in live.get("app", {}).values() for obj in objs}
     live_numbers = live.get("number", {})
     out = []
     for number in sorted(set(live_numbers) | set(desired.numbers)):
         lives = live_numbers.get(number, [])
-        current = apps_by_hash.get(lives[0].attrs.get("app")) if len(lives) == 1 else None
+        held = lives[0].attrs.get("app") if len(lives) == 1 else None
+        current = apps_by_hash.get(held)
         if number in desired.numbers:
             wanted = desired.numbers[number]
+        elif number in unassigned:
+            wanted = None
         elif current is not None:
             wanted = str(current.identity)
         else:
             continue
-        before = _path(current) if lives else NOT_ON_ACCOUNT
+        if not lives:
+            before = NOT_ON_ACCOUNT
+        elif held and current is None:
+            before = f"app {held} (not managed)"
+        else:
+            before = _path(current)
         after = _after(wanted, desired, live)
         if before != after:
             out.append(RouteChange(account, number, before, after))

@@ -203,6 +203,29 @@ def test_apply_saved_plan_makes_exactly_the_recorded_calls(rich: Rich, tmp_path:
     assert [h["options"]["hmac_secret"] for h in hooks] == [NEW_HOOK_SECRET]
 
 
+def test_saved_plan_of_a_subaccount_renamed_in_place(account: Account, client: CallrClient,
+                                                     manifest: Callable[..., Path],
+                                                     tmp_path: Path) -> None:
+    sub = """
+        version: 1
+        subaccounts:
+          {name}:
+            {previous}
+            account: {{firstname: Ada, lastname: Lovelace}}
+            contact: {{emails: [ops@acme.example]}}
+            resources:
+              apps: {{desk: {{package: ACTIONS10, params: {{script: {script}}}}}}}
+    """
+    account.converge(manifest(sub.format(name="OldCo", previous="", script="a")))
+    renamed = manifest(sub.format(name="NewCo", previous="previous_names: [OldCo]", script="b"))
+    out = tmp_path / "plan.json"
+    planfile.save(account.plan(renamed), out, ACCOUNT)
+    # The sub-account keeps its company name: the saved plan finds it by hash, not by name.
+    report = apply_plan(planfile.load(out, client, ACCOUNT, {}), client)
+    assert report.ok
+    assert account.plan(renamed).is_empty
+
+
 def test_stale_plan_refused_nothing_written(rich: Rich, tmp_path: Path) -> None:
     path = rich.save(tmp_path / "plan.json")
     bot = next(a for a in rich.client.call("apps.get_list", with_numbers=True)
@@ -286,6 +309,44 @@ def test_routing_of_a_deleted_app(account: Account, manifest: Callable[..., Path
     """))
     assert plan.routing == (RouteChange("", "+33199000007", "app gone (ACTIONS10)", "no app"),)
     assert any(c.action is Action.UNASSIGN for c in plan.changes)
+
+
+@pytest.mark.parametrize("policy", ["prune: [numbers]", "prune: [apps]"])
+def test_routing_of_numbers_the_plan_unassigns_by_policy(
+        account: Account, manifest: Callable[..., Path], policy: str) -> None:
+    account.converge(manifest("""
+        version: 1
+        apps:
+          keep: {package: ACTIONS10, params: {script: k}}
+          desk: {package: ACTIONS10, params: {script: x}}
+        numbers: {"+33199000001": keep, "+33199000002": desk}
+    """))
+    plan = account.plan(manifest(f"""
+        version: 1
+        policy: {{{policy}}}
+        apps: {{keep: {{package: ACTIONS10, params: {{script: k}}}}}}
+        numbers: {{"+33199000001": keep}}
+    """))
+    assert plan.routing == (RouteChange("", "+33199000002", "app desk (ACTIONS10)", "no app"),)
+
+
+def test_routing_names_an_ignored_app_by_hash(account: Account, client: CallrClient,
+                                              manifest: Callable[..., Path]) -> None:
+    account.converge(manifest("""
+        version: 1
+        apps: {legacy-ivr: {package: ACTIONS10, params: {script: x}}}
+        numbers: {"+33199000001": legacy-ivr}
+    """))
+    [legacy] = client.call("apps.get_list", with_numbers=False)
+    plan = account.plan(manifest("""
+        version: 1
+        policy: {ignore: {apps: ["legacy-*"]}}
+        apps: {desk: {package: ACTIONS10, params: {script: d}}}
+        numbers: {"+33199000001": desk}
+    """))
+    [route] = plan.routing
+    assert route.before == f"app {legacy['hash']} (not managed)"
+    assert route.after == "app desk (ACTIONS10)"
 
 
 def test_secret_sources_stay_in_memory(rich: Rich) -> None:

@@ -1,4 +1,5 @@
-"""A thin typed facade over CALLR's JSON-RPC API: one method per API method the project uses.
+"""A thin typed facade over CALLR's JSON-RPC API: ``call(method, **args)`` for any method of the
+table, ``search_all`` for paged searches, and typed helpers for a few methods.
 
 Argument names follow ``methods.py``; the order on the wire comes from that table only. The
 transport is injectable (``transport=emulator.transport()`` in tests and in ``--sandbox``), and

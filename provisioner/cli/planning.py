@@ -138,6 +138,7 @@ def apply(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state:
         _check_safe(result, force, applying=True)
         if result.is_empty:
             return
+        engine.check_purchases(result, allow_purchase)  # before asking, not after
         _confirm(result, yes)
         progress = Progress(len(result.changes), quiet=quiet)
         report = engine.apply_plan(result, target.client, on_step=progress.step,

@@ -8,9 +8,15 @@ from pathlib import Path
 import click
 
 from provisioner.cli.app import main
-from provisioner.cli.options import handle_errors, open_target, paths_argument, target_options
+from provisioner.cli.options import (
+    Source,
+    handle_errors,
+    manifest_options,
+    open_target,
+    paths_argument,
+    target_options,
+)
 from provisioner.errors import ProvisionerError
-from provisioner.manifest import load
 
 
 @main.command()
@@ -62,8 +68,9 @@ def schema() -> None:
 
 @main.command()
 @paths_argument
+@manifest_options
 @handle_errors
-def graph(paths: tuple[Path, ...]) -> None:
+def graph(paths: tuple[Path, ...], source: Source) -> None:
     """Print the manifest's dependency graph in Graphviz DOT (offline, no API call).
 
     An edge A -> B means B uses what A creates (a number its app, an app its media, a
@@ -71,7 +78,7 @@ def graph(paths: tuple[Path, ...]) -> None:
     """
     from provisioner.graph import blueprint, to_dot
 
-    click.echo(to_dot(blueprint(load(paths))), nl=False)
+    click.echo(to_dot(blueprint(source.load(paths))), nl=False)
 
 
 @main.command("export")
