@@ -53,6 +53,9 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
         emulator = Emulator(path, media_delay=SANDBOX_MEDIA_DELAY, job_delay=SANDBOX_MEDIA_DELAY)
     except OSError as exc:
         raise ConfigError(f"cannot use sandbox state file {path}: {exc}") from exc
+    except ValueError as exc:  # truncated JSON, another format ...
+        raise ConfigError(f"{path} is not a valid sandbox state ({exc}); delete it to start "
+                          "afresh") from exc
     client = CallrClient.connect(
         Credentials("sandbox", "sandbox"), SANDBOX_ENDPOINT, transport=emulator.transport(),
         max_rps=max_rps, parallelism=parallelism,

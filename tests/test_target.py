@@ -220,3 +220,23 @@ def test_cli_refuses_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 1
     assert "http://api.callr.com/json-rpc/v1.1/" in result.stderr and "https" in result.stderr
     assert SECRET not in result.output
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"version": 99}', "[]"])
+def test_a_corrupt_sandbox_state_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    state = tmp_path / "sandbox.json"
+    state.write_text(content, encoding="utf-8")
+    result = run("plan", "--sandbox-state", str(state), str(QUICKSTART))
+    assert result.exit_code == 1
+    assert "is not a valid sandbox state" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+@pytest.mark.parametrize("env", [{"CALLR_API_KEY": "SuperSecretKey1234\r"},
+                                 {"CALLR_API_KEY": "clé-secrète"},
+                                 {"CALLR_LOGIN": "me", "CALLR_PASSWORD": "pw\r\n"}])
+def test_credentials_a_header_cannot_carry_are_refused_unshown(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        open_live("http://127.0.0.1:9/json-rpc/v1.1/", env)
+    for value in env.values():
+        assert value.strip() not in str(caught.value)

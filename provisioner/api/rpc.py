@@ -49,6 +49,7 @@ CONTENT_TYPE = "application/json-rpc; charset=utf-8"
 
 UNSENT_ERRORS: tuple[type[httpx.HTTPError], ...] = (
     httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
 )
 """httpx failures raised before any byte of the request left: safe to retry, even a write."""
 
@@ -69,6 +70,17 @@ class Credentials:
     login: str = ""
     password: str = field(default="", repr=False)
     api_key: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        # A stray "\r" from a CRLF .env file would make httpx refuse the header and echo it,
+        # key included, in its error: refuse it here, without showing any value.
+        for name in ("login", "password", "api_key"):
+            value = getattr(self, name)
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+                raise ConfigError(f"the CALLR {name.replace('_', ' ')} contains a control "
+                                  "character (a carriage return from a CRLF file?): fix it")
+        if self.api_key and not self.api_key.isascii():
+            raise ConfigError("the CALLR API key contains non-ASCII characters: check it")
 
     def header(self) -> str:
         if self.api_key:
@@ -291,7 +303,10 @@ class RpcSession:
             raise _Failure(f"{method}: the response is not a JSON-RPC object", sent=True)
         error = payload.get("error")
         if error:
-            code = int(error.get("code", 0)) if isinstance(error, dict) else 0
+            try:
+                code = int(error.get("code", 0)) if isinstance(error, dict) else 0
+            except (TypeError, ValueError):
+                code = 0  # a malformed error object is still an error
             message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
             data = error.get("data") if isinstance(error, dict) else None
             log.debug("<- %s error %s: %s (id %d)", method, code, message, request_id)

@@ -153,8 +153,11 @@ def serve(host: str, port: int, state: Path | None, login: str, password: str, a
 
     profile = FaultProfile(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
                            rate_limit=rate_limit, seed=seed)
-    emu = Emulator(state, logins={login: password}, api_keys={api_key},
-                   media_delay=media_delay, job_delay=media_delay, fault_profile=profile)
+    try:
+        emu = Emulator(state, logins={login: password}, api_keys={api_key},
+                       media_delay=media_delay, job_delay=media_delay, fault_profile=profile)
+    except (OSError, ValueError) as exc:
+        raise ProvisionerError(f"cannot use the state file {state}: {exc}") from exc
     try:
         server = make_server(emu, host, port)
     except OSError as exc:

@@ -219,11 +219,13 @@ class Emulator:
             try:
                 result = dispatch.run_entry(state, entry)
             except ApiError:
-                raise
+                raise  # handlers validate before they mutate: nothing changed
+            try:
+                self.store.commit(entry, line)
             except Exception:
+                # Not saved (disk full ...): the next request reloads what the file holds.
                 self.store.invalidate()
                 raise
-            self.store.commit(entry, line)
             return json.dumps(result)
 
 

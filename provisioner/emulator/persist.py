@@ -230,7 +230,9 @@ class Store:
         if self._snap_size < self.small_bytes or self._log_pos + len(data) > self._snap_size // 2:
             self.save()
             return
-        with open(self.log_path, "ab") as handle:
+        # 0600 like the snapshot: the log holds request params (HMAC secrets, passwords).
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "ab") as handle:
             handle.write(data)
             self._log_ino = os.fstat(handle.fileno()).st_ino
         self._log_pos += len(data)

@@ -88,6 +88,8 @@ def new_account(state: State, parent: str | None) -> Account:
         numbers = [f"+331990000{i:02d}" for i in range(1, 21)]
     else:
         n = next_id(state, "subaccount")
+        if n == 5:  # +33199005xxx is the DID store's Paris catalogue: never give it away twice
+            n = next_id(state, "subaccount")
         numbers = [f"+331990{n:02d}{i:03d}" for i in range(1, 6)]
     for number in numbers:
         add_did(state, account, number, "CLASSIC", "GEOGRAPHIC")

@@ -19,6 +19,7 @@ from provisioner.errors import (
     AmbiguousWriteError,
     InvalidParamsError,
     RateLimited,
+    RpcError,
     TransportError,
 )
 
@@ -200,3 +201,13 @@ def test_an_injected_api_error_is_raised_without_retry(client: CallrClient,
     with pytest.raises(InvalidParamsError, match="nope"):
         client.apps_get_list(True)
     assert client.call_count == 1
+
+
+@pytest.mark.parametrize("code", ["not-a-number", None])
+def test_a_malformed_error_code_is_still_an_rpc_error(code: object) -> None:
+    def step(request: httpx.Request, body: dict[str, Any]) -> httpx.Response:
+        error = {"code": code, "message": "odd"}
+        return httpx.Response(200, json={"jsonrpc": "2.0", "id": body["id"], "error": error})
+
+    result, _, _ = run([step], READ)
+    assert isinstance(result, RpcError) and result.code == 0 and "odd" in str(result)

@@ -143,3 +143,25 @@ def test_processes_share_the_log(tmp_path: Path) -> None:
     media = state["accounts"][state["master"]]["media"]
     assert sorted(int(k) for k in media) == list(range(1, 76))
     assert len(state["accounts"][state["master"]]["dids"]) == 1520
+
+
+def test_the_log_is_readable_by_its_owner_only(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "emu.json"
+    emu = _log_mode(Emulator(path, clock=clock))
+    with client_for(emu) as client:
+        Rpc(client).call("webhooks.subscribe", "sms.mo", "https://h.example/1",
+                         {"hmac_secret": "hmac-secret-1", "hmac_algo": "SHA256"})
+    log = tmp_path / "emu.json.log"
+    assert log.exists() and log.stat().st_mode & 0o077 == 0
+
+
+def test_the_fifth_subaccount_does_not_get_store_numbers(clock: FakeClock) -> None:
+    emu = Emulator(None, clock=clock)
+    with client_for(emu) as client:
+        rpc = Rpc(client)
+        hashes = [rpc.call("account/sub.create",
+                           {"account": {"company": f"C{i}"},
+                            "contact": {"emails": ["a@b.example"]}}, None)["hash"]
+                  for i in range(5)]
+        numbers = [d["intl_number"] for d in rpc.as_sub(hashes[4]).call("apps.get_dids", True)]
+    assert numbers and not any(n.startswith("+33199005") for n in numbers)
