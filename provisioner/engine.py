@@ -82,7 +82,7 @@ def _concurrently(client: CallrClient, items: Sequence[T], work: Callable[[T], R
     ended. The session's in-flight cap (``client.parallelism``) bounds the requests, so a thread
     waiting for a read another kind shares never leaves a request slot idle. A parallelism of 1
     works through the items one by one, in order."""
-    if getattr(client, "parallelism", 1) <= 1 or len(items) <= 1:
+    if client.parallelism <= 1 or len(items) <= 1:
         return [work(item) for item in items]
     workers = min(len(items), MAX_READ_THREADS)
     with ThreadPoolExecutor(workers, thread_name_prefix="read") as pool:
@@ -109,12 +109,8 @@ def build_plan(desired: Desired, client: CallrClient, target: str, *,
         subs = _subaccount_contexts(client, desired, ctx, early)
     errors, warnings = list(ctx.errors), list(ctx.warnings)
     accounts = [planfile.Account(desired, ctx)]
-    for name, nested in desired.accounts.items():
-        spec = desired.subaccounts.get(name)
-        login_as = ctx.id_of(SUBACCOUNTS.kind, name)
-        if spec is None or spec.absent or login_as is None:
-            continue
-        sub = subs[name]
+    for name, sub in subs.items():
+        nested = desired.accounts[name]
         changes.extend(plan_account(nested, sub))
         accounts.append(planfile.Account(nested, sub))
         errors.extend(sub.errors)
@@ -152,7 +148,7 @@ class _SubaccountReads:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def start(self, kind: ResourceKind, objs: list[Live]) -> None:
-        if kind is not SUBACCOUNTS or getattr(self.client, "parallelism", 1) <= 1:
+        if kind is not SUBACCOUNTS or self.client.parallelism <= 1:
             return
         grouped: dict[object, list[Live]] = {}
         for obj in objs:
@@ -183,8 +179,8 @@ class _SubaccountReads:
 
 def _subaccount_contexts(client: CallrClient, desired: Desired, ctx: PlanContext,
                          early: _SubaccountReads | None = None) -> dict[str, PlanContext]:
-    """The context of every sub-account the plan manages (same filter as ``build_plan``'s
-    loop), existing ones read concurrently; planning them stays sequential and in order."""
+    """The context of every sub-account the plan manages (not absent, and found or created),
+    in manifest order; existing ones read concurrently, planning them stays sequential."""
     wanted: list[tuple[str, str | Ref, Desired]] = []
     for name, nested in desired.accounts.items():
         spec = desired.subaccounts.get(name)
