@@ -13,8 +13,6 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from provisioner.plan import MISSING, FieldChange
 from provisioner.sensitive import Secret
 
@@ -63,6 +61,8 @@ def compare(live: Any, desired: Any, sensitive: SensitivePaths = frozenset(),
 
 def describe(old: Any, new: Any, sensitive: SensitivePaths = frozenset(),
              prefix: str = "") -> tuple[FieldChange, ...]:
+    from deepdiff import DeepDiff  # imported on the first difference: a no-change plan never pays
+
     tree = DeepDiff(_opaque(old), _opaque(new), view="tree", verbose_level=2)
     changes: dict[str, FieldChange] = {}
     for nodes in tree.values():
