@@ -185,30 +185,29 @@ def secret_sources(plan: Plan, accounts: Sequence[Account]) -> dict[str, str]:
     return out
 
 
-def _secrets_in(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...],
-                                                                         Secret]]:
-    if isinstance(value, Secret):
+Path_ = tuple[str | int, ...]
+
+
+def _leaves(value: Any, path: Path_) -> Iterable[tuple[Path_, Any]]:
+    """Every leaf under nested mappings and lists (a Secret is a leaf), with its path."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
         yield path, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _secrets_in(item, (*path, str(key)))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _secrets_in(item, (*path, index))
 
 
-def _strings_in(value: Any, path: tuple[str | int, ...]) -> Iterable[
-        tuple[tuple[str | int, ...], str]]:
+def _secrets_in(value: Any, path: Path_) -> Iterable[tuple[Path_, Secret]]:
+    return ((where, leaf) for where, leaf in _leaves(value, path) if isinstance(leaf, Secret))
+
+
+def _strings_in(value: Any, path: Path_) -> Iterable[tuple[Path_, str]]:
     """Every non-empty string scalar of a manifest entry, with its path in the document."""
-    if isinstance(value, str):
-        if value:
-            yield path, value
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _strings_in(item, (*path, key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _strings_in(item, (*path, index))
+    return ((where, leaf) for where, leaf in _leaves(value, path)
+            if isinstance(leaf, str) and leaf)
 
 
 def _at(data: Any, path: Sequence[str | int]) -> Any:

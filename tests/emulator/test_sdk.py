@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import callr
 import pytest
+from serving import RPC_PATH, serving
 
-from provisioner.emulator import Emulator, make_server
+from provisioner.emulator import Emulator
 
 
 @pytest.fixture
 def api_url() -> Iterator[str]:
-    emu = Emulator()
-    server = make_server(emu, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/json-rpc/v1.1/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(Emulator()) as base:
+        yield base + RPC_PATH
 
 
 def test_official_sdk(api_url: str) -> None:
@@ -52,19 +44,13 @@ def test_official_sdk_bad_credentials(api_url: str) -> None:
     assert info.value.code == 22
 
 
-def test_lost_response_is_a_transport_error(api_url: str) -> None:
+def test_lost_response_is_a_transport_error() -> None:
     emu = Emulator()
-    server = make_server(emu)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(emu) as base:
         api = callr.Api("sandbox", "sandbox")
-        api.set_api_url(f"http://127.0.0.1:{server.server_port}/json-rpc/v1.1")
+        api.set_api_url(base + RPC_PATH.rstrip("/"))
         emu.faults.lose_response("media/library.create")
         with pytest.raises(callr.CallrException) as info:
             api.call("media/library.create", "lost")
         assert info.value.code == -1 and info.value.data["http_code"] == 502
         assert api.call("media/library.get", 1)["name"] == "lost"
-    finally:
-        server.shutdown()
-        server.server_close()
