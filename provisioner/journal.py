@@ -26,6 +26,7 @@ from typing import IO, Any
 from provisioner.plan import Plan
 from provisioner.sensitive import Secret, redact
 from provisioner.version import tool_version
+from provisioner.workspace import ensure_dir
 
 JOURNAL_DIR = Path(".provisioner") / "journal"
 """Where the CLI journals applies, relative to the current directory."""
@@ -54,7 +55,7 @@ class Journal:
     """Appends the lines of one apply; safe to call from several worker threads."""
 
     def __init__(self, directory: Path, plan: Plan) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_dir(directory)
         started = datetime.now(UTC)
         stamp = started.strftime("%Y%m%dT%H%M%S.%fZ")
         self.path = directory / f"{stamp}-{plan.fingerprint()}.jsonl"

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from provisioner.api.client import CallrClient
@@ -26,6 +26,7 @@ from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, loopback_endpoint
 from provisioner.errors import ConfigError
 from provisioner.sensitive import SCRUBBER
+from provisioner.workspace import ensure_dir
 
 DEFAULT_SANDBOX_STATE = Path(".provisioner") / "sandbox.json"
 SANDBOX_ENDPOINT = "http://sandbox.invalid/json-rpc/v1.1/"
@@ -37,9 +38,15 @@ CREDENTIAL_KEYS = ("api_key", "login", "password")
 class Target:
     client: CallrClient
     description: str
+    on_close: list[Callable[[], object]] = field(default_factory=list)
+    """Run after the client is closed (the CLI releases its lock here)."""
 
     def close(self) -> None:
-        self.client.close()
+        try:
+            self.client.close()
+        finally:
+            for release in reversed(self.on_close):
+                release()
 
 
 def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
@@ -49,7 +56,7 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
 
     path = state or DEFAULT_SANDBOX_STATE
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(path.parent)
         emulator = Emulator(path, media_delay=SANDBOX_MEDIA_DELAY, job_delay=SANDBOX_MEDIA_DELAY)
     except OSError as exc:
         raise ConfigError(f"cannot use sandbox state file {path}: {exc}") from exc

@@ -3,6 +3,7 @@ colors, and the ProvisionerError -> message + exit code mapping."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -20,6 +21,7 @@ from provisioner.errors import ConfigError, ManifestError, PlanError, Provisione
 from provisioner.manifest import Desired, load
 from provisioner.overlay import parse_var
 from provisioner.target import DEFAULT_SANDBOX_STATE, Target, open_live, open_sandbox
+from provisioner.workspace import APPLY_LOCK, locked, sandbox_lock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -136,17 +138,36 @@ def manifest_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str) -> Target:
+def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str, *,
+                writes: bool = False) -> Target:
     """The account to talk to; --credentials-file, --max-rps and --parallelism are read from
-    the click context (``_remember``)."""
+    the click context (``_remember``). ``writes``: the run may write, so it holds the lock
+    (``write_lock``) until the target is closed, or fails at once naming the holder."""
     ctx = click.get_current_context(silent=True)
     meta: dict[str, Any] = ctx.meta if ctx is not None else {}
     max_rps: float | None = meta.get("provisioner.target.max_rps")
     parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
+    with contextlib.ExitStack() as stack:
+        if writes:
+            stack.enter_context(write_lock(sandbox, sandbox_state))
+        if sandbox or sandbox_state is not None:
+            target = open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism)
+        else:
+            target = open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
+                               credentials_file=meta.get("provisioner.target.credentials_file"))
+        target.on_close.append(stack.pop_all().close)
+    return target
+
+
+def write_lock(sandbox: bool,
+               sandbox_state: Path | None) -> contextlib.AbstractContextManager[None]:
+    """The lock a run that writes to the account holds (``workspace``): this directory's, and
+    the sandbox state's when it lives elsewhere."""
+    paths = [Path.cwd() / APPLY_LOCK]
     if sandbox or sandbox_state is not None:
-        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism)
-    return open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
-                     credentials_file=meta.get("provisioner.target.credentials_file"))
+        paths.append(sandbox_lock(sandbox_state or DEFAULT_SANDBOX_STATE))
+    return locked(paths, "one run at a time may write to an account from a directory, or to "
+                         "a sandbox state")
 
 
 def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str:

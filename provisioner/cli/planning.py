@@ -124,7 +124,7 @@ def apply(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state:
     after showing the plan."""
     saved = _saved_plan_path(paths, source)
     desired = source.load(paths) if saved is None else None
-    target = open_target(sandbox, sandbox_state, endpoint)
+    target = open_target(sandbox, sandbox_state, endpoint, writes=True)
     try:
         if desired is not None:
             result = engine.build_plan(desired, target.client, target.description,

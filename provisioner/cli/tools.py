@@ -34,7 +34,7 @@ def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None,
     if not yes and not sys.stdin.isatty():
         raise ProvisionerError("release asks you to type each number back, but there is no "
                                "terminal: re-run with --yes if you are sure")
-    target = open_target(sandbox, sandbox_state, endpoint)
+    target = open_target(sandbox, sandbox_state, endpoint, writes=True)
     skipped = 0
     try:
         client = target.client.as_account(subaccount_hash)
