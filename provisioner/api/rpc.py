@@ -14,6 +14,9 @@ still refused after the last attempt raises ``RateLimited``. JSON-RPC errors are
 Caps (``limits.Caps``): every Login-As view of a session shares one rate cap (``max_rps``) and
 one in-flight cap (``parallelism``). Credentials never travel over plain ``http://`` except to a
 loopback address or through an in-process transport (the emulator: nothing leaves the process).
+
+Network rules (``transport.py``): no environment proxy for plain ``http://``, a cap on the size
+of an answer, and a deadline covering the whole of each request.
 """
 
 from __future__ import annotations
@@ -33,6 +36,14 @@ import httpx
 
 from provisioner.api.limits import DEFAULT_PARALLELISM, Caps
 from provisioner.api.methods import METHODS, positional
+from provisioner.api.transport import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    NetworkLimits,
+    ResponseTooLarge,
+    http_client,
+    post,
+)
 from provisioner.errors import (
     AmbiguousWriteError,
     ConfigError,
@@ -186,8 +197,9 @@ class RpcSession:
     def __init__(self, endpoint: str, credentials: Credentials, http: httpx.Client, *,
                  retry: RetryPolicy | None = None, caps: Caps | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, limits: NetworkLimits | None = None) -> None:
         self.endpoint = endpoint
+        self.limits = limits or NetworkLimits()
         self.credentials = credentials
         self.http = http
         self.retry = retry or RetryPolicy()
@@ -201,15 +213,20 @@ class RpcSession:
 
     @classmethod
     def open(cls, endpoint: str, credentials: Credentials, *,
-             transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
+             transport: httpx.BaseTransport | None = None, timeout: float = DEFAULT_DEADLINE,
              max_rps: float | None = None, parallelism: int = DEFAULT_PARALLELISM,
              retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-             clock: Callable[[], float] = time.monotonic) -> RpcSession:
+             clock: Callable[[], float] = time.monotonic,
+             max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> RpcSession:
+        """A session on ``endpoint``; ``timeout``: seconds one request may take in whole
+        (``transport.NetworkLimits``)."""
         check_endpoint(endpoint, transport)
-        limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
-        http = httpx.Client(transport=transport, timeout=timeout, limits=limits)
+        limits = NetworkLimits(max_response_bytes, timeout)
+        pool = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
+        http = http_client(endpoint, transport, limits, pool)
         caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
-        return cls(endpoint, credentials, http, retry=retry, caps=caps, sleep=sleep)
+        return cls(endpoint, credentials, http, retry=retry, caps=caps, sleep=sleep,
+                   limits=limits)
 
     @property
     def calls(self) -> int:
@@ -275,7 +292,9 @@ class RpcSession:
             with self._lock:
                 self._calls += 1
             try:
-                response = self.http.post(self.endpoint, json=body, headers=headers)
+                response = post(self.http, self.endpoint, body, headers, self.limits)
+            except ResponseTooLarge as exc:
+                raise ResponseTooLarge(f"{method}: {exc}") from None
             except UNSENT_ERRORS as exc:
                 raise _Failure(f"{method}: cannot reach {self.endpoint}: {exc}",
                                sent=False) from exc

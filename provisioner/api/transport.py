@@ -1,0 +1,100 @@
+"""The network rules of a session: which proxies it may use, how big and how slow an answer
+may be.
+
+- Proxies: a plain ``http://`` endpoint (a loopback emulator) never goes through a proxy from
+  the environment (``HTTP_PROXY``, ``ALL_PROXY``): the proxy would read the ``Authorization``
+  header in clear. An ``https://`` endpoint may (``HTTPS_PROXY``, ``NO_PROXY``): the proxy only
+  relays the encrypted stream (CONNECT) and never sees the credentials.
+- Size: an answer larger than ``max_response_bytes`` (64 MB unless configured; counted after
+  decompression) is refused with ``ResponseTooLarge`` as soon as it is known to be too large,
+  before it is held in memory.
+- Time: one request, from sending it to the last byte of the answer, must finish within
+  ``deadline`` seconds. Every read also has a timeout (at most the deadline), so a server that
+  sends nothing is cut off too; one that trickles a byte at a time is cut off at the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from provisioner.errors import TransportError
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+DEFAULT_DEADLINE = 60.0
+"""Seconds one request may take, from sending it to the last byte of its answer."""
+READ_TIMEOUT = 30.0
+"""Seconds each network operation (connect, one read) may wait, at most."""
+DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Headers that describe the raw body, not the decoded bytes a ``Reply`` holds."""
+
+
+class ResponseTooLarge(TransportError):
+    """The answer exceeds the size cap (never retried: it would be as large again)."""
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The answer did not arrive in whole within the deadline (handled like a read timeout)."""
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    deadline: float = DEFAULT_DEADLINE
+
+    def __post_init__(self) -> None:
+        if self.max_response_bytes <= 0 or self.deadline <= 0:
+            raise ValueError("the response size cap and the deadline must be positive")
+
+
+def uses_env_proxy(endpoint: str) -> bool:
+    """Whether requests to ``endpoint`` may go through a proxy from the environment."""
+    return httpx.URL(endpoint).scheme == "https"
+
+
+def http_client(endpoint: str, transport: httpx.BaseTransport | None, limits: NetworkLimits,
+                pool: httpx.Limits) -> httpx.Client:
+    """The httpx client of a session: environment proxies for https only, timeouts bounded by
+    the deadline."""
+    return httpx.Client(transport=transport, limits=pool,
+                        timeout=httpx.Timeout(min(READ_TIMEOUT, limits.deadline)),
+                        trust_env=uses_env_proxy(endpoint))
+
+
+def post(http: httpx.Client, url: str, body: Any, headers: dict[str, str],
+         limits: NetworkLimits, clock: Callable[[], float] = time.monotonic) -> httpx.Response:
+    """POST ``body`` as JSON and read the answer within ``limits``: a Response whose content is
+    already read (decoded). Raises ResponseTooLarge, DeadlineExceeded or an httpx error."""
+    give_up = clock() + limits.deadline
+    with http.stream("POST", url, json=body, headers=headers) as response:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limits.max_response_bytes:
+            raise too_large(url, limits, int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limits.max_response_bytes:
+                raise too_large(url, limits)
+            if clock() > give_up:
+                raise DeadlineExceeded(
+                    f"the answer did not arrive within {limits.deadline:g}s "
+                    f"({size} bytes so far)", request=response.request)
+            chunks.append(chunk)
+        kept = [(k, v) for k, v in response.headers.multi_items()
+                if k.lower() not in DROPPED_HEADERS]
+        return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks),
+                              request=response.request)
+
+
+def too_large(url: str, limits: NetworkLimits, declared: int | None = None) -> ResponseTooLarge:
+    cap = limits.max_response_bytes
+    size = f"{declared} bytes" if declared is not None else "more"
+    return ResponseTooLarge(
+        f"the answer from {url} is too large ({size}; the cap is {cap} bytes = "
+        f"{cap / 2**20:g} MB): raise it with --max-response-mb if this account is that big"
+    )
