@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
 from provisioner.api.methods import SEARCH_PAGE_SIZE
+from provisioner.api.paging import Budget, Page, fan_out, page_of
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
 from provisioner.resources import policy
@@ -63,26 +64,30 @@ class LiveReader:
         if parallelism <= 1:
             return self.client.search_all(method, filters)
         page = self._page(method, filters, 0)
-        hits: list[dict[str, Any]] = list(page.get("hits") or [])
-        start, size, total = 0, len(hits), page.get("total")
-        if page.get("has_more") and size and isinstance(total, int) and total > size:
-            offsets = list(range(size, total, size))
+        budget = Budget(method)
+        budget.take(page)
+        hits: list[dict[str, Any]] = list(page.hits)
+        start = 0
+        offsets = fan_out(page, SEARCH_PAGE_SIZE)  # never more than the bounds of ``paging``
+        if offsets:
             with ThreadPoolExecutor(min(len(offsets), parallelism),
                                     thread_name_prefix="page") as pool:
                 pages = list(pool.map(lambda offset: self._page(method, filters, offset),
                                       offsets))
             for page in pages:
-                hits.extend(page.get("hits") or [])
+                budget.take(page)
+                hits.extend(page.hits)
             start = offsets[-1]
-        while page.get("has_more") and page.get("hits"):  # the account grew while paging
-            start += len(page["hits"])
+        while page.has_more and page.hits:  # a short page, or the account grew while paging
+            start += len(page.hits)
             page = self._page(method, filters, start)
-            hits.extend(page.get("hits") or [])
+            budget.take(page)
+            hits.extend(page.hits)
         return hits
 
-    def _page(self, method: str, filters: dict[str, Any], offset: int) -> dict[str, Any]:
+    def _page(self, method: str, filters: dict[str, Any], offset: int) -> Page:
         options = {"offset": offset, "quantity": SEARCH_PAGE_SIZE}
-        return dict(self.client.call(method, filters=filters, options=options))
+        return page_of(method, self.client.call(method, filters=filters, options=options))
 
     def _once(self, key: tuple[str, Hashable], load: Callable[[], Any]) -> Any:
         with self._lock:
