@@ -55,7 +55,8 @@ def read_live(reader: LiveReader, desired: Desired,
     live: LiveAccount = {}
 
     def work(kind: ResourceKind) -> list[Live]:
-        objs = kind.read_for(reader, desired)
+        with reader.reading(kind.section):
+            objs = kind.read_for(reader, desired)
         if on_read is not None:
             on_read(kind, objs)
         return objs

@@ -22,6 +22,8 @@ from provisioner.errors import ManifestError, Problem
 from provisioner.loader import Document, Path_, default_env, load_document, without_second_hand
 from provisioner.models.manifest import SECTIONS, Section
 from provisioner.models.policy import Policy, check_policy, merge_policy
+from provisioner.paths import Kind as PathKind
+from provisioner.paths import probe, shown
 from provisioner.pydantic_errors import did_you_mean, problems_from
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -81,16 +83,28 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+        kind, why = probe(path)
+        if kind is PathKind.DIRECTORY:
+            found = _yaml_files(path)
             if not found:
                 problems.append(Problem(str(path), 1, 1, "", "no .yaml or .yml file in directory"))
             files.extend(found)
-        elif path.is_file():
+        elif kind is PathKind.FILE:
             files.append(path)
         else:
-            problems.append(Problem(str(path), 1, 1, "", "no such file or directory"))
+            problems.append(Problem(shown(path), 1, 1, "",
+                                    f"cannot use this path: {why}" if why
+                                    else "no such file or directory"))
     return files, problems
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    """The YAML files under ``folder``; a name the file system refuses is skipped."""
+    found = []
+    for path in folder.rglob("*"):
+        if path.suffix in YAML_SUFFIXES and probe(path)[0] is PathKind.FILE:
+            found.append(path)
+    return sorted(found)
 
 
 def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,

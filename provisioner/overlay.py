@@ -30,6 +30,8 @@ from provisioner.errors import Problem
 from provisioner.loader import Document, Path_, dotted, load_document
 from provisioner.models.manifest import SECTIONS
 from provisioner.models.values import compact_number
+from provisioner.paths import Kind as PathKind
+from provisioner.paths import probe, shown
 from provisioner.pydantic_errors import did_you_mean
 
 DELETE = "$delete"
@@ -47,8 +49,9 @@ def read_var_files(paths: Sequence[str | Path], display: Callable[[Path], str],
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
-        if not path.is_file():
-            problems.append(Problem(str(path), 1, 1, "", "no such var-file"))
+        refused = _unusable(path, "var-file")
+        if refused is not None:
+            problems.append(refused)
             continue
         doc, found = load_document(path, display(path), env)
         problems.extend(found)
@@ -65,6 +68,15 @@ def read_var_files(paths: Sequence[str | Path], display: Callable[[Path], str],
             else:
                 variables[name] = value
     return variables, problems
+
+
+def _unusable(path: Path, what: str) -> Problem | None:
+    """Why ``path`` cannot be read as a ``what``, located at the path; None if it can."""
+    kind, why = probe(path)
+    if kind is PathKind.FILE:
+        return None
+    return Problem(shown(path), 1, 1, "", f"cannot use this {what}: {why}" if why
+                   else f"no such {what}")
 
 
 def parse_var(text: str) -> tuple[str, str]:
@@ -84,8 +96,9 @@ def apply_overlays(bases: Sequence[Document], paths: Sequence[str | Path],
     usable = [doc for doc in bases if isinstance(doc.data, dict)]
     for raw in paths:
         path = Path(raw)
-        if not path.is_file():
-            problems.append(Problem(str(path), 1, 1, "", "no such overlay file"))
+        refused = _unusable(path, "overlay file")
+        if refused is not None:
+            problems.append(refused)
             continue
         doc, found = load_document(path, display(path), env, variables)
         doc.root = path.resolve().parent

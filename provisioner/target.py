@@ -20,10 +20,12 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, loopback_endpoint
+from provisioner.api.transport import NetworkLimits
 from provisioner.errors import ConfigError
 from provisioner.sensitive import SCRUBBER
 from provisioner.workspace import ensure_dir
@@ -50,7 +52,8 @@ class Target:
 
 
 def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
-                 parallelism: int = DEFAULT_PARALLELISM) -> Target:
+                 parallelism: int = DEFAULT_PARALLELISM,
+                 network: NetworkLimits | None = None) -> Target:
     """The emulated account; no rate cap unless ``max_rps`` is given."""
     from provisioner.emulator import Emulator
 
@@ -65,14 +68,15 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
                           "afresh") from exc
     client = CallrClient.connect(
         Credentials("sandbox", "sandbox"), SANDBOX_ENDPOINT, transport=emulator.transport(),
-        max_rps=max_rps, parallelism=parallelism,
+        max_rps=max_rps, parallelism=parallelism, **_network(network),
     )
     return Target(client, f"sandbox account (state file {path})")
 
 
 def open_live(endpoint: str, env: Mapping[str, str], *,
               credentials_file: Path | None = None, max_rps: float | None = None,
-              parallelism: int = DEFAULT_PARALLELISM) -> Target:
+              parallelism: int = DEFAULT_PARALLELISM,
+              network: NetworkLimits | None = None) -> Target:
     """The live API. ``max_rps`` None: ``LIVE_DEFAULT_MAX_RPS``, or no cap for a loopback
     endpoint (a local emulator, not CALLR); 0: no rate cap."""
     credentials = (read_credentials_file(credentials_file) if credentials_file is not None
@@ -82,8 +86,16 @@ def open_live(endpoint: str, env: Mapping[str, str], *,
     client = CallrClient.connect(
         credentials, endpoint or DEFAULT_ENDPOINT,
         max_rps=_default_rps(endpoint) if max_rps is None else max_rps, parallelism=parallelism,
+        **_network(network),
     )
     return Target(client, f"CALLR account at {client.endpoint} ({credentials.describe()})")
+
+
+def _network(limits: NetworkLimits | None) -> dict[str, Any]:
+    """``connect``'s keywords for ``limits`` (none: its defaults)."""
+    if limits is None:
+        return {}
+    return {"timeout": limits.deadline, "max_response_bytes": limits.max_response_bytes}
 
 
 def _default_rps(endpoint: str) -> float | None:

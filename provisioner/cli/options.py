@@ -17,6 +17,7 @@ import click
 from provisioner import planfile, targeting
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT
+from provisioner.api.transport import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, NetworkLimits
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
 from provisioner.manifest import Desired, load
 from provisioner.overlay import parse_var
@@ -77,6 +78,14 @@ def target_options(func: F) -> F:
         click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM,
                      show_default=True, expose_value=False, callback=_remember,
                      help="At most this many API requests in flight at once."),
+        click.option("--max-response-mb", type=click.IntRange(min=1),
+                     default=DEFAULT_MAX_RESPONSE_BYTES // 2**20, show_default=True,
+                     envvar="CALLR_MAX_RESPONSE_MB", expose_value=False, callback=_remember,
+                     help="Refuse an API answer larger than this many megabytes."),
+        click.option("--request-timeout", type=click.FloatRange(min=0.1),
+                     default=DEFAULT_DEADLINE, show_default=True, metavar="SECONDS",
+                     envvar="CALLR_REQUEST_TIMEOUT", expose_value=False, callback=_remember,
+                     help="Seconds one API request may take, its whole answer included."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -147,14 +156,19 @@ def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str, *,
     meta: dict[str, Any] = ctx.meta if ctx is not None else {}
     max_rps: float | None = meta.get("provisioner.target.max_rps")
     parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
+    network = NetworkLimits(
+        (meta.get("provisioner.target.max_response_mb") or DEFAULT_MAX_RESPONSE_BYTES // 2**20)
+        * 2**20, meta.get("provisioner.target.request_timeout") or DEFAULT_DEADLINE)
     with contextlib.ExitStack() as stack:
         if writes:
             stack.enter_context(write_lock(sandbox, sandbox_state))
         if sandbox or sandbox_state is not None:
-            target = open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism)
+            target = open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism,
+                                  network=network)
         else:
             target = open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
-                               credentials_file=meta.get("provisioner.target.credentials_file"))
+                               credentials_file=meta.get("provisioner.target.credentials_file"),
+                               network=network)
         target.on_close.append(stack.pop_all().close)
     return target
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from provisioner.models.values import Locale, Spec, bounded, check_media_ref
+from provisioner.paths import PATH_ERRORS, reason, shown
 
 if TYPE_CHECKING:
     from provisioner.errors import Problem
@@ -67,15 +68,15 @@ def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
     """
     if spec.file is None or spec.absent:
         return spec, []
-    path = (Path(origin.doc.file).parent / spec.file).resolve()
-    refused = _refused(spec.file, path, origin)
-    if refused is not None:
-        return None, [origin.problem(refused, "file")]
     try:
+        path = (Path(origin.doc.file).parent / spec.file).resolve()
+        refused = _refused(spec.file, path, origin)
+        if refused is not None:
+            return None, [origin.problem(refused, "file")]
         with path.open("rb") as audio:
             head = audio.read(12)
-    except OSError as exc:
-        return None, [origin.problem(f"cannot read {spec.file}: {exc.strerror}", "file")]
+    except PATH_ERRORS as exc:
+        return None, [origin.problem(f"cannot read {shown(spec.file)}: {reason(exc)}", "file")]
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None, [origin.problem(f"{spec.file} is not a WAV file", "file")]
     resolved = spec.model_copy()

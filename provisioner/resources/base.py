@@ -10,21 +10,28 @@ kinds ranked later can refer to them.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
 from provisioner.api.methods import SEARCH_PAGE_SIZE
-from provisioner.api.paging import Budget, Page, fan_out, page_of
+from provisioner.api.paging import Budget, Page, UnexpectedAnswer, fan_out, page_of
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
 from provisioner.resources import policy
+
+log = logging.getLogger(__name__)
+
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+"""What normalizing an answer of the wrong shape raises (``LiveReader.reading``)."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,33 @@ class LiveReader:
         self.client = client
         self._cache: dict[tuple[str, Hashable], Future[Any]] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def reading(self, what: str) -> Iterator[None]:
+        """Read ``what`` (a section) through this reader: a crash on an answer of the wrong
+        shape (a KeyError, a TypeError ...) becomes an UnexpectedAnswer naming the methods this
+        thread read, instead of a traceback (the traceback is logged at debug level)."""
+        methods: list[str] = []
+        self._local.methods = methods
+        try:
+            yield
+        except SHAPE_ERRORS as exc:
+            log.debug("reading %s crashed on an API answer", what, exc_info=True)
+            named = ", ".join(dict.fromkeys(methods)) or "the API"
+            raise UnexpectedAnswer(
+                f"{named}: the API answered something of an unexpected shape while reading "
+                f"{what} ({type(exc).__name__}; --debug shows where)") from None
+        finally:
+            self._local.methods = None
+
+    def _note(self, method: str) -> None:
+        methods = getattr(self._local, "methods", None)
+        if methods is not None:
+            methods.append(method)
 
     def call(self, method: str, **args: Any) -> Any:
+        self._note(method)
         key = (method, repr(sorted(args.items())))
         return self._once(key, lambda: self.client.call(method, **args))
 
@@ -56,6 +88,7 @@ class LiveReader:
         """Every hit of a ``*.search`` method: pages of the maximum size; once the first page
         gives the ``total``, the other pages are fetched concurrently (the session caps
         requests in flight). With a parallelism of 1, pages are read one after the other."""
+        self._note(method)
         key = (method + "#all", repr(filters))
         return list(self._once(key, lambda: self._search_all(method, filters or {})))
 

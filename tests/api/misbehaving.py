@@ -156,3 +156,19 @@ def endless_pages(total: int) -> Behave:
                 "total": total}
         answer(page)(handler, body)
     return behave
+
+
+def per_method(results: dict[str, Any]) -> Behave:
+    """``results[method]`` for the methods named, an empty account's answer for the others."""
+    def behave(handler: Handler, body: dict[str, Any]) -> None:
+        method = str(body.get("method", ""))
+        if method in results:
+            result = results[method]
+        elif method.endswith(".search"):
+            result = {"hits": [], "has_more": False, "total": 0}
+        elif method == "webhooks.get_event_types":
+            result = ["sms.mo", "sms.mt.status_update", "call.outbound.end"]
+        else:
+            result = [] if method.endswith(("get_list", "get_dids")) else {}
+        answer(result)(handler, body)
+    return behave
