@@ -26,7 +26,8 @@ from provisioner.api.methods import SEARCH_PAGE_SIZE
 from provisioner.api.paging import Budget, Page, UnexpectedAnswer, fan_out, page_of
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
-from provisioner.resources import policy
+from provisioner.resources import duplicates, policy
+from provisioner.resources.duplicates import Split
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +291,7 @@ class ResourceKind(ABC):
                 changes.extend(self.delete(identity, live, ctx)
                                for live in self.to_delete(identity, spec, ctx))
                 continue
+            changes.extend(self.remove_duplicates(identity, ctx))
             live = self.match(identity, spec, ctx)
             if live is None:
                 ok, live = policy.rename_candidate(self, identity, spec, ctx)
@@ -309,6 +311,26 @@ class ResourceKind(ABC):
                     change = self.renaming(identity, live, change, ctx)
             if change is not None:
                 changes.append(change)
+        return changes
+
+    def keep(self, identity: Any, found: list[Live], ctx: PlanContext) -> Split | None:
+        """Of live objects sharing ``identity``, the copy to keep and the extra copies to
+        delete (``duplicates``); None (the default) when the kind cannot tell them apart
+        safely: the plan then reports them."""
+        return None
+
+    def remove_duplicates(self, identity: Any, ctx: PlanContext) -> list[Change]:
+        """Deletes of the extra copies of ``identity``, marked as duplicates (``keep``)."""
+        found = ctx.live.get(self.kind, {}).get(identity, [])
+        kept = self.keep(identity, found, ctx) if len(found) > 1 else None
+        if kept is None:
+            return []
+        keeper, extras = kept
+        changes = []
+        for extra in extras:
+            ctx.deleted[self.kind].add(extra.id)
+            changes.append(duplicates.marked(self.delete(identity, extra, ctx), keeper,
+                                             len(found), self.section))
         return changes
 
     def match(self, identity: Any, spec: Any, ctx: PlanContext) -> Any:
@@ -338,7 +360,9 @@ class ResourceKind(ABC):
 
     def unique(self, identity: Any, ctx: PlanContext) -> Live | None:
         """The one live object with ``identity``, None if none; two or more is a plan error."""
-        found = ctx.live.get(self.kind, {}).get(identity, [])
+        deleted = ctx.deleted.get(self.kind, set())
+        found = [obj for obj in ctx.live.get(self.kind, {}).get(identity, [])
+                 if obj.id not in deleted]  # extra copies this plan removes do not count
         if len(found) > 1:
             ids = ", ".join(str(obj.id) for obj in found)
             ctx.failed.add((self.kind, identity))

@@ -5,8 +5,9 @@ not live is created with ``webhooks.subscribe``; one that is live has only the o
 manifest sets compared, and is updated in place (same hash) with ``webhooks.update``, which
 replaces type, endpoint and options whole: the call sends the live options with the desired
 ones laid over them. Entries with ``absent: true`` are unsubscribed; live webhooks the manifest
-does not mention are left alone. Two live webhooks with the same type and endpoint are a plan
-error (delete one by hand), except for an ``absent`` entry, which unsubscribes every one.
+does not mention are left alone. Of two live webhooks with the same type and endpoint (two
+applies at once), the plan keeps the oldest and unsubscribes the other, marked as a duplicate
+(``duplicates``); an ``absent`` entry unsubscribes every one.
 
 Event types: the manifest only checks their shape offline; at plan time the type of every entry
 that is not live yet is checked against the account's ``webhooks.get_event_types`` (the
@@ -34,7 +35,9 @@ from provisioner.diff import compare, merge
 from provisioner.manifest import Desired
 from provisioner.models.webhooks import DOCUMENTED_TYPES, WebhookSpec
 from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.resources import duplicates
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.resources.duplicates import Split
 from provisioner.sensitive import wrap_paths
 
 SENSITIVE: frozenset[tuple[str, ...]] = frozenset({("hmac_secret",)})
@@ -57,6 +60,12 @@ class WebhookKind(ResourceKind):
         if not self._check_types(desired, ctx):
             return []
         return self.reconcile(desired.webhooks, ctx)
+
+    def keep(self, identity: Any, found: list[Live], ctx: PlanContext) -> Split | None:
+        """Copies of one webhook (same type and endpoint) differ at most in options, which
+        the plan then sets on the copy kept: the oldest."""
+        ages = duplicates.ages(ctx.read("webhooks.get_list"), "created_at")
+        return duplicates.split(found, lambda obj: False, lambda obj: ages.get(obj.id, ("", 0)))
 
     def want(self, identity: Any, spec: WebhookSpec, ctx: PlanContext) -> dict[str, Any]:
         return desired_options(spec)

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.api.client import CallrClient
+from provisioner.api.rpc import Credentials
 from provisioner.workspace import APPLY_LOCK, WORK_DIR
-from tests.e2e.conftest import COMMAND, cli_env, provisioner
+from tests.e2e.conftest import COMMAND, Served, cli_env, provisioner
 
 pty = pytest.importorskip("pty")  # POSIX only
 
@@ -139,3 +141,40 @@ def test_git_add_all_never_commits_the_work_folder(workdir: Path) -> None:
     staged = subprocess.run([*git, "diff", "--cached", "--name-only"], cwd=workdir, check=True,
                             timeout=30, capture_output=True, text=True).stdout.split()
     assert staged == ["account.yaml"]
+
+
+def test_a_plan_after_a_collision_removes_the_extra_copies(served: Served, tmp_path: Path) -> None:
+    """Two applies at once against a served emulator (from two directories: no common lock)
+    left every app twice; the number went to the newer copy of app0. The next plan removes the
+    extra copies, marked as duplicates, and one apply converges."""
+    (tmp_path / "account.yaml").write_text(
+        MANIFEST + 'numbers: {"+33199000001": app0}\n', encoding="utf-8")
+    env = cli_env(CALLR_LOGIN="sandbox", CALLR_PASSWORD="sandbox")
+    first = provisioner("apply", "--yes", "--endpoint", served.url, "account.yaml", env=env,
+                        cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    with CallrClient.connect(Credentials("sandbox", "sandbox"), served.url) as client:
+        copies = {i: client.apps_create("ACTIONS10", f"app{i}", {"script": f"s{i}"})["hash"]
+                  for i in range(APPS)}
+        did = next(d["hash"] for d in client.apps_get_dids(False)
+                   if d["intl_number"] == "+33199000001")
+        client.apps_assign_did(copies[0], did)
+        originals = {app["name"]: app["hash"] for app in client.apps_get_list(False)
+                     if app["hash"] not in copies.values()}
+    plan = provisioner("plan", "--endpoint", served.url, "--no-color", "account.yaml",
+                       env=env, cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    removed = {originals["app0"]} | {copies[i] for i in range(1, APPS)}
+    for app_hash in removed:
+        assert f"duplicate ACTIONS10 {app_hash}" in plan.stdout
+    assert plan.stdout.count("# duplicate: 2 apps share this identity") == APPS
+    done = provisioner("apply", "--yes", "--endpoint", served.url, "account.yaml", env=env,
+                       cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with CallrClient.connect(Credentials("sandbox", "sandbox"), served.url) as client:
+        kept = sorted((app["name"], app["hash"]) for app in client.apps_get_list(False))
+    assert kept == [("app0", copies[0])] + [(f"app{i}", originals[f"app{i}"])
+                                            for i in range(1, APPS)]
+    again = provisioner("plan", "--detailed-exitcode", "--endpoint", served.url, "account.yaml",
+                        env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
