@@ -9,12 +9,15 @@ may be.
   decompression) is refused with ``ResponseTooLarge`` as soon as it is known to be too large,
   before it is held in memory.
 - Time: one request, from sending it to the last byte of the answer, must finish within
-  ``deadline`` seconds. Every read also has a timeout (at most the deadline), so a server that
-  sends nothing is cut off too; one that trickles a byte at a time is cut off at the deadline.
+  ``deadline`` seconds (``post``): a server that trickles a byte a second, in its headers or
+  its body, is cut off at the deadline, not after each read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,27 +71,78 @@ def http_client(endpoint: str, transport: httpx.BaseTransport | None, limits: Ne
 def post(http: httpx.Client, url: str, body: Any, headers: dict[str, str],
          limits: NetworkLimits, clock: Callable[[], float] = time.monotonic) -> httpx.Response:
     """POST ``body`` as JSON and read the answer within ``limits``: a Response whose content is
-    already read (decoded). Raises ResponseTooLarge, DeadlineExceeded or an httpx error."""
-    give_up = clock() + limits.deadline
-    with http.stream("POST", url, json=body, headers=headers) as response:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limits.max_response_bytes:
-            raise too_large(url, limits, int(declared))
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limits.max_response_bytes:
-                raise too_large(url, limits)
-            if clock() > give_up:
-                raise DeadlineExceeded(
-                    f"the answer did not arrive within {limits.deadline:g}s "
-                    f"({size} bytes so far)", request=response.request)
-            chunks.append(chunk)
-        kept = [(k, v) for k, v in response.headers.multi_items()
-                if k.lower() not in DROPPED_HEADERS]
-        return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks),
-                              request=response.request)
+    already read (decoded). Raises ResponseTooLarge, DeadlineExceeded or an httpx error.
+
+    The request runs on a worker thread that the caller waits for ``limits.deadline`` at most,
+    so no server, however slow its headers or body, holds the caller longer. A late worker is
+    told to stop (it checks between parts of the body) and the socket it opened is shut down;
+    on a reused connection stuck before its headers, it is left to its read timeout (a daemon
+    thread: it never keeps the process alive)."""
+    request = _Request(http, url, body, headers, limits, clock)
+    worker = threading.Thread(target=request.run, name="request", daemon=True)
+    worker.start()
+    worker.join(limits.deadline)
+    if worker.is_alive():
+        request.abandon()
+        raise DeadlineExceeded(f"no complete answer within {limits.deadline:g}s")
+    if request.error is not None:
+        raise request.error
+    assert request.response is not None
+    return request.response
+
+
+class _Request:
+    """One POST on a worker thread: its response or error, and the sockets it opened."""
+
+    def __init__(self, http: httpx.Client, url: str, body: Any, headers: dict[str, str],
+                 limits: NetworkLimits, clock: Callable[[], float]) -> None:
+        self.http, self.url, self.body, self.headers = http, url, body, headers
+        self.limits, self.clock = limits, clock
+        self.give_up = clock() + limits.deadline
+        self.abandoned = threading.Event()
+        self.streams: list[Any] = []
+        self.response: httpx.Response | None = None
+        self.error: BaseException | None = None
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            self.streams.append(info.get("return_value"))
+
+    def abandon(self) -> None:
+        self.abandoned.set()
+        for stream in list(self.streams):
+            sock: Any = stream.get_extra_info("socket") if stream is not None else None
+            with contextlib.suppress(OSError, AttributeError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def run(self) -> None:
+        try:
+            self.response = self._read()
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            self.error = exc
+
+    def _read(self) -> httpx.Response:
+        limits = self.limits
+        with self.http.stream("POST", self.url, json=self.body, headers=self.headers,
+                              extensions={"trace": self.trace}) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limits.max_response_bytes:
+                raise too_large(self.url, limits, int(declared))
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limits.max_response_bytes:
+                    raise too_large(self.url, limits)
+                if self.abandoned.is_set() or self.clock() > self.give_up:
+                    raise DeadlineExceeded(
+                        f"the answer did not arrive within {limits.deadline:g}s "
+                        f"({size} bytes so far)", request=response.request)
+                chunks.append(chunk)
+            kept = [(k, v) for k, v in response.headers.multi_items()
+                    if k.lower() not in DROPPED_HEADERS]
+            return httpx.Response(response.status_code, headers=kept,
+                                  content=b"".join(chunks), request=response.request)
 
 
 def too_large(url: str, limits: NetworkLimits, declared: int | None = None) -> ResponseTooLarge:

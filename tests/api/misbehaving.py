@@ -148,6 +148,19 @@ def trickle(interval: float, length: int) -> Behave:
     return behave
 
 
+def slow_headers(interval: float, length: int) -> Behave:
+    """A status line and headers of ``length`` bytes in all, sent one byte every
+    ``interval``: the answer never gets as far as a body."""
+    def behave(handler: Handler, body: dict[str, Any]) -> None:
+        head = b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * length
+        for byte in head[:length]:
+            if not handler.write(bytes([byte])):
+                return
+            time.sleep(interval)
+        handler.close_connection = True
+    return behave
+
+
 def endless_pages(total: int) -> Behave:
     """Search pages of one hit each that always claim ``total`` and ``has_more``."""
     def behave(handler: Handler, body: dict[str, Any]) -> None:

@@ -22,7 +22,15 @@ from provisioner.api.transport import ResponseTooLarge
 from provisioner.errors import TransportError
 from provisioner.resources.base import LiveReader
 
-from .misbehaving import answer, endless, endless_pages, misbehaving, trickle, url
+from .misbehaving import (
+    answer,
+    endless,
+    endless_pages,
+    misbehaving,
+    slow_headers,
+    trickle,
+    url,
+)
 
 CREDENTIALS = Credentials(api_key="k3y-never-in-clear")
 ONCE = RetryPolicy(attempts=1)
@@ -94,6 +102,16 @@ def test_a_trickling_server_is_cut_off_at_the_deadline() -> None:
             client.call("apps.get_list", with_numbers=True)
         elapsed = time.monotonic() - started
     assert 2.0 < elapsed < 6.0
+
+
+def test_headers_trickled_a_byte_a_second_are_cut_off_at_the_deadline() -> None:
+    with misbehaving(slow_headers(interval=1.0, length=60)) as api, \
+            connect(url(api), timeout=2.0) as client:
+        started = time.monotonic()
+        with pytest.raises(TransportError, match=r"apps\.get_list: .*within 2s"):
+            client.call("apps.get_list", with_numbers=True)
+        elapsed = time.monotonic() - started
+    assert 1.5 < elapsed < 4.0
 
 
 def test_paging_ignores_an_absurd_total_and_stops_at_the_bound() -> None:
