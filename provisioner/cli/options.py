@@ -19,7 +19,13 @@ from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
 from provisioner.manifest import Desired, load
 from provisioner.overlay import parse_var
-from provisioner.target import DEFAULT_SANDBOX_STATE, Target, open_live, open_sandbox
+from provisioner.target import (
+    DEFAULT_SANDBOX_STATE,
+    SANDBOX_VARIANTS_ENV,
+    Target,
+    open_live,
+    open_sandbox,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +65,12 @@ def target_options(func: F) -> F:
                      help="Use a local emulated account instead of the live API."),
         click.option("--sandbox-state", type=click.Path(dir_okay=False, path_type=Path),
                      default=None, help="Sandbox state file [.provisioner/sandbox.json]."),
+        click.option("--sandbox-variant", "sandbox_variants", multiple=True,
+                     metavar="NAME[,NAME...]", envvar=SANDBOX_VARIANTS_ENV, expose_value=False,
+                     callback=_remember,
+                     help="The sandbox plays the alternative of an unconfirmed API behaviour "
+                          "(see the README's 'CALLR API fidelity'); repeatable; also "
+                          f"{SANDBOX_VARIANTS_ENV}."),
         click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True,
                      envvar="CALLR_ENDPOINT", help="JSON-RPC endpoint of the live API."),
         click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path),
@@ -144,7 +156,8 @@ def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str) -> Tar
     max_rps: float | None = meta.get("provisioner.target.max_rps")
     parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
     if sandbox or sandbox_state is not None:
-        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism)
+        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism,
+                            variants=meta.get("provisioner.target.sandbox_variants") or ())
     return open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
                      credentials_file=meta.get("provisioner.target.credentials_file"))
 
