@@ -111,8 +111,14 @@ METHODS: dict[str, Method] = _rows(
     Method("media/tts.set_content", ("id", "text", "voice", "options"), "C"),
 )
 
-SEARCH_PAGE_SIZE = 100
-"""The emulator caps ``Search.Options.quantity`` at 100; the live maximum is undocumented."""
+SEARCH_PAGE_SIZES = (100, 50, 20)
+"""Search page sizes tried in turn: the live maximum of ``Search.Options.quantity`` is
+undocumented (the default page is 50; the emulator caps pages at 100). When a page is refused
+for its size (an invalid-params error), the client tries the next size and remembers the first
+accepted one for the rest of the session; the ``small-pages`` variant refuses pages above 50."""
+
+SEARCH_PAGE_SIZE = SEARCH_PAGE_SIZES[0]
+"""The first page size tried."""
 
 
 def method(name: str) -> Method:
