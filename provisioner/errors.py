@@ -15,7 +15,8 @@
         └── RpcError                 a JSON-RPC error object: .code, .message, .data
             ├── AuthError            22: authentication failed (also a refused Login-As)
             ├── NotAllowedError      100, 205: not allowed on this account or this app
-            ├── NotFoundError        110, 115: the object does not exist
+            ├── NotFoundError        110, 115: reported as an error, never read as "absent"
+            │                        (unconfirmed codes: api/lookup.py reads lists instead)
             ├── InvalidParamsError   150, 151, -32602: missing or invalid property
             └── ProtocolError        -32700, -32600, -32601: the request itself was wrong
 
@@ -121,7 +122,8 @@ class NotAllowedError(RpcError):
 
 
 class NotFoundError(RpcError):
-    pass
+    """Error 110 or 115. Which code the live API uses for a missing object is unconfirmed: no
+    code path may conclude that an object is absent from it (``api/lookup.py`` reads lists)."""
 
 
 class InvalidParamsError(RpcError):
