@@ -147,7 +147,9 @@ def _refusal(report: Report, name: str, exc: RpcError) -> None:
     mark = METHODS[name].mark
     if exc.code == METHOD_NOT_FOUND:
         report.missing.add(name)
-        report.add(name, "missing", f"[{mark}] unknown method (-32601)")
+        played = ", ".join(METHODS[name].variants)
+        report.add(name, "missing", f"[{mark}] unknown method (-32601)"
+                   + (f"; the emulator plays it as {played}" if played else ""))
     elif isinstance(exc, AuthError):
         report.add(name, "refused", f"[{mark}] error {exc.code}: {exc.message}")
     else:  # the method exists: it refused the probe's dummy arguments
