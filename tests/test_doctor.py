@@ -10,9 +10,11 @@ import pytest
 from terminal import run
 
 from provisioner.api.client import CallrClient
+from provisioner.api.methods import METHODS
 from provisioner.api.rpc import Credentials
 from provisioner.doctor import Report, examine
 from provisioner.emulator import Emulator
+from provisioner.emulator.variants import VARIANTS, missing_methods
 
 pytestmark = pytest.mark.usefixtures("no_callr_env")
 Write = Callable[..., Path]
@@ -52,13 +54,8 @@ def test_a_plain_emulator_passes_every_check_and_nothing_is_written() -> None:
     assert found["login-as"][0] == "skipped"
     assert "calls" in found["latency"][1]
     assert json.dumps(emu.snapshot(), sort_keys=True) == before
-    written = {m for m in emu.stats()["methods"] if m not in _read_methods()}
+    written = {m for m in emu.stats()["methods"] if not METHODS[m].read_only}
     assert written == set()
-
-
-def _read_methods() -> set[str]:
-    from provisioner.api.methods import METHODS
-    return {name for name, row in METHODS.items() if row.read_only}
 
 
 def test_missing_methods_and_small_pages_are_named() -> None:
@@ -130,3 +127,17 @@ def test_cli_refuses_an_unknown_sandbox_variant(tmp_path: Path) -> None:
     result = run("doctor", "--sandbox-state", tmp_path / "s.json", "--sandbox-variant", "nope")
     assert result.exit_code == 1
     assert "unknown variant nope" in result.stderr
+
+
+@pytest.mark.parametrize("variants", [[name] for name in sorted(VARIANTS)] + [sorted(VARIANTS)],
+                         ids=[*sorted(VARIANTS), "all"])
+def test_doctor_works_under_every_variant(variants: list[str]) -> None:
+    emu = Emulator(variants=variants)
+    emu.provision_numbers(60)
+    with connect(emu) as api:
+        report = examine(api)
+    reads = {name for name, row in METHODS.items() if row.read_only}
+    assert report.authenticated and report.ok
+    assert report.missing == missing_methods(frozenset(variants)) & reads
+    size = rows(report)["search page size"]
+    assert ("50 accepted" in size[1]) == ("small-pages" in variants)
