@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 from typing import Any
 
 import httpx
@@ -24,25 +23,9 @@ from provisioner.errors import (
 )
 from provisioner.resources.base import LiveReader
 
-from .scripted import Script, Step, ok, status
+from .scripted import Script, Step, VirtualClock, ok, status
 
 URL = "https://api.test/json-rpc/v1.1/"
-
-
-class VirtualClock:
-    """Time that moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
 
 
 def error_with_status(code: int, rpc_code: int, message: str) -> Step:
