@@ -346,8 +346,8 @@ class RpcSession:
                   f" error {error.code}" if error is not None else "")
         if status in AUTH_STATUSES:
             code, text = (error.code, error.message) if error is not None else (0, "")
-            raise AuthError(code, f"HTTP {status}: authentication failed"
-                                  + (f": {text}" if text else " (check the credentials)"),
+            raise AuthError(code, f"HTTP {status}: "
+                            + (text or "authentication failed (check the credentials)"),
                             method=method)
         if status in NOT_RUN_STATUSES:
             raise _Failure(message, sent=False, status=status,
