@@ -80,6 +80,7 @@ def examine(client: CallrClient, desired: Desired | None = None,
     """Probe the account behind ``client``; ``desired``: the manifests to check needs against."""
     report = Report()
     timed = _Timer(report, clock)
+    initial_rps = client.max_rps
     try:
         timed(client.system_get_timestamp)
     except AuthError as exc:
@@ -96,8 +97,18 @@ def examine(client: CallrClient, desired: Desired | None = None,
     _packages(apps, report)
     if desired is not None:
         _needs(client, desired, report)
+    _rate(client, initial_rps, report)
     _latency(report)
     return report
+
+
+def _rate(client: CallrClient, initial: float | None, report: Report) -> None:
+    cap = f"at most {initial:g} requests/s" if initial else "no rate cap"
+    if client.max_rps == initial:
+        report.add("rate limit", "ok", f"no HTTP 429 ({cap})")
+    else:
+        report.add("rate limit", "note", f"HTTP 429 seen: lowered from {cap} to "
+                                         f"{client.max_rps:.2g} requests/s")
 
 
 class _Timer:

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from api.scripted import VirtualClock
 from terminal import run
 
 from provisioner.api.client import CallrClient
 from provisioner.api.methods import METHODS
 from provisioner.api.rpc import Credentials
 from provisioner.doctor import Report, examine
-from provisioner.emulator import Emulator
+from provisioner.emulator import Emulator, FaultProfile
 from provisioner.emulator.variants import VARIANTS, missing_methods
 
 pytestmark = pytest.mark.usefixtures("no_callr_env")
@@ -141,3 +142,17 @@ def test_doctor_works_under_every_variant(variants: list[str]) -> None:
     assert report.missing == missing_methods(frozenset(variants)) & reads
     size = rows(report)["search page size"]
     assert ("50 accepted" in size[1]) == ("small-pages" in variants)
+
+
+def test_a_rate_limited_account_shows_the_lowered_rate() -> None:
+    clock = VirtualClock()  # the emulator's rate limit and the client's waits in virtual time
+    emu = Emulator(fault_profile=FaultProfile(rate_limit=5, seed=1), clock=clock.time)
+    with CallrClient.connect(Credentials("sandbox", "sandbox"), "http://emulator/json-rpc/v1.1/",
+                             transport=emu.transport(), max_rps=50, clock=clock.time,
+                             sleep=clock.sleep) as api:
+        report = examine(api)
+    result, detail = rows(report)["rate limit"]
+    assert report.authenticated and emu.stats()["faults"].get("rate_limited")
+    assert result == "note" and "lowered from at most 50 requests/s" in detail
+    with connect(Emulator()) as api:
+        assert rows(examine(api))["rate limit"] == ("ok", "no HTTP 429 (no rate cap)")
