@@ -23,7 +23,7 @@ from typing import Any
 
 from provisioner.api.client import CallrClient
 from provisioner.api.methods import METHODS, SEARCH_PAGE_SIZES
-from provisioner.errors import AuthError, ProvisionerError, RpcError
+from provisioner.errors import AuthError, NotAllowedError, ProvisionerError, RpcError
 from provisioner.manifest import Desired
 from provisioner.models.apps import PACKAGES
 
@@ -161,7 +161,7 @@ def _refusal(report: Report, name: str, exc: RpcError) -> None:
         played = ", ".join(METHODS[name].variants)
         report.add(name, "missing", f"[{mark}] unknown method (-32601)"
                    + (f"; the emulator plays it as {played}" if played else ""))
-    elif isinstance(exc, AuthError):
+    elif isinstance(exc, AuthError | NotAllowedError):  # exists, but not for this account
         report.add(name, "refused", f"[{mark}] error {exc.code}: {exc.message}")
     else:  # the method exists: it refused the probe's dummy arguments
         report.add(name, "ok", f"[{mark}] exists (error {exc.code} for a dummy argument)")

@@ -156,3 +156,13 @@ def test_a_rate_limited_account_shows_the_lowered_rate() -> None:
     assert result == "note" and "lowered from at most 50 requests/s" in detail
     with connect(Emulator()) as api:
         assert rows(examine(api))["rate limit"] == ("ok", "no HTTP 429 (no rate cap)")
+
+
+def test_a_method_refused_to_this_account_is_shown_refused() -> None:
+    emu = Emulator()
+    emu.faults.fail("account/sub.get_quota", code=100, message="Feature not allowed")
+    with connect(emu) as api:
+        report = examine(api)
+    assert rows(report)["account/sub.get_quota"] == (
+        "refused", "[C] error 100: Feature not allowed")
+    assert report.ok
