@@ -16,7 +16,7 @@
             ├── AuthError            22: authentication failed (also a refused Login-As)
             ├── NotAllowedError      100, 205: not allowed on this account or this app
             ├── NotFoundError        110, 115: reported as an error, never read as "absent"
-            │                        (unconfirmed codes: api/lookup.py reads lists instead)
+            │                        (unconfirmed codes: absence is read from lists)
             ├── InvalidParamsError   150, 151, -32602: missing or invalid property
             └── ProtocolError        -32700, -32600, -32601: the request itself was wrong
 
@@ -123,7 +123,8 @@ class NotAllowedError(RpcError):
 
 class NotFoundError(RpcError):
     """Error 110 or 115. Which code the live API uses for a missing object is unconfirmed: no
-    code path may conclude that an object is absent from it (``api/lookup.py`` reads lists)."""
+    code path may conclude that an object is absent from it: absence is read from the lists
+    the plan uses (recovery included)."""
 
 
 class InvalidParamsError(RpcError):

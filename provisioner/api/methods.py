@@ -164,8 +164,8 @@ GUESSES: tuple[Guess, ...] = (
     Guess("bad credentials answer HTTP 200 with error 22 (SDKs treat any non-200 as an error)",
           variants=("http-auth-errors",)),
     Guess("error 110 means 'object not found'",
-          reason="never relied on: whether an object exists is read from lists "
-                 "(api/lookup.py)"),
+          reason="never relied on: whether an object exists is read from the lists the "
+                 "plan uses"),
     Guess("no rate limit below the live default of --max-rps",
           reason="every HTTP 429 halves the request rate for the rest of the run "
                  "(api/limits.py)"),
