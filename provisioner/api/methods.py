@@ -120,8 +120,8 @@ METHODS: dict[str, Method] = _rows(
            guess="the method exists, and its webhooks carry hmac_secret",
            variants=("no-webhook-list", "webhook-list-hides-secret")),
     Method("webhooks.get", ("hash",), "I", read_only=True,
-           reason="only confirms a lost unsubscribe; if it is missing, the change fails and "
-                  "the next plan re-reads the webhook list"),
+           reason="plan reads webhooks.get_list instead; a lost write's outcome is learnt "
+                  "again by the next plan if this read fails"),
     Method("webhooks.update", ("hash", "type", "endpoint", "options"), "I",
            variants=("no-webhook-update",)),
     Method("webhooks.unsubscribe", ("hash",), "C3"),
@@ -135,8 +135,8 @@ METHODS: dict[str, Method] = _rows(
            guess="`params.default` is accepted", variants=("strict-sub-params",)),
     Method("account/sub.get", ("hash",), "C", read_only=True,
            guess="its parameter is the sub-account's hash",
-           reason="only recovery reads it; a refusal fails that change, and the next plan "
-                  "re-reads account/sub.search"),
+           reason="plan reads account/sub.search instead; a lost write's outcome is learnt "
+                  "again by the next plan if this read fails"),
     Method("account/sub.search", ("filters", "options"), "C", read_only=True),
     Method("account/sub.disable", ("hash",), "C"),
     Method("account/sub.enable", ("hash",), "C3"),
