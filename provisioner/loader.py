@@ -27,6 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from provisioner.errors import Problem
 from provisioner.fastyaml import compose_plain
+from provisioner.sensitive import KNOWN
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -305,6 +306,7 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
             ))
             doc.unset.add(path)
             return ""
+        KNOWN.add(env[name], name)  # sensitive wherever it ends up, whatever the field
         return env[name]
 
     result = PLACEHOLDER.sub(replace, text)

@@ -45,7 +45,7 @@ from provisioner.render.codec import (
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount
 from provisioner.routing import route_changes
-from provisioner.sensitive import Secret
+from provisioner.sensitive import KNOWN, Secret
 from provisioner.version import tool_version
 
 FILE_TYPE = "callr-provisioner-plan"
@@ -289,6 +289,9 @@ def secrets_check(plan: Plan) -> str:
     (scrypt, salted with the plan's fingerprint)."""
     digests = sorted(_sha(s.value) for call in plan.calls() for _, s in _secrets_in(
         dict(call.args), ()))
+    # A value from the environment inside a string (a token in a URL) is checked too.
+    digests += sorted(_sha(leaf) for call in plan.calls() for _, leaf in _leaves(
+        dict(call.args), ()) if isinstance(leaf, str) and KNOWN.template(leaf) is not None)
     if not digests:
         return ""
     derived = hashlib.scrypt("\n".join(digests).encode(), salt=plan.fingerprint().encode(),

@@ -3,20 +3,133 @@
 A ``Secret`` compares by value (so a changed password is a change) but prints as
 ``(sensitive)`` everywhere: repr, str, plans, logs, JSON output. ``reveal`` unwraps a structure for
 the request body; ``redact`` replaces every secret for anything a person or a log reads.
+
+Sensitivity also follows the *value*: ``KNOWN`` holds every value read from the environment
+(``${env:NAME}``, in a manifest or a var-file), the credentials, the secrets sent to the API
+and the secrets it generated. ``KNOWN.mask`` shows each of them inside any text as
+``(sensitive: NAME)`` (``***`` for an unnamed one), the rest of the text readable: renderers,
+error messages, journals and the log scrubber all go through it, whatever field held the value.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 REDACTED = "(sensitive)"
+MASK = "***"
+MIN_KNOWN = 4
+"""Shorter values are not masked inside text: "1" or "on" would blank every number or word
+(``${var:NAME}`` is the place for values that are not secret)."""
+
+
+class KnownValues:
+    """Every sensitive value this process has seen, with the variable it came from.
+
+    Thread-safe: API answers register generated secrets from worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._names: dict[str, str] = {}
+        self._order: tuple[tuple[str, str], ...] = ()
+
+    def add(self, value: object, name: str = "") -> None:
+        """Remember ``value`` (a str of at least ``MIN_KNOWN`` characters); ``name``: the
+        environment variable it came from ("" for a credential or a generated secret)."""
+        if not isinstance(value, str) or len(value) < MIN_KNOWN:
+            return
+        with self._lock:
+            if name or value not in self._names:
+                self._names[value] = name
+            # Longest first, so a value containing another is masked whole.
+            self._order = tuple(sorted(self._names.items(), key=lambda kv: -len(kv[0])))
+
+    def add_all(self, values: Iterable[object]) -> None:
+        for value in values:
+            self.add(value)
+
+    def clear(self) -> None:
+        """Forget every value (the CLI starts each command afresh)."""
+        with self._lock:
+            self._names, self._order = {}, ()
+
+    def name_of(self, value: str) -> str | None:
+        """The variable a known value came from ("" if unnamed), None if it is not known."""
+        return self._names.get(value)
+
+    def names_in(self, text: str) -> list[str] | None:
+        """The labels of the known values inside ``text`` (None when there is none)."""
+        found = [name or MASK for value, name in self._order if value in text]
+        return sorted(set(found)) if found else None
+
+    def mask(self, text: str) -> str:
+        """``text`` with every known value shown as ``(sensitive: NAME)`` or ``***``."""
+        for value, name in self._order:
+            if value in text:
+                text = text.replace(value, f"(sensitive: {name})" if name else MASK)
+        return text
+
+    def template(self, text: str) -> str | None:
+        """``text`` with each environment value written back as ``${env:NAME}`` (what a saved
+        plan stores), or None when it holds no environment value."""
+        out = text
+        for value, name in self._order:
+            if name and value in out:
+                out = out.replace(value, "${env:" + name + "}")
+        return None if out == text else out
+
+    def mask_deep(self, value: Any) -> Any:
+        """A copy of a plain structure with every string (keys too) masked."""
+        if not self._order:
+            return value
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {self.mask_deep(k): self.mask_deep(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.mask_deep(v) for v in value]
+        return value
+
+
+KNOWN = KnownValues()
+"""The process's sensitive values (see the module docstring)."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (C0, DEL, C1, and the Unicode format
+    characters that reorder text) are shown as escapes (``\\x1b``, ``\\r``, ``\\n``), so a
+    name cannot move the cursor, rewrite earlier lines or hide text."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else _escape(ch) for ch in text)
+
+
+def _escape(char: str) -> str:
+    if unicodedata.category(char) == "Zs":
+        return char  # a non-breaking space is harmless
+    short = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    if short:
+        return short
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(text: str) -> str:
+    """What a person may see of untrusted text (a name, an API message): sensitive values
+    masked, control characters escaped."""
+    return printable(KNOWN.mask(text))
 
 
 @dataclass(frozen=True)
 class Secret:
     value: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        KNOWN.add(self.value)  # wherever it ends up (an API error echoing it ...), it is masked
 
     def __repr__(self) -> str:
         return f"Secret({REDACTED})"
@@ -88,6 +201,31 @@ def redact_fields(value: Any) -> Any:
     return value
 
 
+def remember_fields(value: Any) -> None:
+    """Add to ``KNOWN`` every string under a key of ``SECRET_FIELDS`` in a plain structure (a
+    password the API generated and sent back, one a request carries): an error message that
+    echoes it later is masked."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower() in SECRET_FIELDS:
+                KNOWN.add_all(leaf for leaf in _strings(item))
+            else:
+                remember_fields(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            remember_fields(item)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
 def _hide(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _hide(v) for k, v in value.items()}
@@ -105,24 +243,22 @@ def redact_authorization(header: str) -> str:
 
 
 class LogScrubber(logging.Filter):
-    """A last line of defence for log handlers: any registered secret (a password, an API key,
-    the base64 token of a Basic header) that reached a message anyway shows as ``***``."""
+    """A last line of defence for log handlers: any known secret (a password, an API key,
+    the base64 token of a Basic header, a value from the environment) that reached a message
+    anyway is masked (``KNOWN.mask``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, known: KnownValues | None = None) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
+        self.known = known or KNOWN
 
     def add(self, *secrets: str) -> None:
-        self._secrets.update(s for s in secrets if len(s) >= 4)
+        self.known.add_all(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._secrets:
-            message = record.getMessage()
-            clean = message
-            for secret in sorted(self._secrets, key=len, reverse=True):
-                clean = clean.replace(secret, "***")
-            if clean != message:
-                record.msg, record.args = clean, None
+        message = record.getMessage()
+        clean = self.known.mask(message)
+        if clean != message:
+            record.msg, record.args = clean, None
         return True
 
 

@@ -40,7 +40,13 @@ from provisioner.errors import (
     TransportError,
     rpc_error,
 )
-from provisioner.sensitive import redact_authorization, redact_fields, reveal
+from provisioner.sensitive import (
+    KNOWN,
+    redact_authorization,
+    redact_fields,
+    remember_fields,
+    reveal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +121,7 @@ class _Failure(Exception):
 
     def __init__(self, message: str, *, sent: bool, status: int | None = None,
                  retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(KNOWN.mask(message))
         self.sent = sent
         self.status = status
         self.retry_after = retry_after
@@ -266,7 +272,9 @@ class RpcSession:
         headers = {"Content-Type": CONTENT_TYPE, "Authorization": authorization}
         if login_as:
             headers["CALLR-Login-As"] = f"Account.hash {login_as}"
-        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": reveal(params)}
+        clear = reveal(params)
+        remember_fields(clear)  # a literal password: masked if an error echoes it
+        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": clear}
         if log.isEnabledFor(logging.DEBUG):
             log.debug("-> %s%s %s (id %d, Authorization: %s)", method,
                       f" as {login_as}" if login_as else "", redact_fields(params), request_id,
@@ -307,13 +315,17 @@ class RpcSession:
                 code = int(error.get("code", 0)) if isinstance(error, dict) else 0
             except (TypeError, ValueError):
                 code = 0  # a malformed error object is still an error
-            message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-            data = error.get("data") if isinstance(error, dict) else None
+            # A server may echo the params or the Authorization header: every known secret
+            # is masked before the message is logged, printed or journaled.
+            message = KNOWN.mask(
+                str(error.get("message", "")) if isinstance(error, dict) else str(error))
+            data = KNOWN.mask_deep(error.get("data") if isinstance(error, dict) else None)
             log.debug("<- %s error %s: %s (id %d)", method, code, message, request_id)
             raise rpc_error(code, message, redact_fields(data), method=method)
         if "result" not in payload:
             raise _Failure(f"{method}: the response has neither result nor error", sent=True)
         result = payload["result"]
+        remember_fields(result)  # secrets the API generated (a SIP password ...)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("<- %s %s (id %d)", method, redact_fields(result), request_id)
         return result

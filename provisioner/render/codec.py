@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -28,7 +29,8 @@ from provisioner.plan import (
     RouteChange,
     Until,
 )
-from provisioner.sensitive import Secret
+from provisioner.loader import ENV_PATTERN
+from provisioner.sensitive import KNOWN, REDACTED, Secret
 
 _KNOWN = {"target", "changes", "warnings", "basis", "routing", "secret_sources"}
 
@@ -93,6 +95,9 @@ class Codec:
                 self.unreferenced.append(where)
                 return {"$secret": None}
             return json.loads(source)
+        if isinstance(value, str):
+            template = KNOWN.template(value)
+            return value if template is None else {"$env": template}
         if isinstance(value, Ref):
             return {"$ref": value.call, "path": list(value.path)}
         if isinstance(value, FileData):
@@ -114,6 +119,8 @@ class Codec:
             return MISSING
         if "$secret" in value:
             return self._secret(SecretSource.from_ref(value))
+        if "$env" in value and len(value) == 1:
+            return self.expand(str(value["$env"]))
         if "$ref" in value:
             return Ref(value["$ref"], tuple(value.get("path") or ()))
         if "$file" in value:
@@ -121,6 +128,25 @@ class Codec:
         if "$tuple" in value and len(value) == 1:
             return tuple(self.decode(v) for v in value["$tuple"])
         return {k: self.decode(v) for k, v in value.items()}
+
+    def text(self, text: str) -> str:
+        """A string the file stores as is (an address, a note): each value from the
+        environment written back as its ``${env:NAME}`` reference."""
+        return KNOWN.template(text) or text
+
+    def expand(self, template: str) -> str:
+        """A string holding ``${env:NAME}`` references, each resolved (and known sensitive)."""
+        if "${env:" not in template:
+            return template
+
+        def value(match: re.Match[str]) -> str:
+            if self.resolve is None:
+                raise PlanFileError("the plan refers to the environment but nothing resolves it")
+            found = self.resolve(SecretSource("env", name=match.group(1)))
+            KNOWN.add(found, match.group(1))
+            return found
+
+        return ENV_PATTERN.sub(value, template)
 
     def _secret(self, source: SecretSource) -> Secret:
         if self.resolve is None:
@@ -135,11 +161,11 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
     cannot refer to (neither in the environment, a manifest nor the account)."""
     body: dict[str, Any] = {
         "changes": [_change(c, codec) for c in plan.changes],
-        "warnings": list(plan.warnings),
+        "warnings": [codec.text(w) for w in plan.warnings],
         "basis": [{"account": e.account, "kind": e.kind, "address": e.address,
                    "fingerprint": e.fingerprint} for e in plan.basis],
-        "routing": [{"account": r.account, "number": r.number, "before": r.before,
-                     "after": r.after} for r in plan.routing],
+        "routing": [{"account": r.account, "number": r.number, "before": codec.text(r.before),
+                     "after": codec.text(r.after)} for r in plan.routing],
     }
     for extra in fields(Plan):
         if extra.name not in _KNOWN and extra.compare:
@@ -155,14 +181,23 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
 def _change(change: Change, codec: Codec) -> dict[str, Any]:
     where = change.address
     return {
-        "address": change.address, "account": change.account, "kind": change.kind,
-        "action": change.action.value, "summary": change.summary,
-        "fields": [{"path": f.path, "old": codec.encode(f.old, f"{where} {f.path}"),
+        "address": codec.text(change.address), "account": change.account, "kind": change.kind,
+        "action": change.action.value, "summary": codec.text(change.summary),
+        "fields": [{"path": f.path, "old": codec.encode(_old(f), f"{where} {f.path}"),
                     "new": codec.encode(f.new, f"{where} {f.path}"), "sensitive": f.sensitive}
                    for f in change.fields],
         "calls": [_call(call, codec) for call in change.calls],
-        "notes": list(change.notes), "generated_secrets": list(change.generated_secrets),
+        "notes": [codec.text(n) for n in change.notes],
+        "generated_secrets": list(change.generated_secrets),
     }
+
+
+def _old(field: FieldChange) -> Any:
+    """The old value of a field the outputs mask (``FieldChange.masked``): a string that is no
+    reference (an old token in a URL) is not stored."""
+    if field.masked and isinstance(field.old, str) and KNOWN.template(field.old) is None:
+        return REDACTED
+    return field.old
 
 
 def _call(call: Call, codec: Codec) -> dict[str, Any]:
@@ -184,9 +219,11 @@ def plan_from_dict(body: Mapping[str, Any], codec: Codec) -> Plan:
         extras = {f.name: codec.decode(body[f.name]) for f in fields(Plan)
                   if f.name not in _KNOWN and f.compare and f.name in body}
         return Plan(
-            body["target"]["description"], changes, tuple(body["warnings"]),
+            body["target"]["description"], changes,
+            tuple(codec.expand(w) for w in body["warnings"]),
             basis=tuple(BasisEntry(**e) for e in body["basis"]),
-            routing=tuple(RouteChange(**r) for r in body["routing"]),
+            routing=tuple(RouteChange(r["account"], r["number"], codec.expand(r["before"]),
+                                      codec.expand(r["after"])) for r in body["routing"]),
             secret_sources=codec.resolved, **extras,
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -195,11 +232,13 @@ def plan_from_dict(body: Mapping[str, Any], codec: Codec) -> Plan:
 
 def _change_from(data: Mapping[str, Any], codec: Codec) -> Change:
     return Change(
-        data["address"], data["kind"], Action(data["action"]), data["summary"],
+        codec.expand(data["address"]), data["kind"], Action(data["action"]),
+        codec.expand(data["summary"]),
         tuple(FieldChange(f["path"], codec.decode(f["old"]), codec.decode(f["new"]),
                           f["sensitive"]) for f in data["fields"]),
         tuple(_call_from(c, codec) for c in data["calls"]),
-        tuple(data["notes"]), data["account"], tuple(data["generated_secrets"]),
+        tuple(codec.expand(n) for n in data["notes"]), data["account"],
+        tuple(data["generated_secrets"]),
     )
 
 
