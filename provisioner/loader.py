@@ -351,10 +351,27 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         return env[name]
 
     result = PLACEHOLDER.sub(replace, text)
+    _remember_shape(text, doc)
     if "${" in PLACEHOLDER.sub("", text):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
+
+
+def _remember_shape(text: str, doc: Document) -> None:
+    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
+    text): a live value of that shape is masked even when it holds an old value."""
+    literals, names, last = [""], [], 0
+    for match in PLACEHOLDER.finditer(text):
+        literals[-1] += text[last:match.start()]
+        last = match.end()
+        if match.group(2) is not None:
+            literals[-1] += _as_text(doc.variables.get(match.group(2), ""))
+        else:
+            names.append(match.group(1))
+            literals.append("")
+    literals[-1] += text[last:]
+    KNOWN.add_shape(literals, names)
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:

@@ -13,10 +13,12 @@ error messages, journals and the log scrubber all go through it, whatever field 
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ class KnownValues:
         self._lock = threading.Lock()
         self._names: dict[str, str] = {}
         self._order: tuple[tuple[str, str], ...] = ()
+        self._shapes: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
 
     def add(self, value: object, name: str = "") -> None:
         """Remember ``value`` (a str of at least ``MIN_KNOWN`` characters); ``name``: the
@@ -48,6 +51,22 @@ class KnownValues:
             # Longest first, so a value containing another is masked whole.
             self._order = tuple(sorted(self._names.items(), key=lambda kv: -len(kv[0])))
 
+    def add_shape(self, literals: Sequence[str], names: Sequence[str]) -> None:
+        """Remember the shape of a string written with ``${env:NAME}`` holes (``literals``
+        around ``names``): a live value of that shape holds a sensitive value where a hole is,
+        even an old one the environment no longer gives (a token rotated since)."""
+        if len(literals) != len(names) + 1 or not names:
+            return
+        if any(len(literal) < MIN_CONTEXT for literal in literals[:-1]):
+            return  # "${env:A}${env:B}" or "x${env:A}": too loose to tell a hole from text
+        pattern = ""
+        for index, _ in enumerate(names):
+            last = index == len(names) - 1 and not literals[-1]
+            pattern += re.escape(literals[index]) + (_LAST_HOLE if last else _HOLE)
+        pattern += re.escape(literals[-1])
+        with self._lock:
+            self._shapes[pattern] = (re.compile(pattern), tuple(names))
+
     def add_all(self, values: Iterable[object]) -> None:
         for value in values:
             self.add(value)
@@ -55,7 +74,7 @@ class KnownValues:
     def clear(self) -> None:
         """Forget every value (the CLI starts each command afresh)."""
         with self._lock:
-            self._names, self._order = {}, ()
+            self._names, self._order, self._shapes = {}, (), {}
 
     def name_of(self, value: str) -> str | None:
         """The variable a known value came from ("" if unnamed), None if it is not known."""
@@ -64,10 +83,15 @@ class KnownValues:
     def names_in(self, text: str) -> list[str] | None:
         """The labels of the known values inside ``text`` (None when there is none)."""
         found = [name or MASK for value, name in self._order if value in text]
+        found += [name for regex, names in self._shapes.values() if regex.search(text)
+                  for name in names]
         return sorted(set(found)) if found else None
 
     def mask(self, text: str) -> str:
-        """``text`` with every known value shown as ``(sensitive: NAME)`` or ``***``."""
+        """``text`` with every known value shown as ``(sensitive: NAME)`` or ``***``, and the
+        holes of every known shape too."""
+        for regex, names in list(self._shapes.values()):
+            text = regex.sub(functools.partial(_fill, names=names), text)
         for value, name in self._order:
             if value in text:
                 text = text.replace(value, f"(sensitive: {name})" if name else MASK)
@@ -84,7 +108,7 @@ class KnownValues:
 
     def mask_deep(self, value: Any) -> Any:
         """A copy of a plain structure with every string (keys too) masked."""
-        if not self._order:
+        if not self._order and not self._shapes:
             return value
         if isinstance(value, str):
             return self.mask(value)
@@ -93,6 +117,23 @@ class KnownValues:
         if isinstance(value, list | tuple):
             return [self.mask_deep(v) for v in value]
         return value
+
+
+MIN_CONTEXT = 4
+"""A shape is used only when each hole follows at least this much literal text."""
+_HOLE = r"(?!\$\{env:)([^\s'\"()]+?)"
+_LAST_HOLE = r"(?!\$\{env:)([^\s'\"()<>`|\\,;]+)"
+"""What a hole may hold: no space, quote or parenthesis (a masked value is never re-masked);
+at the end of a string, it stops where quoting or markup starts. A ``${env:NAME}`` reference
+(a saved plan's) is no value."""
+
+
+def _fill(match: re.Match[str], names: Sequence[str]) -> str:
+    text, start = match.group(0), match.start()
+    for index in range(len(names), 0, -1):  # right to left: earlier offsets stay valid
+        left, right = match.start(index) - start, match.end(index) - start
+        text = text[:left] + f"(sensitive: {names[index - 1]})" + text[right:]
+    return text
 
 
 KNOWN = KnownValues()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from provisioner.errors import ConfigError
+from provisioner.loader import ENV_PATTERN
 from provisioner.plan import (
     MISSING,
     Action,
@@ -29,7 +30,6 @@ from provisioner.plan import (
     RouteChange,
     Until,
 )
-from provisioner.loader import ENV_PATTERN
 from provisioner.sensitive import KNOWN, REDACTED, Secret
 
 _KNOWN = {"target", "changes", "warnings", "basis", "routing", "secret_sources"}
@@ -131,8 +131,12 @@ class Codec:
 
     def text(self, text: str) -> str:
         """A string the file stores as is (an address, a note): each value from the
-        environment written back as its ``${env:NAME}`` reference."""
-        return KNOWN.template(text) or text
+        environment written back as its ``${env:NAME}`` reference, any other sensitive part
+        masked."""
+        stored = KNOWN.template(text) or text
+        # What is left is an old value of a known shape (a rotated token in a URL): this text
+        # is for reading only, so it is masked.
+        return KNOWN.mask(stored) if KNOWN.names_in(stored) else stored
 
     def expand(self, template: str) -> str:
         """A string holding ``${env:NAME}`` references, each resolved (and known sensitive)."""
@@ -154,6 +158,26 @@ class Codec:
         value = self.resolve(source)
         self.resolved[hashlib.sha256(value.encode()).hexdigest()] = source.encode()
         return Secret(value)
+
+
+def remember_env(body: Any, env: Mapping[str, str]) -> None:
+    """Make every environment value a saved plan refers to known sensitive (``KNOWN``), with
+    the shapes of the strings holding them, before anything is read from the account or
+    logged (a ``--debug`` read of the live URL would show its token)."""
+    if isinstance(body, list):
+        for item in body:
+            remember_env(item, env)
+    elif isinstance(body, dict):
+        secret = body.get("$secret")
+        if isinstance(secret, str) and secret.startswith("env:"):
+            KNOWN.add(env.get(secret[4:]), secret[4:])
+        for item in body.values():
+            remember_env(item, env)
+    elif isinstance(body, str) and "${env:" in body:
+        parts = ENV_PATTERN.split(body)
+        KNOWN.add_shape(parts[::2], parts[1::2])
+        for name in parts[1::2]:
+            KNOWN.add(env.get(name), name)
 
 
 def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
