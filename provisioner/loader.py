@@ -352,6 +352,9 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
 
     result = PLACEHOLDER.sub(replace, text)
     _remember_shape(text, doc)
+    key = next((part for part in reversed(path) if isinstance(part, str)), None)
+    if key is not None and ENV_PATTERN.search(text):
+        KNOWN.add_key(key)
     if "${" in PLACEHOLDER.sub("", text):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)

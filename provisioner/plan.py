@@ -147,6 +147,17 @@ class FieldChange:
     new: Any
     sensitive: bool = False
 
+    def __post_init__(self) -> None:
+        # The value a sensitive one replaces is sensitive too (an old token, a number rotated
+        # since): the routing impact or an error may show it later.
+        if self.old is not None and self.old is not MISSING and not self.sensitive:
+            names = next((KNOWN.names_in(leaf) for leaf in leaves(self.new)
+                          if isinstance(leaf, str) and KNOWN.names_in(leaf)), None)
+            if names:
+                for leaf in leaves(self.old):
+                    if isinstance(leaf, str) and KNOWN.name_of(leaf) is None:
+                        KNOWN.add(leaf, names[0])
+
     @property
     def masked(self) -> bool:
         """Whether outputs show that the field changed and nothing more: a secret field, or a

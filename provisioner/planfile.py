@@ -39,9 +39,9 @@ from provisioner.render.codec import (
     Codec,
     PlanFileError,
     SecretSource,
+    expand_env,
     plan_from_dict,
     plan_to_dict,
-    remember_env,
 )
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount
@@ -272,8 +272,7 @@ def load(path: Path, client: CallrClient, account: str,
          env: Mapping[str, str]) -> Plan:
     """The saved plan, ready for ``engine.apply_plan``: checked against the file's format, the
     account, and the live objects (``StalePlan``), its secrets resolved. Makes reads only."""
-    body = read(path)
-    remember_env(body, env)  # masked from the first read on
+    body = expand_env(read(path), env)  # known sensitive from the first read on
     check_account(body, account, path)
     live = verify(body, client)
     plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))

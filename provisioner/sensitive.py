@@ -39,6 +39,9 @@ class KnownValues:
         self._names: dict[str, str] = {}
         self._order: tuple[tuple[str, str], ...] = ()
         self._shapes: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
+        self.keys: frozenset[str] = frozenset()
+        """Keys of fields a manifest fills from the environment (``url``, ``timezone`` ...):
+        ``redact_fields`` hides them in ``--debug`` logs, where old values show too."""
 
     def add(self, value: object, name: str = "") -> None:
         """Remember ``value`` (a str of at least ``MIN_KNOWN`` characters); ``name``: the
@@ -54,11 +57,13 @@ class KnownValues:
     def add_shape(self, literals: Sequence[str], names: Sequence[str]) -> None:
         """Remember the shape of a string written with ``${env:NAME}`` holes (``literals``
         around ``names``): a live value of that shape holds a sensitive value where a hole is,
-        even an old one the environment no longer gives (a token rotated since)."""
+        even an old one the environment no longer gives (a token rotated since). Only
+        word-free shapes count (URLs, identifiers): text with spaces would match prose."""
         if len(literals) != len(names) + 1 or not names:
             return
-        if any(len(literal) < MIN_CONTEXT for literal in literals[:-1]):
-            return  # "${env:A}${env:B}" or "x${env:A}": too loose to tell a hole from text
+        if any(len(literal) < MIN_CONTEXT for literal in literals[:-1]) or any(
+                not literal.isprintable() or " " in literal for literal in literals):
+            return  # "${env:A}${env:B}", "x${env:A}", "Dear ${env:A}": too loose a shape
         pattern = ""
         for index, _ in enumerate(names):
             last = index == len(names) - 1 and not literals[-1]
@@ -66,6 +71,11 @@ class KnownValues:
         pattern += re.escape(literals[-1])
         with self._lock:
             self._shapes[pattern] = (re.compile(pattern), tuple(names))
+
+    def add_key(self, key: str) -> None:
+        """A manifest key whose value holds an environment value (with the API's name for it)."""
+        with self._lock:
+            self.keys = self.keys | {key.lower(), *API_NAMES.get(key.lower(), ())}
 
     def add_all(self, values: Iterable[object]) -> None:
         for value in values:
@@ -75,6 +85,7 @@ class KnownValues:
         """Forget every value (the CLI starts each command afresh)."""
         with self._lock:
             self._names, self._order, self._shapes = {}, (), {}
+            self.keys = frozenset()
 
     def name_of(self, value: str) -> str | None:
         """The variable a known value came from ("" if unnamed), None if it is not known."""
@@ -119,6 +130,8 @@ class KnownValues:
         return value
 
 
+API_NAMES = {"text": ("content",)}
+"""Manifest keys the API names otherwise: a media's ``tts.text`` is its ``content``."""
 MIN_CONTEXT = 4
 """A shape is used only when each hole follows at least this much literal text."""
 _HOLE = r"(?!\$\{env:)([^\s'\"()]+?)"
@@ -228,14 +241,16 @@ and order ``token``s, a sub-account's ``options.password`` ({method, value}) ...
 
 def redact_fields(value: Any) -> Any:
     """A copy of a plain structure (a request's params, a response's result) for a log: every
-    Secret, and every value under a key of ``SECRET_FIELDS``, shows as ``(sensitive)``.
+    Secret, and every value under a key of ``SECRET_FIELDS`` or of ``KNOWN.keys``, shows as
+    ``(sensitive)``.
 
     A secret key's nested object is redacted leaf by leaf; null and empty values stay visible
     (that a password is *unset* is not a secret)."""
     if isinstance(value, Secret):
         return REDACTED
     if isinstance(value, dict):
-        return {k: _hide(v) if str(k).lower() in SECRET_FIELDS else redact_fields(v)
+        hidden = SECRET_FIELDS | KNOWN.keys
+        return {k: _hide(v) if str(k).lower() in hidden else redact_fields(v)
                 for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact_fields(v) for v in value]

@@ -160,24 +160,46 @@ class Codec:
         return Secret(value)
 
 
-def remember_env(body: Any, env: Mapping[str, str]) -> None:
-    """Make every environment value a saved plan refers to known sensitive (``KNOWN``), with
-    the shapes of the strings holding them, before anything is read from the account or
+def expand_env(body: Any, env: Mapping[str, str]) -> Any:
+    """A saved plan's body with every ``${env:NAME}`` reference (``{"$env": ...}`` values, and
+    names, ids and notes that held one) replaced by the environment's value, each made known
+    sensitive with the shape of its string, before anything is read from the account or
     logged (a ``--debug`` read of the live URL would show its token)."""
     if isinstance(body, list):
-        for item in body:
-            remember_env(item, env)
-    elif isinstance(body, dict):
+        return [expand_env(item, env) for item in body]
+    if isinstance(body, dict):
+        if "$env" in body and len(body) == 1:
+            return expand_env(str(body["$env"]), env)
         secret = body.get("$secret")
         if isinstance(secret, str) and secret.startswith("env:"):
             KNOWN.add(env.get(secret[4:]), secret[4:])
-        for item in body.values():
-            remember_env(item, env)
-    elif isinstance(body, str) and "${env:" in body:
+        return {key: expand_env(item, env) for key, item in body.items()}
+    if isinstance(body, str) and "${env:" in body:
         parts = ENV_PATTERN.split(body)
         KNOWN.add_shape(parts[::2], parts[1::2])
+        missing = sorted({name for name in parts[1::2] if name not in env})
+        if missing:
+            raise PlanFileError(f"the plan needs the environment variable {missing[0]}: "
+                                f"export {missing[0]}=... before applying")
         for name in parts[1::2]:
-            KNOWN.add(env.get(name), name)
+            KNOWN.add(env[name], name)
+        return ENV_PATTERN.sub(lambda match: env[match.group(1)], body)
+    return body
+
+
+def _templated(body: Any) -> Any:
+    """Every string of a file body (ids, addresses, refs ...) with each environment value
+    written back as ``${env:NAME}``; encoded values (``$env``, ``$secret``) are left as they
+    are."""
+    if isinstance(body, list):
+        return [_templated(item) for item in body]
+    if isinstance(body, dict):
+        if "$env" in body or "$secret" in body:
+            return body
+        return {key: _templated(item) for key, item in body.items()}
+    if isinstance(body, str):
+        return KNOWN.template(body) or body
+    return body
 
 
 def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
@@ -194,6 +216,7 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
     for extra in fields(Plan):
         if extra.name not in _KNOWN and extra.compare:
             body[extra.name] = codec.encode(getattr(plan, extra.name), extra.name)
+    body = _templated(body)
     if codec.unreferenced:
         raise PlanFileError(
             "a saved plan holds no secret value, only where to find it, and this plan carries "
