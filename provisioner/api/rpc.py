@@ -212,6 +212,9 @@ class RpcSession:
              retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
              clock: Callable[[], float] = time.monotonic) -> RpcSession:
         check_endpoint(endpoint, transport)
+        if not _in_process(transport):  # the emulator's "sandbox" password is no secret
+            KNOWN.add_all([credentials.password, credentials.api_key,
+                           credentials.header().partition(" ")[2]])
         limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
         http = httpx.Client(transport=transport, timeout=timeout, limits=limits)
         caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
