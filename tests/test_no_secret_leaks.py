@@ -370,3 +370,31 @@ def test_env_values_in_validation_errors(tmp_path: Path, monkeypatch: pytest.Mon
     assert "ftp://bot.example.com/?token=(sensitive: RT_TOKEN)" in result.stderr
     assert "(sensitive: VMS_TZ)" in result.stderr
     assert leaks({"tok-CCCC3333xx", "Mars/Olympus_Mons"}, {"output": result.output}) == []
+
+
+def test_var_file_values_from_the_environment_are_sensitive(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``--var-file`` value written ``${env:NAME}`` is a value from the environment too."""
+    monkeypatch.setenv("VF_TOKEN", "vf-Token-31337")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prod.vars.yml").write_text('token: "${env:VF_TOKEN}"\nregion: eu\n',
+                                            encoding="utf-8")
+    manifest = tmp_path / "account.yaml"
+    manifest.write_text('version: 1\napps:\n  bot:\n    package: REALTIME10\n'
+                        '    params: {url: "https://bot.example.com/${var:region}?t=${var:token}"}\n',
+                        encoding="utf-8")
+    common = ["--var-file", tmp_path / "prod.vars.yml", "--sandbox-state", tmp_path / "s.json"]
+    outputs = {}
+    for fmt in ("text", "markdown", "json"):
+        result = run("plan", manifest, *common, "--format", fmt)
+        assert result.exit_code == 0, result.output
+        outputs[fmt] = result.output
+    assert "https://bot.example.com/eu?t=(sensitive: VF_TOKEN)" in outputs["text"]
+    saved = run("plan", manifest, *common, "--out", tmp_path / "plan.json")
+    assert saved.exit_code == 0, saved.output
+    applied = run("--debug", "apply", tmp_path / "plan.json", "--sandbox-state",
+                  tmp_path / "s.json", "--yes")
+    assert applied.exit_code == 0, applied.output
+    files = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.rglob("*")
+             if p.is_file() and p.name != "s.json"}  # the sandbox state is the account itself
+    assert leaks({"vf-Token-31337"}, {**outputs, "apply": applied.output, **files}) == []
