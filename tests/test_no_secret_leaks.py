@@ -20,12 +20,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from ruamel.yaml import YAML
 from serving import RPC_PATH, passwords_in, root_logging_restored, serving
 from terminal import run
 
@@ -239,6 +241,7 @@ FIELD_ENV = {
     "TRUNK_TOKEN": ["trunk-Secret-A1", "trunk-Secret-B2"],
     "HOOK_PATH": ["hookpathAAA1", "hookpathBBB2"],
     "TTS_WORD": ["Sesam-TTS-A1", "Sesam-TTS-B2"],
+    "MEDIA_LANG": ["it_IT", "fr_BE"],
     "SUB_FIRST": ["Firstname-AAA", "Firstname-BBB"],
     "SUB_LAST": ["Lastname-AAA", "Lastname-BBB"],
     "SUB_STREET": ["1 Rue Secrete A", "2 Rue Secrete B"],
@@ -258,6 +261,7 @@ media:
   greeting:
     tts: {text: "Say ${env:TTS_WORD} now", voice: TTS_FR-FR_AUDREY}
     text: "greeting ${env:TTS_WORD}"
+    language: "${env:MEDIA_LANG}"
 apps:
   tracker:
     package: CALLTRACKING10
@@ -281,7 +285,9 @@ numbers: {"+33199000001": bot, "+33199000002": tracker}
 sip:
   subscribers:
     desk:
-      vms: {emails: ["desk+${env:VMS_TAG}@example.com"], timezone: "${env:VMS_TZ}"}
+      vms: {emails: ["desk+${env:VMS_TAG}@example.com"], timezone: "${env:VMS_TZ}",
+            email_template: "${env:VMS_TEMPLATE}", file_name: "desk-${env:VMS_FILE}.wav",
+            locale: "${env:VMS_LOCALE}"}
   trunks:
     origination:
       pbx:
@@ -372,8 +378,8 @@ def test_env_values_in_validation_errors(tmp_path: Path, monkeypatch: pytest.Mon
     assert leaks({"tok-CCCC3333xx", "Mars/Olympus_Mons"}, {"output": result.output}) == []
 
 
-def test_var_file_values_from_the_environment_are_sensitive(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_var_file_values_from_the_environment_are_sensitive(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A ``--var-file`` value written ``${env:NAME}`` is a value from the environment too."""
     monkeypatch.setenv("VF_TOKEN", "vf-Token-31337")
     monkeypatch.chdir(tmp_path)
@@ -398,3 +404,93 @@ def test_var_file_values_from_the_environment_are_sensitive(tmp_path: Path,
     files = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.rglob("*")
              if p.is_file() and p.name != "s.json"}  # the sandbox state is the account itself
     assert leaks({"vf-Token-31337"}, {**outputs, "apply": applied.output, **files}) == []
+
+
+NOT_FROM_THE_ENVIRONMENT = {
+    "apps.*.params.password": "a secret field (the test above)",
+    "webhooks.[].options.hmac_secret": "a secret field (the test above)",
+    "apps.*.params.medias.*": "names a media entry",
+    "apps.*.params.vms.intro": "names a media entry",
+    "apps.*.params.options.*_vms_detect.*_media": "names a media entry",
+    "sip.subscribers.*.vms.intro": "names a media entry",
+    "apps.*.previous_names.[]": "names an object",
+    "media.*.previous_names.[]": "names an object",
+    "subaccounts.*.previous_names.[]": "names an object",
+    "subaccounts.*.hash": "identifies an object",
+    "numbers.*": "names an app",
+    "numbers.*.app": "names an app",
+    "numbers.*.[].app": "names an app",
+    "policy.ignore.*.[]": "patterns of names",
+    "webhooks.[].type": "an event type, the webhook's identity",
+    "sip.subscribers.*.cli": "a DID of the account (its identity)",
+    "media.*.file": "a path on disk",
+    "*.addresses.[].country": "two letters, shorter than any value masked",
+}
+"""The string fields of the manifest schema that the test above does not fill from the
+environment, and why; every other one it does."""
+
+
+def _schema_strings(node: Any, path: tuple[str, ...], defs: dict[str, Any],
+                    seen: frozenset[str]) -> set[str]:
+    """The manifest schema's free string fields (no enum), as dotted paths."""
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return set() if name in seen else _schema_strings(defs[name], path, defs, seen | {name})
+    found = {p for sub in node.get("anyOf", []) + node.get("oneOf", [])
+             for p in _schema_strings(sub, path, defs, seen)}
+    if node.get("type") == "string" and "enum" not in node and "const" not in node:
+        found.add(".".join(path))
+    for key, sub in node.get("properties", {}).items():
+        found |= _schema_strings(sub, (*path, key), defs, seen)
+    for sub in [node.get("additionalProperties"), *node.get("patternProperties", {}).values()]:
+        if isinstance(sub, dict):
+            found |= _schema_strings(sub, (*path, "*"), defs, seen)
+    if isinstance(node.get("items"), dict):
+        found |= _schema_strings(node["items"], (*path, "[]"), defs, seen)
+    return found
+
+
+def _filled(data: Any, node: Any, path: tuple[str, ...], defs: dict[str, Any]) -> set[str]:
+    """The schema paths of the strings of ``data`` that hold an ``${env:...}`` placeholder."""
+    while "$ref" in node:
+        node = defs[node["$ref"].rsplit("/", 1)[-1]]
+    found: set[str] = set()
+    for sub in node.get("anyOf", []) + node.get("oneOf", []):
+        found |= _filled(data, sub, path, defs)
+    if isinstance(data, str) and "${env:" in data and node.get("type") == "string":
+        found.add(".".join(path))
+    if isinstance(data, dict):
+        for key, item in data.items():
+            if key in node.get("properties", {}):
+                found |= _filled(item, node["properties"][key], (*path, key), defs)
+            elif isinstance(node.get("additionalProperties"), dict):
+                found |= _filled(item, node["additionalProperties"], (*path, "*"), defs)
+    if isinstance(data, list) and isinstance(node.get("items"), dict):
+        for item in data:
+            found |= _filled(item, node["items"], (*path, "[]"), defs)
+    return found
+
+
+def _general(path: str) -> str:
+    """A sub-account's resources are a manifest; both vms-detect blocks and media slots are
+    alike."""
+    path = path.removeprefix("subaccounts.*.resources.")
+    path = re.sub(r"\.[AB]_vms_detect\.(dtmf|silence)_media$", ".*_vms_detect.*_media", path)
+    path = re.sub(r"\.medias\.[A-Za-z_]+$", ".medias.*", path)
+    return re.sub(r"^subaccounts\.\*\.(contact|params\.billing)\.addresses",
+                  "*.addresses", path) if path.endswith(".country") else path
+
+
+def test_the_env_test_fills_every_non_secret_string_field() -> None:
+    """Every free string field of ``schemas/manifest.schema.json`` is filled from the
+    environment by ``FIELD_MANIFEST``, or listed in ``NOT_FROM_THE_ENVIRONMENT`` with a reason:
+    a field added to the schema fails here until it is classified."""
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "manifest.schema.json")
+                        .read_text(encoding="utf-8"))
+    defs = schema.get("$defs", {})
+    fields = {_general(p) for p in _schema_strings(schema, (), defs, frozenset())}
+    filled = {_general(p) for p in _filled(YAML(typ="safe").load(FIELD_MANIFEST), schema, (),
+                                            defs)}
+    assert fields - filled - set(NOT_FROM_THE_ENVIRONMENT) == set()
+    assert set(NOT_FROM_THE_ENVIRONMENT) <= fields, "an exclusion names no field"
+    assert filled & set(NOT_FROM_THE_ENVIRONMENT) == set()
