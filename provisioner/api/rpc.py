@@ -94,6 +94,12 @@ class Credentials:
         token = base64.b64encode(f"{self.login}:{self.password}".encode()).decode("ascii")
         return f"Basic {token}"
 
+    def remember(self) -> None:
+        """Make the password, the API key and the header's token known sensitive (masked in
+        any message); a password equal to the login is shown as the login it is."""
+        password = self.password if self.password != self.login else ""
+        KNOWN.add_all([password, self.api_key, self.header().partition(" ")[2]])
+
     def describe(self) -> str:
         """Who is calling, without any secret: a login, or just 'API key'."""
         return "API key" if self.api_key else f"login {self.login}"
@@ -212,9 +218,8 @@ class RpcSession:
              retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
              clock: Callable[[], float] = time.monotonic) -> RpcSession:
         check_endpoint(endpoint, transport)
-        if not _in_process(transport):  # the emulator's "sandbox" password is no secret
-            KNOWN.add_all([credentials.password, credentials.api_key,
-                           credentials.header().partition(" ")[2]])
+        if not _in_process(transport):  # the in-process emulator's "sandbox" is no secret
+            credentials.remember()
         limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
         http = httpx.Client(transport=transport, timeout=timeout, limits=limits)
         caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
