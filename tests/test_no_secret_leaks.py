@@ -336,6 +336,7 @@ def test_env_values_in_fields_that_are_not_secret(served: tuple[Recorded, str], 
 
     version(0)
     session.run("validate", "validate", path)
+    assert "(sensitive: HOOK_PATH)" in session.run("graph", "graph", path)
     text = session.run("v0 plan text", "plan", path)
     assert "https://bot.example.com/callr?token=(sensitive: RT_TOKEN)" in text
     assert "https://hooks.example.com/(sensitive: HOOK_PATH)/hangup" in text
