@@ -301,7 +301,7 @@ def redact_authorization(header: str) -> str:
 class LogScrubber(logging.Filter):
     """A last line of defence for log handlers: any known secret (a password, an API key,
     the base64 token of a Basic header, a value from the environment) that reached a message
-    anyway is masked (``KNOWN.mask``)."""
+    anyway is masked (``KNOWN.mask``), and control characters are escaped (``printable``)."""
 
     def __init__(self, known: KnownValues | None = None) -> None:
         super().__init__()
@@ -312,7 +312,7 @@ class LogScrubber(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = self.known.mask(message)
+        clean = printable(self.known.mask(message))  # a name cannot forge log lines either
         if clean != message:
             record.msg, record.args = clean, None
         return True

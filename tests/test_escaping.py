@@ -112,7 +112,7 @@ def test_the_cli_escapes_names_in_plans_progress_and_reports(tmp_path: Path) -> 
         assert "forged" in planned.stdout
     markdown = run("plan", manifest, "--sandbox-state", state, "--format", "markdown").stdout
     assert "<img" not in "\n".join(outside_code(line) for line in markdown.splitlines())
-    applied = run("apply", manifest, "--sandbox-state", state, "--yes")
+    applied = run("-v", "apply", manifest, "--sandbox-state", state, "--yes")  # logs too
     assert applied.exit_code == 0, applied.output
     assert "done: + app[\"bot\\x1b[1A" in applied.stderr  # the progress line, escaped
     assert CONTROL.search(applied.stdout + applied.stderr) is None
