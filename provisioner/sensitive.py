@@ -178,6 +178,12 @@ def shown(text: str) -> str:
     return printable(KNOWN.mask(text))
 
 
+def shown_lines(text: str) -> str:
+    """``shown`` for a message of several lines (a stale plan lists its objects): its line
+    breaks kept, every other control character escaped."""
+    return "\n".join(shown(line) for line in KNOWN.mask(text).split("\n"))
+
+
 @dataclass(frozen=True)
 class Secret:
     value: str = field(repr=False)

@@ -17,7 +17,7 @@ from terminal import run
 from provisioner.plan import Action, Change, FieldChange, Plan
 from provisioner.render.markdown import render_plan as render_markdown
 from provisioner.render.text import render_plan as render_text
-from provisioner.sensitive import printable
+from provisioner.sensitive import printable, shown_lines
 
 pytestmark = pytest.mark.usefixtures("no_callr_env")
 
@@ -116,3 +116,7 @@ def test_the_cli_escapes_names_in_plans_progress_and_reports(tmp_path: Path) -> 
     assert applied.exit_code == 0, applied.output
     assert "done: + app[\"bot\\x1b[1A" in applied.stderr  # the progress line, escaped
     assert CONTROL.search(applied.stdout + applied.stderr) is None
+
+
+def test_an_error_of_several_lines_keeps_its_lines() -> None:
+    assert shown_lines("stale:\n  app.a\x1b[2J: changed\r") == "stale:\n  app.a\\x1b[2J: changed\\r"

@@ -19,14 +19,14 @@ from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
 from provisioner.manifest import Desired, load
 from provisioner.overlay import parse_var
-from provisioner.sensitive import shown
+from provisioner.sensitive import shown, shown_lines
 from provisioner.target import DEFAULT_SANDBOX_STATE, Target, open_live, open_sandbox
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> None:
-    click.echo(click.style("Error: ", fg="red", bold=True) + shown(message), err=True)
+    click.echo(click.style("Error: ", fg="red", bold=True) + shown_lines(message), err=True)
 
 
 def handle_errors(func: F) -> F:
