@@ -37,8 +37,8 @@ class KnownValues:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._names: dict[str, str] = {}
-        self._order: tuple[tuple[str, str], ...] = ()
-        self._shapes: dict[str, tuple[re.Pattern[str], tuple[str, ...]]] = {}
+        self._view: _View | None = _View(())
+        self._shapes: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = ()
         self.keys: frozenset[str] = frozenset()
         """Keys of fields a manifest fills from the environment (``url``, ``timezone`` ...):
         ``redact_fields`` hides them in ``--debug`` logs, where old values show too."""
@@ -49,10 +49,18 @@ class KnownValues:
         if not isinstance(value, str) or len(value) < MIN_KNOWN:
             return
         with self._lock:
-            if name or value not in self._names:
+            if self._names.get(value) != name and (name or value not in self._names):
                 self._names[value] = name
-            # Longest first, so a value containing another is masked whole.
-            self._order = tuple(sorted(self._names.items(), key=lambda kv: -len(kv[0])))
+                self._view = None  # rebuilt once, at the next use (thousands may be added)
+
+    def _current(self) -> _View:
+        view = self._view
+        if view is None:
+            with self._lock:
+                if self._view is None:
+                    self._view = _View(tuple(self._names.items()))
+                view = self._view
+        return view
 
     def add_shape(self, literals: Sequence[str], names: Sequence[str]) -> None:
         """Remember the shape of a string written with ``${env:NAME}`` holes (``literals``
@@ -70,7 +78,8 @@ class KnownValues:
             pattern += re.escape(literals[index]) + (_LAST_HOLE if last else _HOLE)
         pattern += re.escape(literals[-1])
         with self._lock:
-            self._shapes[pattern] = (re.compile(pattern), tuple(names))
+            if all(regex.pattern != pattern for regex, _ in self._shapes):
+                self._shapes = (*self._shapes, (re.compile(pattern), tuple(names)))
 
     def add_key(self, key: str) -> None:
         """A manifest key whose value holds an environment value (with the API's name for it)."""
@@ -84,7 +93,7 @@ class KnownValues:
     def clear(self) -> None:
         """Forget every value (the CLI starts each command afresh)."""
         with self._lock:
-            self._names, self._order, self._shapes = {}, (), {}
+            self._names, self._view, self._shapes = {}, _View(()), ()
             self.keys = frozenset()
 
     def name_of(self, value: str) -> str | None:
@@ -93,33 +102,32 @@ class KnownValues:
 
     def names_in(self, text: str) -> list[str] | None:
         """The labels of the known values inside ``text`` (None when there is none)."""
-        found = [name or MASK for value, name in self._order if value in text]
-        found += [name for regex, names in self._shapes.values() if regex.search(text)
+        found = [name or MASK for _, name in self._current().present(text)]
+        found += [name for regex, names in self._shapes if regex.search(text)
                   for name in names]
         return sorted(set(found)) if found else None
 
     def mask(self, text: str) -> str:
         """``text`` with every known value shown as ``(sensitive: NAME)`` or ``***``, and the
         holes of every known shape too."""
-        for regex, names in list(self._shapes.values()):
+        for regex, names in self._shapes:
             text = regex.sub(functools.partial(_fill, names=names), text)
-        for value, name in self._order:
-            if value in text:
-                text = text.replace(value, f"(sensitive: {name})" if name else MASK)
+        for value, name in self._current().present(text):
+            text = text.replace(value, f"(sensitive: {name})" if name else MASK)
         return text
 
     def template(self, text: str) -> str | None:
         """``text`` with each environment value written back as ``${env:NAME}`` (what a saved
         plan stores), or None when it holds no environment value."""
         out = text
-        for value, name in self._order:
-            if name and value in out:
+        for value, name in self._current().present(text):
+            if name:
                 out = out.replace(value, "${env:" + name + "}")
         return None if out == text else out
 
     def mask_deep(self, value: Any) -> Any:
         """A copy of a plain structure with every string (keys too) masked."""
-        if not self._order and not self._shapes:
+        if not self._names and not self._shapes:
             return value
         if isinstance(value, str):
             return self.mask(value)
@@ -128,6 +136,34 @@ class KnownValues:
         if isinstance(value, list | tuple):
             return [self.mask_deep(v) for v in value]
         return value
+
+
+class _View:
+    """The known values, longest first (a value holding another is masked whole), indexed by
+    their first characters so that finding them in a text does not cost one search per value
+    (an account's thousands of SIP passwords)."""
+
+    SCAN_ABOVE = 32
+    """Up to this many values, one ``in`` test each is faster than scanning the text."""
+
+    def __init__(self, items: tuple[tuple[str, str], ...]) -> None:
+        self.order = tuple(sorted(items, key=lambda item: (-len(item[0]), item[0])))
+        self.rank = {value: index for index, (value, _) in enumerate(self.order)}
+        self.index: dict[str, list[tuple[str, str]]] = {}
+        if len(self.order) > self.SCAN_ABOVE:
+            for value, name in self.order:
+                self.index.setdefault(value[:MIN_KNOWN], []).append((value, name))
+
+    def present(self, text: str) -> list[tuple[str, str]]:
+        """The known values inside ``text``, longest first."""
+        if not self.index:
+            return [(value, name) for value, name in self.order if value in text]
+        found: dict[str, str] = {}
+        for start in range(len(text) - MIN_KNOWN + 1):
+            for value, name in self.index.get(text[start:start + MIN_KNOWN], ()):
+                if text.startswith(value, start):
+                    found[value] = name
+        return sorted(found.items(), key=lambda item: self.rank[item[0]])
 
 
 API_NAMES = {"text": ("content",)}

@@ -203,3 +203,15 @@ def test_debug_logs_hide_fields_a_manifest_fills_from_the_environment() -> None:
     KNOWN.add_key("timezone")
     assert redact_fields({"vms": {"timezone": "Asia/Kathmandu", "locale": "fr_FR"}}) == {
         "vms": {"timezone": REDACTED, "locale": "fr_FR"}}
+
+
+def test_thousands_of_known_values_are_found_by_index() -> None:
+    """An account's thousands of SIP passwords: found by their first characters, longest
+    first, as the plain scan finds a few."""
+    known = KnownValues()
+    for i in range(3000):
+        known.add(f"sip-pw-{i:05d}-x")
+    known.add("sip-pw-00007-x-and-longer", "LONG")
+    text = "a sip-pw-00007-x-and-longer b sip-pw-02999-x c sip-pw-0300"
+    assert known.mask(text) == "a (sensitive: LONG) b *** c sip-pw-0300"
+    assert known.names_in("nothing") is None
