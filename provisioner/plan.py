@@ -293,7 +293,7 @@ def plain(value: Any, sensitive: bool = False) -> Any:
     if value is MISSING:
         return None
     if sensitive or isinstance(value, Secret):
-        return value if value is None or value == "" else _sensitive(value)
+        return value if value is None or value == "" else sensitive_form(value)
     if isinstance(value, str):
         return KNOWN.mask(value)
     if isinstance(value, Ref):
@@ -307,8 +307,11 @@ def plain(value: Any, sensitive: bool = False) -> Any:
     return value
 
 
-def _sensitive(value: Any) -> str:
+def sensitive_form(value: Any) -> str:
     """A changed sensitive value: ``(sensitive)``, naming the variables a string holds, never
-    what else it holds (the rest of a URL whose token changed would tell nothing useful)."""
+    what else it holds (the rest of a URL whose token changed would tell nothing useful). A
+    form already made (a saved plan's old value) stays as it is."""
+    if isinstance(value, str) and value.startswith(REDACTED[:-1]) and value.endswith(")"):
+        return value
     names = KNOWN.names_in(value) if isinstance(value, str) else None
     return f"{REDACTED[:-1]}: {', '.join(names)})" if names else REDACTED

@@ -29,8 +29,9 @@ from provisioner.plan import (
     Ref,
     RouteChange,
     Until,
+    sensitive_form,
 )
-from provisioner.sensitive import KNOWN, REDACTED, Secret
+from provisioner.sensitive import KNOWN, Secret
 
 _KNOWN = {"target", "changes", "warnings", "basis", "routing", "secret_sources"}
 
@@ -243,7 +244,7 @@ def _old(field: FieldChange) -> Any:
     """The old value of a field the outputs mask (``FieldChange.masked``): a string that is no
     reference (an old token in a URL) is not stored."""
     if field.masked and isinstance(field.old, str) and KNOWN.template(field.old) is None:
-        return REDACTED
+        return sensitive_form(field.old)  # shown the same once the plan is read back
     return field.old
 
 
