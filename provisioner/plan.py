@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from provisioner.sensitive import KNOWN, REDACTED, Secret
+from provisioner.sensitive import KNOWN, MASK, REDACTED, Secret
 
 
 class Action(StrEnum):
@@ -154,9 +154,10 @@ class FieldChange:
             names = next((KNOWN.names_in(leaf) for leaf in leaves(self.new)
                           if isinstance(leaf, str) and KNOWN.names_in(leaf)), None)
             if names:
+                label = f"old {names[0]}" if names[0] != MASK else ""
                 for leaf in leaves(self.old):
                     if isinstance(leaf, str) and KNOWN.name_of(leaf) is None:
-                        KNOWN.add(leaf, names[0])
+                        KNOWN.add(leaf, label)
 
     @property
     def masked(self) -> bool:

@@ -102,17 +102,24 @@ class KnownValues:
 
     def names_in(self, text: str) -> list[str] | None:
         """The labels of the known values inside ``text`` (None when there is none)."""
-        found = [name or MASK for _, name in self._current().present(text)]
-        found += [name for regex, names in self._shapes if regex.search(text)
+        present = self._current().present(text)
+        found = [name or MASK for _, name in present]
+        rest = self._mask_values(text, present)  # a shape's hole is what no value explains
+        found += [name for regex, names in self._shapes if regex.search(rest)
                   for name in names]
         return sorted(set(found)) if found else None
 
     def mask(self, text: str) -> str:
         """``text`` with every known value shown as ``(sensitive: NAME)`` or ``***``, and the
         holes of every known shape too."""
-        for regex, names in self._shapes:
+        text = self._mask_values(text, self._current().present(text))
+        for regex, names in self._shapes:  # a masked value has spaces: no hole matches it
             text = regex.sub(functools.partial(_fill, names=names), text)
-        for value, name in self._current().present(text):
+        return text
+
+    @staticmethod
+    def _mask_values(text: str, present: list[tuple[str, str]]) -> str:
+        for value, name in present:
             text = text.replace(value, f"(sensitive: {name})" if name else MASK)
         return text
 
@@ -121,7 +128,7 @@ class KnownValues:
         plan stores), or None when it holds no environment value."""
         out = text
         for value, name in self._current().present(text):
-            if name:
+            if VARIABLE.fullmatch(name):  # not "old NAME": a value the environment gave
                 out = out.replace(value, "${env:" + name + "}")
         return None if out == text else out
 
@@ -166,6 +173,7 @@ class _View:
         return sorted(found.items(), key=lambda item: self.rank[item[0]])
 
 
+VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 API_NAMES = {"text": ("content",)}
 """Manifest keys the API names otherwise: a media's ``tts.text`` is its ``content``."""
 MIN_CONTEXT = 4

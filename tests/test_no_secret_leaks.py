@@ -350,8 +350,8 @@ def test_env_values_in_fields_that_are_not_secret(served: tuple[Recorded, str], 
 
     version(1)
     text = session.run("v1 plan text", "--debug", "plan", path, "--force")  # replaces the trunk
-    assert "params.url: (sensitive: RT_TOKEN) -> (sensitive: RT_TOKEN)" in text
-    assert "params.vms.timezone: (sensitive: VMS_TZ) -> (sensitive: VMS_TZ)" in text
+    assert "params.url: (sensitive: old RT_TOKEN) -> (sensitive: RT_TOKEN)" in text
+    assert "params.vms.timezone: (sensitive: old VMS_TZ) -> (sensitive: VMS_TZ)" in text
     for fmt in ("markdown", "json"):
         session.run(f"v1 plan {fmt}", "plan", path, "--format", fmt, "--force")
     session.run("v1 plan --out", "plan", path, "--out", tmp_path / "plan1.json", "--force")

@@ -49,3 +49,32 @@ def test_a_saved_plan_refers_to_the_environment_and_reads_back_the_same(
     assert loaded.fingerprint() == json.loads(text)["fingerprint"]
     assert apply_plan(loaded, client).ok
     assert Account(client, V1).plan(path).is_empty
+
+
+PRUNED = """
+version: 1
+policy: {prune: [webhooks]}
+webhooks:
+  - type: call.inbound_hangup
+    endpoint: "https://hooks.example.com/${env:HOOK_PATH}/in"
+  - type: call.outbound_hangup
+    endpoint: "https://hooks.example.com/${env:HOOK_PATH}/in"
+"""
+
+
+def test_a_rotated_identity_is_deleted_without_showing_the_old_value(
+        client: CallrClient, manifest: Callable[..., Path], tmp_path: Path) -> None:
+    """A webhook's endpoint is its identity: rotating its token deletes the old webhook, whose
+    address holds the old token, known only by the shape of the manifest's string."""
+    path = manifest(PRUNED)
+    Account(client, V0).converge(path)
+    KNOWN.clear()
+    plan = Account(client, V1).plan(path)
+    assert sum(c.action.value == "delete" for c in plan.changes) == 2
+    saved = tmp_path / "plan.json"
+    planfile.save(plan, saved, ACCOUNT)
+    assert V0["HOOK_PATH"] not in saved.read_text(encoding="utf-8")
+    KNOWN.clear()
+    loaded = planfile.load(saved, client, ACCOUNT, V1)
+    assert apply_plan(loaded, client).ok
+    assert Account(client, V1).plan(path).is_empty

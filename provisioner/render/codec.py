@@ -130,15 +130,6 @@ class Codec:
             return tuple(self.decode(v) for v in value["$tuple"])
         return {k: self.decode(v) for k, v in value.items()}
 
-    def text(self, text: str) -> str:
-        """A string the file stores as is (an address, a note): each value from the
-        environment written back as its ``${env:NAME}`` reference, any other sensitive part
-        masked."""
-        stored = KNOWN.template(text) or text
-        # What is left is an old value of a known shape (a rotated token in a URL): this text
-        # is for reading only, so it is masked.
-        return KNOWN.mask(stored) if KNOWN.names_in(stored) else stored
-
     def expand(self, template: str) -> str:
         """A string holding ``${env:NAME}`` references, each resolved (and known sensitive)."""
         if "${env:" not in template:
@@ -188,19 +179,43 @@ def expand_env(body: Any, env: Mapping[str, str]) -> Any:
     return body
 
 
-def _templated(body: Any) -> Any:
-    """Every string of a file body (ids, addresses, refs ...) with each environment value
-    written back as ``${env:NAME}``; encoded values (``$env``, ``$secret``) are left as they
-    are."""
+def _templated(body: Any, stored: dict[str, str] | None = None) -> Any:
+    """Every string of a file body (ids, addresses, refs, notes ...) with each environment
+    value written back as ``${env:NAME}``, and any other sensitive part (an old token in the
+    address of an object the plan deletes) masked, each masked string kept distinct (call ids
+    must stay unique); encoded values (``$env``, ``$secret``) are left as they are."""
+    stored = {} if stored is None else stored
     if isinstance(body, list):
-        return [_templated(item) for item in body]
+        return [_templated(item, stored) for item in body]
     if isinstance(body, dict):
         if "$env" in body or "$secret" in body:
             return body
-        return {key: _templated(item) for key, item in body.items()}
-    if isinstance(body, str):
-        return KNOWN.template(body) or body
-    return body
+        return {key: _refs_only(item, stored) if key == "args" else _templated(item, stored)
+                for key, item in body.items()}
+    if not isinstance(body, str) or body in stored:
+        return stored.get(body, body) if isinstance(body, str) else body
+    text = KNOWN.template(body) or body
+    if KNOWN.names_in(text):
+        masked = KNOWN.mask(text)
+        taken = set(stored.values())
+        text, count = masked, 1
+        while text in taken:
+            count += 1
+            text = f"{masked} #{count}"
+    stored[body] = text
+    return text
+
+
+def _refs_only(args: Any, stored: dict[str, str]) -> Any:
+    """A call's arguments are sent as they are: only the call ids their refs name follow the
+    ids' stored form."""
+    if isinstance(args, list):
+        return [_refs_only(item, stored) for item in args]
+    if isinstance(args, dict):
+        if isinstance(args.get("$ref"), str):
+            return {**args, "$ref": _templated(args["$ref"], stored)}
+        return {key: _refs_only(item, stored) for key, item in args.items()}
+    return args
 
 
 def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
@@ -208,11 +223,11 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
     cannot refer to (neither in the environment, a manifest nor the account)."""
     body: dict[str, Any] = {
         "changes": [_change(c, codec) for c in plan.changes],
-        "warnings": [codec.text(w) for w in plan.warnings],
+        "warnings": list(plan.warnings),
         "basis": [{"account": e.account, "kind": e.kind, "address": e.address,
                    "fingerprint": e.fingerprint} for e in plan.basis],
-        "routing": [{"account": r.account, "number": r.number, "before": codec.text(r.before),
-                     "after": codec.text(r.after)} for r in plan.routing],
+        "routing": [{"account": r.account, "number": r.number, "before": r.before,
+                     "after": r.after} for r in plan.routing],
     }
     for extra in fields(Plan):
         if extra.name not in _KNOWN and extra.compare:
@@ -229,13 +244,13 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
 def _change(change: Change, codec: Codec) -> dict[str, Any]:
     where = change.address
     return {
-        "address": codec.text(change.address), "account": change.account, "kind": change.kind,
-        "action": change.action.value, "summary": codec.text(change.summary),
+        "address": change.address, "account": change.account, "kind": change.kind,
+        "action": change.action.value, "summary": change.summary,
         "fields": [{"path": f.path, "old": codec.encode(_old(f), f"{where} {f.path}"),
                     "new": codec.encode(f.new, f"{where} {f.path}"), "sensitive": f.sensitive}
                    for f in change.fields],
         "calls": [_call(call, codec) for call in change.calls],
-        "notes": [codec.text(n) for n in change.notes],
+        "notes": list(change.notes),
         "generated_secrets": list(change.generated_secrets),
     }
 
