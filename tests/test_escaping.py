@@ -8,6 +8,7 @@ Markdown plans, apply's progress and report lines on stderr).
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from terminal import run
 
 from provisioner.plan import Action, Change, FieldChange, Plan
+from provisioner.render.json import render_plan as render_json
 from provisioner.render.markdown import render_plan as render_markdown
 from provisioner.render.text import render_plan as render_text
 from provisioner.sensitive import printable, shown_lines
@@ -120,3 +122,9 @@ def test_the_cli_escapes_names_in_plans_progress_and_reports(tmp_path: Path) -> 
 
 def test_an_error_of_several_lines_keeps_its_lines() -> None:
     assert shown_lines("stale:\n  app.a\x1b[2J: changed\r") == "stale:\n  app.a\\x1b[2J: changed\\r"
+
+
+def test_json_plan_escapes_what_a_terminal_could_act_on() -> None:
+    out = render_json(plan_named(TERMINAL_NAME))
+    assert CONTROL.search(out) is None
+    assert json.loads(out)["changes"][0]["address"] == f"app.{TERMINAL_NAME}"
