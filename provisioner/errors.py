@@ -20,13 +20,16 @@
             ├── InvalidParamsError   150, 151, -32602: missing or invalid property
             └── ProtocolError        -32700, -32600, -32601: the request itself was wrong
 
-Messages never carry secret values: the client redacts params before they reach a log or error.
+Messages never carry secret values: the client redacts params before they reach a log or error,
+and masks every known secret (``sensitive.KNOWN``) in the messages the API sends back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from provisioner.sensitive import KNOWN
 
 
 class ProvisionerError(Exception):
@@ -50,7 +53,9 @@ class Problem:
 
 class ManifestError(ProvisionerError):
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
+        # A message may quote a value (a URL that is not one): values from the environment,
+        # whatever the field, show as "(sensitive: NAME)".
+        self.problems = sorted(replace(p, message=KNOWN.mask(p.message)) for p in problems)
         count = len(self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the manifest")
 

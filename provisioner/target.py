@@ -25,7 +25,6 @@ from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, loopback_endpoint
 from provisioner.errors import ConfigError
-from provisioner.sensitive import SCRUBBER
 
 DEFAULT_SANDBOX_STATE = Path(".provisioner") / "sandbox.json"
 SANDBOX_ENDPOINT = "http://sandbox.invalid/json-rpc/v1.1/"
@@ -82,8 +81,7 @@ def open_live(endpoint: str, env: Mapping[str, str], *,
     endpoint (a local emulator, not CALLR); 0: no rate cap."""
     credentials = (read_credentials_file(credentials_file) if credentials_file is not None
                    else credentials_from_env(env))
-    token = credentials.header().partition(" ")[2]
-    SCRUBBER.add(credentials.password, credentials.api_key, token)
+    credentials.remember()
     client = CallrClient.connect(
         credentials, endpoint or DEFAULT_ENDPOINT,
         max_rps=_default_rps(endpoint) if max_rps is None else max_rps, parallelism=parallelism,

@@ -47,7 +47,13 @@ from provisioner.errors import (
     TransportError,
     rpc_error,
 )
-from provisioner.sensitive import redact_authorization, redact_fields, reveal
+from provisioner.sensitive import (
+    KNOWN,
+    redact_authorization,
+    redact_fields,
+    remember_fields,
+    reveal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,12 @@ class Credentials:
         token = base64.b64encode(f"{self.login}:{self.password}".encode()).decode("ascii")
         return f"Basic {token}"
 
+    def remember(self) -> None:
+        """Make the password, the API key and the header's token known sensitive (masked in
+        any message); a password equal to the login is shown as the login it is."""
+        password = self.password if self.password != self.login else ""
+        KNOWN.add_all([password, self.api_key, self.header().partition(" ")[2]])
+
     def describe(self) -> str:
         """Who is calling, without any secret: a login, or just 'API key'."""
         return "API key" if self.api_key else f"login {self.login}"
@@ -122,7 +134,7 @@ class _Failure(Exception):
 
     def __init__(self, message: str, *, sent: bool, status: int | None = None,
                  retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(KNOWN.mask(message))
         self.sent = sent
         self.status = status
         self.retry_after = retry_after
@@ -214,6 +226,8 @@ class RpcSession:
              retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
              clock: Callable[[], float] = time.monotonic) -> RpcSession:
         check_endpoint(endpoint, transport)
+        if not _in_process(transport):  # the in-process emulator's "sandbox" is no secret
+            credentials.remember()
         limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
         http = httpx.Client(transport=transport, timeout=timeout, limits=limits)
         caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
@@ -293,7 +307,9 @@ class RpcSession:
         headers = {"Content-Type": CONTENT_TYPE, "Authorization": authorization}
         if login_as:
             headers["CALLR-Login-As"] = f"Account.hash {login_as}"
-        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": reveal(params)}
+        clear = reveal(params)
+        remember_fields(clear)  # a literal password: masked if an error echoes it
+        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": clear}
         if log.isEnabledFor(logging.DEBUG):
             log.debug("-> %s%s %s (id %d, Authorization: %s)", method,
                       f" as {login_as}" if login_as else "", redact_fields(params), request_id,
@@ -330,6 +346,7 @@ class RpcSession:
         if "result" not in payload:
             raise _Failure(f"{method}: the response has neither result nor error", sent=True)
         result = payload["result"]
+        remember_fields(result)  # secrets the API generated (a SIP password ...)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("<- %s %s (id %d)", method, redact_fields(result), request_id)
         return result
@@ -370,8 +387,10 @@ def _rpc_failure(method: str, error: Any) -> RpcError:
         code = int(error.get("code", 0)) if isinstance(error, dict) else 0
     except (TypeError, ValueError):
         code = 0
-    message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-    data = error.get("data") if isinstance(error, dict) else None
+    # A server may echo the params or the Authorization header: every known secret is masked
+    # before the message is logged, printed or journaled.
+    message = KNOWN.mask(str(error.get("message", "")) if isinstance(error, dict) else str(error))
+    data = KNOWN.mask_deep(error.get("data") if isinstance(error, dict) else None)
     return rpc_error(code, message, redact_fields(data), method=method)
 
 

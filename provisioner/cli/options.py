@@ -19,6 +19,7 @@ from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
 from provisioner.manifest import Desired, load
 from provisioner.overlay import parse_var
+from provisioner.sensitive import shown, shown_lines
 from provisioner.target import (
     DEFAULT_SANDBOX_STATE,
     SANDBOX_VARIANTS_ENV,
@@ -31,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> None:
-    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    click.echo(click.style("Error: ", fg="red", bold=True) + shown_lines(message), err=True)
 
 
 def handle_errors(func: F) -> F:
@@ -43,11 +44,11 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ManifestError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                click.echo(shown(str(problem)), err=True)
             _fail(f"{exc}; nothing was sent to the API.")
         except PlanError as exc:
             for message in exc.messages:
-                click.echo(f"plan: {message}", err=True)
+                click.echo(f"plan: {shown(message)}", err=True)
             _fail("the plan cannot be made; nothing was changed.")
         except UnsafePlan as exc:
             _fail(str(exc))
