@@ -200,6 +200,10 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
+    api: str = "jsonrpc"
+    """The API the plan was made through and must be applied through: jsonrpc or rest."""
+    readiness: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
+    """The manifests' objects REST v2 cannot manage (``migrate.readiness``), as JSON."""
 
     @property
     def is_empty(self) -> bool:
@@ -213,6 +217,9 @@ class Plan:
         return Counter(change.action for change in self.changes)
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"api": self.api} if self.api != "jsonrpc" else {}
+        if self.readiness:
+            extra["rest_v2_readiness"] = [dict(b) for b in self.readiness]
         return {
             "format_version": 1,
             "target": self.target,
@@ -222,6 +229,7 @@ class Plan:
             "routing": [{"account": r.account or None, "number": r.number, "before": r.before,
                          "after": r.after} for r in self.routing],
             "unsafe": list(self.unsafe),
+            **extra,
         }
 
     def fingerprint(self) -> str:
