@@ -16,21 +16,23 @@ from typing import Any
 
 from provisioner.errors import PlanError
 from provisioner.manifest import Desired
+from provisioner.resources.base import PlanContext
 
 ACTIONS = "ACTIONS10"
 MIGRATE = "provisioner migrate"
 NO_EQUIVALENT = "no REST v2 equivalent documented"
 NOT_YET = "not managed through REST v2 by this version of the tool"
 _SECTIONS = (
-    ("webhooks", "webhook", NO_EQUIVALENT + " (webhooks are configured in the CALLR portal)"),
-    ("sip_subscribers", "sip_subscriber", NO_EQUIVALENT + " (SIP)"),
-    ("trunks_origination", "origination_trunk", NO_EQUIVALENT + " (SIP)"),
-    ("trunks_termination", "termination_trunk", NO_EQUIVALENT + " (SIP)"),
-    ("orders", "order", NOT_YET + " (DID store bodies are inferred)"),
+    ("webhooks", "webhook", "", NO_EQUIVALENT + " (webhooks are configured in the CALLR portal)"),
+    ("sip_subscribers", "sip_subscriber", "", NO_EQUIVALENT + " (SIP)"),
+    ("trunks_origination", "sip_trunk", "origination.", NO_EQUIVALENT + " (SIP)"),
+    ("trunks_termination", "sip_trunk", "termination.", NO_EQUIVALENT + " (SIP)"),
+    ("orders", "order", "", NOT_YET + " (DID store bodies are inferred)"),
 )
+"""(section, kind, identity prefix, reason): addresses as the kinds write them."""
 
 
-_UNSUPPORTED = ("media", "subaccounts", *(section for section, _, _ in _SECTIONS))
+_UNSUPPORTED = ("media", "subaccounts", *(section for section, _, _, _ in _SECTIONS))
 
 
 @dataclass(frozen=True, order=True)
@@ -55,43 +57,43 @@ class Blocker:
 
 def blockers(desired: Desired) -> list[Blocker]:
     """Every object of the manifests (sub-accounts included) REST v2 cannot manage."""
-    return sorted(_blockers(desired, ""))
+    return sorted(_blockers(desired, PlanContext({})))
 
 
-def _blockers(desired: Desired, prefix: str) -> Iterator[Blocker]:
+def _blockers(desired: Desired, ctx: PlanContext) -> Iterator[Blocker]:
     for name, spec in desired.apps.items():
         if spec.package != ACTIONS:
-            yield _blocker(desired, prefix, "apps", "app", name, spec.package,
+            yield _blocker(desired, ctx, "apps", "app", name, spec.package,
                            f"package {spec.package} is not supported by REST v2 (only Callr "
                            f"Actions scenarios, {ACTIONS}): run `{MIGRATE}`")
     for name, spec in desired.media.items():
         if spec.tts is not None:
-            yield _blocker(desired, prefix, "media", "media", name, "tts",
+            yield _blocker(desired, ctx, "media", "media", name, "tts",
                            NO_EQUIVALENT + " (text-to-speech media; use say@v2 in a scenario)")
         else:
-            yield _blocker(desired, prefix, "media", "media", name, "file", NOT_YET)
-    for section, kind, reason in _SECTIONS:
+            yield _blocker(desired, ctx, "media", "media", name, "file", NOT_YET)
+    for section, kind, shown, reason in _SECTIONS:
         for identity in getattr(desired, section):
-            yield _blocker(desired, prefix, section, kind, identity, "", reason)
+            yield _blocker(desired, ctx, section, kind, identity, "", reason, shown)
     for name in desired.subaccounts:
-        yield _blocker(desired, prefix, "subaccounts", "subaccount", name, "",
+        yield _blocker(desired, ctx, "subaccounts", "subaccount", name, "",
                        NO_EQUIVALENT + " (sub-accounts)")
     for section in _UNSUPPORTED:
         managed = section in desired.present or desired.policy.prunes(section)
         if managed and not getattr(desired, section):
-            yield Blocker(f"{prefix}{section}", "section", "",
+            yield Blocker(f"{ctx.prefix}{section}", "section", "",
                           "the manifest manages this section (written, or listed in "
                           "policy.prune), and REST v2 cannot read it")
     for name, nested in desired.accounts.items():
-        yield from _blockers(nested, f'{prefix}subaccount["{name}"].')
+        yield from _blockers(nested, PlanContext({}, account=name))
 
 
-def _blocker(desired: Desired, prefix: str, section: str, kind: str, identity: Any,
-             detail: str, reason: str) -> Blocker:
+def _blocker(desired: Desired, ctx: PlanContext, section: str, kind: str, identity: Any,
+             detail: str, reason: str, shown: str = "") -> Blocker:
+    """One blocker, addressed as the kind addresses its changes (a webhook ``type->url``)."""
     origin = desired.origin(section, identity)
-    text = str(identity)
-    quoted = " " in text or '"' in text
-    address = f'{prefix}{kind}["{text}"]' if quoted else f"{prefix}{kind}.{text}"
+    text = "->".join(map(str, identity)) if isinstance(identity, tuple) else str(identity)
+    address = ctx.address(kind, shown + text)
     return Blocker(address, kind, detail, reason, str(origin) if origin is not None else "")
 
 
