@@ -90,7 +90,7 @@ def test_errors_map_onto_the_exception_tree(emulator: Emulator) -> None:
 
 def test_unsupported_operation_is_refused_before_sending(emulator: Emulator) -> None:
     api = rest(emulator)
-    with pytest.raises(UnsupportedOperation, match="webhooks.get_list"):
+    with pytest.raises(UnsupportedOperation, match=r"webhooks\.get_list"):
         api.call("webhooks.get_list")
     assert api.call_count == 0
     with pytest.raises(ValueError, match="CALLTRACKING10"):
