@@ -59,6 +59,8 @@ class Document:
     """Nodes an overlay put here -> the overlay's file (their positions are in that file)."""
     root: Path | None = None
     """The folder audio files must stay inside (the PATH given on the command line)."""
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment ``${env:...}`` read from (files this one refers to read it too)."""
     converted: int = field(default=0, repr=False, compare=False)
     unset: set[Path_] = field(default_factory=set)
     """Scalars with a missing variable or a malformed placeholder (their other problems are
@@ -323,6 +325,20 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
+
+
+def substitute_lines(text: str, display: str, env: Mapping[str, str],
+                     variables: Mapping[str, Any]) -> tuple[str, list[Problem]]:
+    """``text`` (a file another file refers to) with its placeholders replaced line by line,
+    each problem located at its line in ``display``."""
+    doc = Document(display, None, variables=variables)
+    problems: list[Problem] = []
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "${" in line:
+            doc.values[(index,)] = (index + 1, 1)
+            lines[index] = _as_text(_substitute(line, (index,), doc, env, problems))
+    return "\n".join(lines), [Problem(p.file, p.line, p.col, "", p.message) for p in problems]
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:
