@@ -9,6 +9,11 @@ indexes) to its 1-based line and column, so any later error can be reported as
 located problem. ``${var:NAME}`` placeholders take the values of ``--var``/``--var-file``
 (``Document.variables``); a scalar that is exactly one ``${var:NAME}`` takes the variable's value
 with its type (a var-file's ``30`` stays an int), inside a longer string its text.
+
+Those two are the tool's only placeholders: any other ``${...}`` (above all a Callr Actions
+expression, ``${{ $target }}``) is left exactly as written. ``$${env:`` and ``$${var:`` are
+the escape: they read as a literal ``${env:`` / ``${var:`` (each ``$${`` before ``env:`` or
+``var:`` loses one ``$``).
 """
 
 from __future__ import annotations
@@ -31,7 +36,10 @@ from provisioner.fastyaml import compose_plain
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
-PLACEHOLDER = re.compile(f"{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
+ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
+PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
+OURS = re.compile(r"\$\{(?:env|var):")
+"""What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 
 
 @dataclass
@@ -51,6 +59,8 @@ class Document:
     """Nodes an overlay put here -> the overlay's file (their positions are in that file)."""
     root: Path | None = None
     """The folder audio files must stay inside (the PATH given on the command line)."""
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment ``${env:...}`` read from (files this one refers to read it too)."""
     converted: int = field(default=0, repr=False, compare=False)
     unset: set[Path_] = field(default_factory=set)
     """Scalars with a missing variable or a malformed placeholder (their other problems are
@@ -290,15 +300,18 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     whole_var = VAR_PATTERN.fullmatch(text)
     if whole_var is not None:
         return _variable(whole_var.group(1), path, doc, problems)
-    doc.env_paths.add(path)
+    if ENV_PATTERN.search(text):
+        doc.env_paths.add(path)
     whole = ENV_PATTERN.fullmatch(text)
     if whole is not None:
         doc.env_names[path] = whole.group(1)
 
     def replace(match: re.Match[str]) -> str:
-        if match.group(2) is not None:
-            return _as_text(_variable(match.group(2), path, doc, problems))
-        name = match.group(1)
+        if match.group(1) is not None:
+            return match.group(1)  # $${env: -> ${env:
+        if match.group(3) is not None:
+            return _as_text(_variable(match.group(3), path, doc, problems))
+        name = match.group(2)
         if name not in env:
             problems.append(doc.problem(
                 path, f"environment variable {name} is not set (export {name}=... before running)"
@@ -308,10 +321,24 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         return env[name]
 
     result = PLACEHOLDER.sub(replace, text)
-    if "${" in PLACEHOLDER.sub("", text):
+    if OURS.search(PLACEHOLDER.sub("", text)):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
+
+
+def substitute_lines(text: str, display: str, env: Mapping[str, str],
+                     variables: Mapping[str, Any]) -> tuple[str, list[Problem]]:
+    """``text`` (a file another file refers to) with its placeholders replaced line by line,
+    each problem located at its line in ``display``."""
+    doc = Document(display, None, variables=variables)
+    problems: list[Problem] = []
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "${" in line:
+            doc.values[(index,)] = (index + 1, 1)
+            lines[index] = _as_text(_substitute(line, (index,), doc, env, problems))
+    return "\n".join(lines), [Problem(p.file, p.line, p.col, "", p.message) for p in problems]
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:

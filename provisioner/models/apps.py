@@ -7,7 +7,7 @@ manifest asks for, nested objects included.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -133,10 +133,24 @@ class RealtimeParams(Spec):
 
 
 class ActionsParams(Spec):
-    """ACTIONS10: an Actions scenario."""
+    """ACTIONS10: a Callr Actions scenario, written one of three ways: ``script`` as YAML text,
+    ``script`` as a mapping (the scenario inline), or ``script_file`` (a YAML file relative to
+    the manifest file). ``variables`` are merged into the scenario's own ``variables`` before it
+    is sent (``provisioner.models.scenarios``); ``format`` defaults to ``YAML``."""
 
     format: Literal["YAML"] | None = None
-    script: str | None = None
+    script: str | dict[str, Any] | None = None
+    """The scenario: YAML text (``script: |``) or the scenario's mapping itself."""
+    script_file: str | None = None
+    """A scenario file, relative to this manifest file and inside the manifests' folder."""
+    variables: dict[str, Any] | None = None
+    """``$name: value`` pairs laid over the scenario's ``variables`` (one scenario, many apps)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ActionsParams:
+        if self.script is not None and self.script_file is not None:
+            raise ValueError("give either 'script' or 'script_file', not both")
+        return self
 
 
 class _App(Spec):

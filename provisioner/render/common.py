@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.plan import MISSING, Action, Change, Plan, RouteChange, plain
+from provisioner.actions import is_multiline, line_diff
+from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, RouteChange, plain
 
 _PHRASES = (
     (Action.CREATE, "to create"), (Action.REPLACE, "to replace"), (Action.UPDATE, "to update"),
@@ -22,6 +23,18 @@ def value(v: Any, sensitive: bool = False) -> str:
     if isinstance(shown, str) and shown == "(sensitive)":
         return shown
     return json.dumps(shown, ensure_ascii=False, sort_keys=False)
+
+
+def text_diff(field: FieldChange) -> list[str] | None:
+    """A multi-line string's change (an Actions script ...) as unified diff lines, for a
+    reviewer to see which lines changed; None for any other value (shown whole)."""
+    if field.sensitive or not (is_multiline(field.old) or is_multiline(field.new)):
+        return None
+    sides = [side if isinstance(side, str) else "" if side is None or side is MISSING else None
+             for side in (field.old, field.new)]
+    if sides[0] is None or sides[1] is None:
+        return None  # a string against a mapping or a number: shown whole
+    return line_diff(sides[0], sides[1])
 
 
 def summary(plan: Plan) -> str:
