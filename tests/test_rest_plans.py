@@ -25,7 +25,6 @@ apps:
     package: ACTIONS10
     params:
       script: |
-        version: v1
         branches:
           inbound-call:
             actions:
@@ -35,8 +34,13 @@ apps:
     params:
       format: YAML
       script: |
-        version: v1
-        branches: {}
+        description: closed
+        branches:
+          inbound-call:
+            actions:
+              - action: say@v2
+                params: {what: We are closed}
+              - action: hangup@v1
 numbers:
   "+33199000001": front-desk
   "+33199000002": front-desk
@@ -52,7 +56,7 @@ apps:
     params: {url: "https://bot.example.com/callr"}
   desk:
     package: ACTIONS10
-    params: {script: "version: v1"}
+    params: {script: "branches: {inbound-call: {actions: [{action: hangup@v1}]}}"}
 webhooks:
   - type: sms.mo
     endpoint: https://hooks.example.com/sms
@@ -81,7 +85,7 @@ def test_jsonrpc_apply_then_no_changes_through_rest(
     account.converge(path)
     assert rest_account.plan(path).is_empty
     moved = manifest(SCENARIO.replace('"+33199000003": after-hours', '"+33199000003": front-desk')
-                     .replace("hangup@v1", "reject@v1"))
+                     .replace("description: closed", "description: shut"))
     plan = rest_account.converge(moved)
     assert plan.counts() == {Action.UPDATE: 1, Action.REASSIGN: 1}
     assert account.plan(moved).is_empty

@@ -19,7 +19,7 @@ from provisioner.errors import (
 )
 
 REST = "http://emulator.test/v2.0"
-SCRIPT = "version: v1\nbranches: {}\n"
+SCRIPT = "branches:\n  inbound-call:\n    actions:\n      - action: hangup@v1\n"
 
 
 class Clock:

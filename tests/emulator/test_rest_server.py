@@ -17,7 +17,7 @@ from serving import RPC_PATH, serving
 from provisioner.emulator import Emulator, FaultProfile
 
 KEY = {"x-api-key": "sandbox"}
-SCRIPT = "version: v1\nbranches:\n  inbound-call:\n    actions:\n      - action: hangup@v1\n"
+SCRIPT = "branches:\n  inbound-call:\n    actions:\n      - action: hangup@v1\n"
 
 
 @pytest.fixture
@@ -80,7 +80,8 @@ def test_scenario_lifecycle_and_constraints(http: httpx.Client) -> None:
     bad = [{"name": "x" * 65, "script": SCRIPT}, {"name": "", "script": SCRIPT},
            {"name": "ok", "script": ""}, {"name": "ok", "script": "a: 1\n" * 8000},
            {"name": "ok", "script": SCRIPT, "format": "json"}, {"script": SCRIPT},
-           {"name": "ok", "script": "[unclosed"}, {"name": "ok", "script": SCRIPT, "x": 1}]
+           {"name": "ok", "script": "[unclosed"}, {"name": "ok", "script": SCRIPT, "x": 1},
+           {"name": "ok", "script": "branches: {}\n"}]
     for body in bad:
         answer = http.post("/actions", json=body, headers=KEY)
         assert answer.status_code == 400, body

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from provisioner import actions
 
 from ..store import fmt_date
 from .server import Answer, Request, Rest, bad_request, not_found, route
@@ -120,12 +119,11 @@ def _body(request: Request, required: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _check_script(script: str) -> None:
-    """INFERRED: an unparsable scenario is refused (the portal validates live)."""
-    try:
-        document = YAML(typ="safe", pure=True).load(script)
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise bad_request(f"script is not valid YAML{where}") from None
-    if not isinstance(document, dict):
-        raise bad_request("script must be a YAML mapping (a Callr Actions scenario)")
+    """INFERRED: a scenario the Callr Actions rules refuse is a 400 (the portal validates
+    live); warnings (an action the catalogue does not know) pass."""
+    _, findings = actions.check(script)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise bad_request(f"script line {first.line}: {first.message}{more}")
