@@ -162,7 +162,8 @@ def serve(host: str, port: int, state: Path | None, login: str, password: str, a
         server = make_server(emu, host, port)
     except OSError as exc:
         raise ProvisionerError(f"cannot listen on {host}:{port}: {exc}") from exc
-    click.echo(f"CALLR emulator at http://{host}:{server.server_port}/json-rpc/v1.1/ "
+    base = f"http://{host}:{server.server_port}"
+    click.echo(f"CALLR emulator at {base}/json-rpc/v1.1/ and REST v2 at {base}/v2.0 "
                f"(state: {state or 'in memory'}); Ctrl-C to stop.")
     try:
         server.serve_forever()

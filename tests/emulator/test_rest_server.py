@@ -7,7 +7,11 @@ the emulator adopts), and the shared state: what one protocol writes, the other 
 from __future__ import annotations
 
 import base64
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -208,3 +212,23 @@ def test_unknown_route_and_verb(http: httpx.Client) -> None:
     assert http.get("/nothing", headers=KEY).status_code == 404
     wrong = http.put("/actions", headers=KEY)
     assert wrong.status_code == 405 and wrong.json()["code"] == "method-not-allowed"
+
+
+def test_served_fault_flags_apply_to_rest() -> None:
+    """``emulator serve --fail-rate 1``: every REST request is refused with 503 too."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "provisioner", "emulator", "serve", "--port", "0",
+         "--fail-rate", "1", "--seed", "1"],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        found = re.search(r"REST v2 at (http://127\.0\.0\.1:\d+/v2\.0)", proc.stdout.readline())
+        assert found is not None
+        answer = httpx.get(found.group(1) + "/ping", headers=KEY, timeout=10)
+        assert answer.status_code == 503
+        assert answer.json()["code"] == "unavailable"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
