@@ -97,6 +97,9 @@ class Rest:
     def run(self, method: str, *params: Any) -> Any:
         """Run JSON-RPC ``method`` against the shared state (rule faults apply); REST errors."""
         injected, lose = self.emu.faults.take(method)
+        if lose == "503":  # --fail-method: refused before it runs
+            self.emu.count_fault("fail")
+            raise RestError(503, STATUS_TEXT[503], "unavailable")
         if injected is not None:
             raise RestError(_HTTP_OF_RPC.get(injected[0], 500), injected[1])
         try:
