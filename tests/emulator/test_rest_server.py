@@ -234,14 +234,11 @@ def test_served_fault_flags_apply_to_rest() -> None:
         proc.wait(timeout=10)
 
 
-def test_fail_method_and_variants_apply_to_rest() -> None:
-    emu = Emulator(None, variants=["assign-requires-free-did"])
-    with serving(emu) as base, httpx.Client(base_url=base + "/v2.0", timeout=10) as http:
-        first, second = create(http, "one")["sid"], create(http, "two")["sid"]
-        assert http.put(f"/numbers/+33199000001/scenario/{first}", headers=KEY).status_code == 204
-        taken = http.put(f"/numbers/+33199000001/scenario/{second}", headers=KEY)
-        assert taken.status_code == 400  # the variant's error 151, as an HTTP 400
-        emu.faults.unavailable("apps.create")
+def test_fail_method_applies_to_rest(http: httpx.Client, emu: Emulator) -> None:
+    """``--fail-method apps.create``: POST /actions (which runs apps.create) answers 503."""
+    create(http, "one")
+    create(http, "two")
+    emu.faults.unavailable("apps.create")
         refused = http.post("/actions", json={"name": "three", "script": SCRIPT}, headers=KEY)
         assert refused.status_code == 503
         names = [hit["name"] for hit in http.get("/actions", headers=KEY).json()["hits"]]
