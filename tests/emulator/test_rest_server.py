@@ -239,7 +239,7 @@ def test_fail_method_applies_to_rest(http: httpx.Client, emu: Emulator) -> None:
     create(http, "one")
     create(http, "two")
     emu.faults.unavailable("apps.create")
-        refused = http.post("/actions", json={"name": "three", "script": SCRIPT}, headers=KEY)
-        assert refused.status_code == 503
-        names = [hit["name"] for hit in http.get("/actions", headers=KEY).json()["hits"]]
-        assert sorted(names) == ["one", "two"]  # refused before it ran
+    refused = http.post("/actions", json={"name": "three", "script": SCRIPT}, headers=KEY)
+    assert refused.status_code == 503
+    names = [hit["name"] for hit in http.get("/actions", headers=KEY).json()["hits"]]
+    assert sorted(names) == ["one", "two"]  # refused before it ran
