@@ -25,7 +25,6 @@ from provisioner.api.methods import METHODS
 from provisioner.api.rest.table import Request, Row, row
 from provisioner.api.rpc import (
     NOT_RUN_STATUSES,
-    UNSENT_ERRORS,
     Credentials,
     RetryPolicy,
     RpcSession,
@@ -120,20 +119,9 @@ class RestSession(RpcSession):
         if log.isEnabledFor(logging.DEBUG):
             log.debug("-> %s %s%s %s", table_row.verb, path, f" as {login_as}" if login_as
                       else "", redact_fields(request.body))
-        with self.caps.slot():
-            with self._lock:
-                self._calls += 1
-            try:
-                response = self.http.request(
-                    table_row.verb, url, params=request.query or None,
-                    json=request.body if request.body is not None else None,
-                    headers=self._headers(login_as))
-            except UNSENT_ERRORS as exc:
-                raise _Failure(f"{label}: cannot reach {self.endpoint}: {exc}",
-                               sent=False) from exc
-            except httpx.HTTPError as exc:
-                raise _Failure(f"{label}: no answer from {self.endpoint}: "
-                               f"{type(exc).__name__} {exc}", sent=True) from exc
+        response = self._transmit(label, lambda: self.http.request(
+            table_row.verb, url, params=request.query or None, json=request.body,
+            headers=self._headers(login_as)))
         return self._answer_rest(label, table_row.operation, response)
 
     def _answer_rest(self, label: str, operation: str, response: httpx.Response) -> Any:
