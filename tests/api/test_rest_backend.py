@@ -161,3 +161,14 @@ def test_rest_endpoint_detection() -> None:
 def test_plain_http_refused_for_rest_as_for_json_rpc() -> None:
     with pytest.raises(ConfigError, match="plain http"):
         RestClient.open_rest(Credentials(api_key="k"), "http://api.example.com/v2.0")
+
+
+def test_release_through_rest(emulator: Emulator, client: CallrClient) -> None:
+    from provisioner.release import find_dids, release
+
+    api = rest(emulator)
+    (did,) = find_dids(api, ["+33 1 99 00 00 07"])
+    assert did.hash == "+33199000007"
+    release(api, did)
+    numbers = [d["intl_number"] for d in client.call("apps.get_dids", only_available=False)]
+    assert len(numbers) == 19 and "+33199000007" not in numbers
