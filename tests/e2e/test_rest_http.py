@@ -84,3 +84,18 @@ def test_rest_refuses_login_and_password(served: Served) -> None:
     result = provisioner("plan", ACTIONS_ONLY, "--endpoint", rest_url(served), env=env)
     assert result.returncode == 1 and "CALLR_API_KEY" in result.stderr
     assert "sandbox" not in result.stderr.replace("sandbox.", "")
+
+
+def test_debug_log_never_shows_the_api_key(served: Served) -> None:
+    secret = "k" * 40
+    served.emulator.api_keys = frozenset({secret})
+    env = cli_env(CALLR_API_KEY=secret)
+    result = provisioner("--debug", "apply", ACTIONS_ONLY, "--endpoint", rest_url(served),
+                         "--yes", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "POST /actions" in result.stderr  # the debug log shows the requests
+    assert secret not in result.stdout + result.stderr
+    wrong = provisioner("plan", ACTIONS_ONLY, "--endpoint", rest_url(served),
+                        env=cli_env(CALLR_API_KEY="w" * 40))
+    assert wrong.returncode == 1 and "unauthorized" in wrong.stderr
+    assert "w" * 40 not in wrong.stderr
