@@ -35,6 +35,8 @@ class Finding:
     path: Path_ = field(compare=False)
     message: str = field(compare=False)
     severity: Literal["error", "warning"] = field(default="error", compare=False)
+    key: bool = field(default=False, compare=False)
+    """The finding is about the key at ``path`` (an unknown key ...), not its value."""
 
     @property
     def dotted(self) -> str:
@@ -85,7 +87,7 @@ class Scenario:
     def finding(self, path: Path_, message: str, *, key: bool = False,
                 severity: Literal["error", "warning"] = "error") -> Finding:
         line, col = self.position(path, key=key)
-        return Finding(line, col, tuple(path), message, severity)
+        return Finding(line, col, tuple(path), message, severity, key)
 
 
 def parse(text: str) -> Scenario:

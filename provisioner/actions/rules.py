@@ -46,6 +46,8 @@ SHAPES = ("'action' (with optional 'params', 'result', 'if', 'events'), 'if' + '
 def check(text: str) -> tuple[Scenario | None, list[Finding]]:
     """Parse and validate ``text``: the scenario (None if it is not YAML) and every finding."""
     size = _size_finding(text)
+    if not text.strip():
+        return None, size
     try:
         scenario = parse(text)
     except ScenarioSyntaxError as exc:

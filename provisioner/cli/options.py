@@ -112,6 +112,10 @@ class Source:
             variables[name] = value
         desired = load(paths, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
+        notices = [*desired.warnings, *(n for sub in desired.accounts.values()
+                                        for n in sub.warnings)]
+        for notice in sorted(notices):
+            click.echo(click.style("Warning: ", fg="yellow") + str(notice), err=True)
         if self.targets:
             targeting.resolve(desired, self.targets)
         return desired

@@ -93,7 +93,7 @@ def _kind(finding: actions.Finding) -> type[Problem]:
 def _inline(origin: Origin) -> Locate:
     def locate(finding: actions.Finding) -> Problem:
         problem = origin.problem(finding.message, "params", "script", *finding.path,
-                                 key=finding.message.startswith("unknown"))
+                                 key=finding.key)
         return _made(_kind(finding), problem.file, problem.line, problem.col, problem.path,
                      problem.message)
     return locate

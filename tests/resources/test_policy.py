@@ -137,7 +137,8 @@ def test_subaccount_policy_is_its_own(account: Account, client: CallrClient,
         return manifest(f"""version: 1
 policy: {master_policy}
 apps:
-  m: {{package: ACTIONS10, params: {{script: m}}}}
+  m: {{package: ACTIONS10, params: {{script: {{branches: {{
+      m: {{actions: [{{action: hangup@v1}}]}}}}}}}}}}
 subaccounts:
   "Client A":
     contact: {{emails: [ops@client-a.example]}}
@@ -262,7 +263,8 @@ def test_ignore_hides_from_updates_and_renames(account: Account, client: CallrCl
     path = manifest("""version: 1
 policy: {ignore: {apps: ["legacy-*"]}}
 apps:
-  fresh: {package: ACTIONS10, params: {script: x}, previous_names: [legacy-1]}
+  fresh: {package: ACTIONS10, params: {script: {branches: {
+      x: {actions: [{action: hangup@v1}]}}}}, previous_names: [legacy-1]}
 """)
     plan = account.plan(path)
     assert actions(plan) == [("app.fresh", Action.CREATE)], "an ignored app is never renamed"
@@ -326,7 +328,8 @@ subaccounts:
   "Old Co":
     contact: {emails: [ops@x.example]}
     resources:
-      apps: {a: {package: ACTIONS10, params: {script: a}}}
+      apps: {a: {package: ACTIONS10, params: {script: {branches: {
+          a: {actions: [{action: hangup@v1}]}}}}}}
 """))
     path = manifest("""version: 1
 subaccounts:
@@ -334,7 +337,8 @@ subaccounts:
     previous_names: ["Old Co"]
     contact: {emails: [ops@x.example]}
     resources:
-      apps: {a: {package: ACTIONS10, params: {script: b}}}
+      apps: {a: {package: ACTIONS10, params: {script: {branches: {
+          b: {actions: [{action: hangup@v1}]}}}}}}
 """)
     plan = account.plan(path)
     assert actions(plan) == [('subaccount["New Co"].app.a', Action.UPDATE)], "no create"
