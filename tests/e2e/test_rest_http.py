@@ -9,6 +9,8 @@ from .conftest import Served, cli_env, provisioner
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTIONS_ONLY = ROOT / "tests" / "data" / "rest" / "actions-only"
+EXAMPLE = ROOT / "examples" / "actions"
+ONCALL = ("--var", "oncall=+33612345678")
 LEGACY = ROOT / "tests" / "data" / "rest" / "legacy.yaml"
 KEY = {"CALLR_API_KEY": "sandbox"}
 
@@ -42,12 +44,28 @@ def test_actions_manifest_applies_through_rest_then_no_changes_both_ways(served:
     assert methods["POST /actions"] == 2 and methods["PUT /numbers/{number}/scenario/{sid}"] == 3
 
 
+def test_actions_example_through_rest_and_back(served: Served) -> None:
+    """The Callr Actions example (four scenarios and their numbers) applies through
+    ``--endpoint .../v2.0``, then plans no changes through REST, and through JSON-RPC."""
+    env = cli_env(**KEY)
+    applied = provisioner("apply", EXAMPLE, *ONCALL, "--endpoint", rest_url(served), "--yes",
+                          env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete: 8 changes applied." in applied.stdout
+    for endpoint in (rest_url(served), served.url):
+        again = provisioner("plan", EXAMPLE, *ONCALL, "--endpoint", endpoint,
+                            "--detailed-exitcode", env=env)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "No changes." in again.stdout
+
+
 def test_applied_through_json_rpc_then_no_changes_through_rest(served: Served) -> None:
     env = cli_env(**KEY)
-    applied = provisioner("apply", ACTIONS_ONLY, "--endpoint", served.url, "--yes", env=env)
+    applied = provisioner("apply", EXAMPLE, *ONCALL, "--endpoint", served.url, "--yes",
+                          env=env)
     assert applied.returncode == 0, applied.stderr
-    rest = provisioner("plan", ACTIONS_ONLY, "--endpoint", rest_url(served), "--api", "rest",
-                       "--detailed-exitcode", env=env)
+    rest = provisioner("plan", EXAMPLE, *ONCALL, "--endpoint", rest_url(served), "--api",
+                       "rest", "--detailed-exitcode", env=env)
     assert rest.returncode == 0, rest.stdout + rest.stderr
     assert "No changes." in rest.stdout
 
