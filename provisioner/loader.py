@@ -235,27 +235,14 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
         out: dict[Any, Any] = {}
         for key, value in node.items():
             child = (*path, key)
-            try:
-                kline, kcol = node.lc.key(key)
-                vline, vcol = node.lc.value(key)
-                doc.keys[child] = (kline + 1, kcol + 1)
-                # An empty (null) value has no token of its own: ruamel gives the position of
-                # whatever follows, possibly past the end of the file; the key is better.
-                doc.values[child] = (vline + 1, vcol + 1) if value is not None else (
-                    kline + 1, kcol + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
+            remember_entry(node, key, child, doc.keys, doc.values)
             out[_plain_key(key)] = _convert(value, child, doc, env, problems)
         return out
     if isinstance(node, CommentedSeq):
         items = []
         for index, value in enumerate(node):
             child = (*path, index)
-            try:
-                line, col = node.lc.item(index)
-                doc.values[child] = (line + 1, col + 1)
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
+            remember_item(node, index, child, doc.values)
             items.append(_convert(value, child, doc, env, problems))
         return items
     if isinstance(node, str):
@@ -267,6 +254,32 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
     if isinstance(node, float):
         return float(node)
     return node
+
+
+Positions = dict[Path_, tuple[int, int]]
+
+
+def remember_entry(node: CommentedMap, key: Any, path: Path_, keys: Positions,
+                   values: Positions) -> None:
+    """Record the 1-based line and column of a round-trip mapping's key and of its value."""
+    try:
+        kline, kcol = node.lc.key(key)
+        vline, vcol = node.lc.value(key)
+    except (KeyError, TypeError, AttributeError):
+        return
+    keys[path] = (kline + 1, kcol + 1)
+    # An empty (null) value has no token of its own: ruamel gives the position of whatever
+    # follows, possibly past the end of the file; the key is better.
+    values[path] = (vline + 1, vcol + 1) if node.get(key) is not None else (kline + 1, kcol + 1)
+
+
+def remember_item(node: CommentedSeq, index: int, path: Path_, values: Positions) -> None:
+    """Record the 1-based line and column of a round-trip sequence's item."""
+    try:
+        line, col = node.lc.item(index)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return
+    values[path] = (line + 1, col + 1)
 
 
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],

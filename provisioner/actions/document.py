@@ -20,6 +20,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from provisioner.loader import remember_entry, remember_item
+
 MAX_SCRIPT_CHARS = 32_768
 """The longest script the API accepts (REST v2 ``script``: 1..32,768 characters)."""
 MAX_DEPTH = 64
@@ -121,18 +123,14 @@ def _plain(node: Any, path: Path_, scenario: Scenario) -> Any:
         out: dict[Any, Any] = {}
         for key, value in node.items():
             child = (*path, _scalar(key))
-            _remember(scenario, child, node, key, value)
+            remember_entry(node, key, child, scenario.keys, scenario.values)
             out[_scalar(key)] = _plain(value, child, scenario)
         return out
     if isinstance(node, CommentedSeq):
         items = []
         for index, value in enumerate(node):
             child = (*path, index)
-            try:
-                line, col = node.lc.item(index)
-                scenario.values[child] = (line + 1, col + 1)
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
+            remember_item(node, index, child, scenario.values)
             items.append(_plain(value, child, scenario))
         return items
     if isinstance(node, TaggedScalar):
@@ -142,18 +140,6 @@ def _plain(node: Any, path: Path_, scenario: Scenario) -> Any:
             path, f"{text!r} reads as a YAML tag: quote the value (\"{text}\")"))
         return text
     return _scalar(node)
-
-
-def _remember(scenario: Scenario, child: Path_, node: CommentedMap, key: Any,
-              value: Any) -> None:
-    try:
-        kline, kcol = node.lc.key(key)
-        vline, vcol = node.lc.value(key)
-    except (KeyError, TypeError, AttributeError):
-        return
-    scenario.keys[child] = (kline + 1, kcol + 1)
-    scenario.values[child] = (vline + 1, vcol + 1) if value is not None else (kline + 1,
-                                                                               kcol + 1)
 
 
 def _scalar(value: Any) -> Any:

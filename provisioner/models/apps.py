@@ -139,12 +139,18 @@ class ActionsParams(Spec):
     is sent (``provisioner.models.scenarios``); ``format`` defaults to ``YAML``."""
 
     format: Literal["YAML"] | None = None
-    script: str | dict[str, Any] | None = None
-    """The scenario: YAML text (``script: |``) or the scenario's mapping itself."""
-    script_file: str | None = None
-    """A scenario file, relative to this manifest file and inside the manifests' folder."""
-    variables: dict[str, Any] | None = None
-    """``$name: value`` pairs laid over the scenario's ``variables`` (one scenario, many apps)."""
+    script: str | dict[str, Any] | None = Field(
+        default=None,
+        description="The Callr Actions scenario: YAML text (script: |) or the scenario itself "
+                    "as a mapping (description, compat, defaults, variables, branches).")
+    script_file: str | None = Field(
+        default=None,
+        description="A Callr Actions scenario file, relative to this manifest file and inside "
+                    "the manifests' folder (instead of script).")
+    variables: dict[str, Any] | None = Field(
+        default=None, json_schema_extra={"propertyNames": {"pattern": "^\\$"}},
+        description="$name: value pairs merged into the scenario's variables before it is "
+                    "sent: one scenario file, many apps.")
 
     @model_validator(mode="after")
     def _one_source(self) -> ActionsParams:

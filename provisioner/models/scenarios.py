@@ -81,21 +81,17 @@ def _variable_names(params: ActionsParams, origin: Origin) -> list[Problem]:
             for name in params.variables or {} if not str(name).startswith("$")]
 
 
-def _made(kind: type[Problem], file: str, line: int, col: int, path: str,
+def _made(finding: actions.Finding, at: Problem, line: int, col: int,
           message: str) -> Problem:
-    return kind(file, line, col, path, message)
-
-
-def _kind(finding: actions.Finding) -> type[Problem]:
-    return Notice if finding.severity == "warning" else Problem
+    """A Problem (a Notice for a warning) at ``line``:``col`` of ``at``'s file and path."""
+    kind = Notice if finding.severity == "warning" else Problem
+    return kind(at.file, line, col, at.path, message)
 
 
 def _inline(origin: Origin) -> Locate:
     def locate(finding: actions.Finding) -> Problem:
-        problem = origin.problem(finding.message, "params", "script", *finding.path,
-                                 key=finding.key)
-        return _made(_kind(finding), problem.file, problem.line, problem.col, problem.path,
-                     problem.message)
+        at = origin.problem(finding.message, "params", "script", *finding.path, key=finding.key)
+        return _made(finding, at, at.line, at.col, at.message)
     return locate
 
 
@@ -108,10 +104,8 @@ def _text(script: str, origin: Origin) -> Locate:
         message = f"script line {finding.line}: {inside}{finding.message}"
         if first is None:
             message = f"script line {finding.line}, col {finding.col}: {inside}{finding.message}"
-            return _made(_kind(finding), anchor.file, anchor.line, anchor.col, anchor.path,
-                         message)
-        line, indent = first[0] + finding.line - 1, first[1]
-        return _made(_kind(finding), anchor.file, line, indent + finding.col, anchor.path,
+            return _made(finding, anchor, anchor.line, anchor.col, message)
+        return _made(finding, anchor, first[0] + finding.line - 1, first[1] + finding.col,
                      message)
     return locate
 
@@ -137,7 +131,8 @@ def _block_start(script: str, anchor: Problem) -> tuple[int, int] | None:
 
 
 def _file(written: str, origin: Origin, problems: list[Problem]) -> tuple[str, Locate] | None:
-    manifest = Path(origin.doc.file)
+    # Relative to the file that wrote it: an overlay's own folder for a script_file it sets.
+    manifest = Path(origin.doc.locate((*origin.path, "params", "script_file"))[0])
     path = (manifest.parent / written).resolve()
     refused = refused_path(written, path, origin, what="scenario files")
     if refused is not None:
@@ -160,6 +155,5 @@ def _file(written: str, origin: Origin, problems: list[Problem]) -> tuple[str, L
                                 f"{p.file}:{p.line}:{p.col}: {p.message}"))
 
     def locate(finding: actions.Finding) -> Problem:
-        return _made(_kind(finding), anchor.file, anchor.line, anchor.col, anchor.path,
-                     f"{shown}:{finding}")
+        return _made(finding, anchor, anchor.line, anchor.col, f"{shown}:{finding}")
     return text, locate

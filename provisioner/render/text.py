@@ -50,7 +50,7 @@ def render_change(change: Change, *, color: bool = False) -> list[str]:
         diff = text_diff(f)
         if diff is not None:  # a multi-line string: its changed lines, no \n escapes
             lines.append(f"      {f.path}:")
-            lines.extend(_paint(f"          {line}", DIFF_COLORS.get(line[:1]), color)
+            lines.extend(_paint(f"          {line}".rstrip(), DIFF_COLORS.get(line[:1]), color)
                          for line in diff)
         elif change.action.introduces:
             lines.append(f"      {f.path}: {value(f.new, f.sensitive)}")
