@@ -46,3 +46,15 @@ def test_sandbox_rest_refuses_legacy_apps(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "legacy.yaml:4:3: app.support-line: package CALLTRACKING10" in result.stderr
     assert "nothing was changed" in result.stderr
+
+
+def test_sandbox_ignores_an_endpoint_of_the_other_api(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALLR_ENDPOINT", "https://api.callr.com/json-rpc/v1.1/")
+    result = run("plan", DATA / "actions-only", "--sandbox-state", tmp_path / "s.json",
+                 "--api", "rest")
+    assert result.exit_code == 0, result.stderr
+    assert "through REST v2" in result.stdout
+    live = run("plan", DATA / "actions-only", "--api", "jsonrpc",
+               "--endpoint", "https://api.callr.com/v2.0")
+    assert live.exit_code == 1 and "--api jsonrpc needs a JSON-RPC endpoint" in live.stderr

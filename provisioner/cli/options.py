@@ -152,9 +152,11 @@ def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str) -> Tar
     meta: dict[str, Any] = ctx.meta if ctx is not None else {}
     max_rps: float | None = meta.get("provisioner.target.max_rps")
     parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
-    api, endpoint = choose_api(meta.get("provisioner.target.api"), endpoint)
-    if sandbox or sandbox_state is not None:
-        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism, api=api)
+    chosen: str | None = meta.get("provisioner.target.api")
+    if sandbox or sandbox_state is not None:  # the endpoint does not matter
+        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism,
+                            api=chosen or "jsonrpc")
+    api, endpoint = choose_api(chosen, endpoint)
     return open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
                      credentials_file=meta.get("provisioner.target.credentials_file"), api=api)
 
