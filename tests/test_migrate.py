@@ -18,6 +18,18 @@ from provisioner.migrate.scenarios import convert
 pytestmark = pytest.mark.usefixtures("no_callr_env")
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
+CLIENT_A = """\
+subaccounts:
+  "Client A":
+    account: {firstname: Jane, lastname: Doe}
+    contact: {emails: [ops@client-a.example], phones: ["+33612345670"]}
+    params:
+      billing: {emails: [billing@client-a.example]}
+      default: {locale: fr_FR, timezone: Europe/Paris}
+    resources:
+      apps:
+"""
+"""A sub-account entry, its ``resources.apps`` left for the test to fill."""
 AGENCY = """\
 version: 1
 apps:
@@ -28,15 +40,7 @@ apps:
       options: {record_calls: true, transcription: true, locale: fr_FR, feeds: both}
       ga: {ua: UA-1}
     protect: true
-subaccounts:
-  "Client A":
-    account: {firstname: Jane, lastname: Doe}
-    contact: {emails: [ops@client-a.example], phones: ["+33612345670"]}
-    params:
-      billing: {emails: [billing@client-a.example]}
-      default: {locale: fr_FR, timezone: Europe/Paris}
-    resources:
-      apps:
+""" + CLIENT_A + """\
         orders: {package: CLICKTOCALL10}
 """
 

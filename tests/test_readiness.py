@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_migrate import CLIENT_A
 
 from provisioner.errors import PlanError
 from provisioner.manifest import load
@@ -27,15 +28,7 @@ media:
 sip:
   subscribers:
     alice: {ring_timeout: 30}
-subaccounts:
-  "Client A":
-    account: {firstname: Jane, lastname: Doe}
-    contact: {emails: [ops@client-a.example], phones: ["+33612345670"]}
-    params:
-      billing: {emails: [billing@client-a.example]}
-      default: {locale: fr_FR, timezone: Europe/Paris}
-    resources:
-      apps:
+""" + CLIENT_A + """\
         bot: {package: REALTIME10, params: {url: "https://bot.example.com"}}
 """
 
