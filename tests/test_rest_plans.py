@@ -143,3 +143,19 @@ def test_lost_response_over_rest_converges(rest_account: Account, emulator: Emul
     assert rest_account.plan(path).is_empty
     names = [a["name"] for a in rest_account.client.call("apps.get_list", with_numbers=False)]
     assert sorted(names) == ["after-hours", "front-desk"]  # created once, not twice
+
+
+def test_converges_whether_or_not_numbers_name_their_scenario(
+        manifest: Callable[..., Path]) -> None:
+    """The Number object's ``scenario`` field is INFERRED: assignments are read from the
+    scenarios' ``numbers`` lists (CONFIRMED), so the plan is the same without it."""
+    emu = Emulator(None, variants=["rest-numbers-without-scenario"])
+    api = Account(RestClient.open_rest(Credentials(api_key="sandbox"), "http://e.test/v2.0",
+                                       transport=emu.transport()))
+    assert api.client.call("apps.get_dids", only_available=False)[0]["app"] is None
+    path = manifest(SCENARIO)
+    api.converge(path)
+    assert api.plan(path).is_empty
+    moved = manifest(SCENARIO.replace('"+33199000003": after-hours', '"+33199000003": front-desk'))
+    assert api.converge(moved).counts() == {Action.REASSIGN: 1}
+    assert api.plan(moved).is_empty

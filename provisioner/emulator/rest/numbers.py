@@ -30,7 +30,10 @@ def _numbers(rest: Rest) -> list[dict[str, Any]]:
     for did in rest.run("apps.get_dids", False):
         app = scenarios.get(did.get("app") or "")
         sid = app["hash"].lower() if app is not None else None
-        out.append(number_view(did, sid, app.get("date_update") if app else None))
+        view = number_view(did, sid, app.get("date_update") if app else None)
+        if "rest-numbers-without-scenario" in rest.emu.variants:
+            del view["scenario"]
+        out.append(view)
     return sorted(out, key=lambda number: number["e164"])
 
 
