@@ -86,7 +86,9 @@ class RestSession(RpcSession):
     def _send(self, method: str, params: list[Any], login_as: str | None) -> Any:
         table_row = row(method)
         if table_row is None:
-            raise UnsupportedOperation(f"{method} has no REST v2 equivalent")
+            raise UnsupportedOperation(
+                f"{method} has no REST v2 equivalent documented, so this cannot be done "
+                "through REST v2: use --api jsonrpc (JSON-RPC runs until 2027-06-30)")
         args = reveal(dict(zip(METHODS[method].params, params, strict=True)))
         request = table_row.build(args)
         if not table_row.paged:
