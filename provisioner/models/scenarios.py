@@ -16,6 +16,7 @@ kept as written) and the app's params become exactly ``{format, script}``: what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,16 +29,13 @@ from provisioner.models.media import refused_path
 if TYPE_CHECKING:
     from provisioner.manifest import Origin
 
-SOURCE_KEYS = frozenset({"script", "script_file", "variables"})
-
-
 def finish(spec: Any, origin: Origin) -> tuple[Any, list[Problem]]:
     """The app with its scenario resolved, checked and merged; (None, problems) if invalid."""
     if not isinstance(spec, ActionsApp) or spec.absent:
         return spec, []
     params = spec.params
-    if not params.model_fields_set & SOURCE_KEYS:
-        return spec, []
+    if params.script is None and params.script_file is None and params.variables is None:
+        return spec, []  # no scenario managed (or ``script: null``, sent as written)
     problems = _variable_names(params, origin)
     source = _source(params, origin, problems)
     if source is None:
@@ -59,7 +57,8 @@ def finish(spec: Any, origin: Origin) -> tuple[Any, list[Problem]]:
     return spec.model_copy(update={"params": resolved}), problems
 
 
-Locate = Any  # Callable[[actions.Finding], Problem]
+Locate = Callable[[actions.Finding], Problem]
+"""Turns a finding in the scenario's text into a problem located in the manifest."""
 
 
 def _source(params: ActionsParams, origin: Origin,
