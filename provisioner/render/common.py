@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.plan import MISSING, Action, Change, Plan, RouteChange, plain
+from provisioner.actions import is_multiline, line_diff
+from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, RouteChange, plain
 from provisioner.sensitive import REDACTED, printable, shown
 
 _PHRASES = (
@@ -29,6 +30,18 @@ def safe(text: str) -> str:
     """Untrusted text (a name, an address, an API message) as a renderer may show it: every
     sensitive value masked, control characters escaped (``sensitive.shown``)."""
     return shown(text)
+
+
+def text_diff(field: FieldChange) -> list[str] | None:
+    """A multi-line string's change (an Actions script ...) as unified diff lines, for a
+    reviewer to see which lines changed; None for any other value (shown whole)."""
+    if field.masked or not (is_multiline(field.old) or is_multiline(field.new)):
+        return None
+    sides = [side if isinstance(side, str) else "" if side is None or side is MISSING else None
+             for side in (field.old, field.new)]
+    if sides[0] is None or sides[1] is None:
+        return None  # a string against a mapping or a number: shown whole
+    return [safe(line) for line in line_diff(sides[0], sides[1])]
 
 
 def summary(plan: Plan) -> str:
