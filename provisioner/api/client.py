@@ -10,6 +10,7 @@ several threads at once.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,10 +19,13 @@ import httpx
 
 from provisioner.api.answers import checked
 from provisioner.api.limits import DEFAULT_PARALLELISM
-from provisioner.api.methods import SEARCH_PAGE_SIZE
+from provisioner.api.methods import SEARCH_PAGE_SIZES
 from provisioner.api.paging import Budget, page_of
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, RetryPolicy, RpcSession
 from provisioner.api.transport import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES
+from provisioner.errors import InvalidParamsError
+
+log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
 
@@ -72,6 +76,16 @@ class CallrClient:
         return self._session.calls
 
     @property
+    def max_rps(self) -> float | None:
+        """The request rate cap in force (None: none); an HTTP 429 lowers it for good."""
+        return self._session.caps.max_rps
+
+    @property
+    def page_size(self) -> int:
+        """The search page size the session asks for (lowered when the API refused larger)."""
+        return self._session.page_size
+
+    @property
     def parallelism(self) -> int:
         """Requests this session lets in flight at once: the useful number of read workers."""
         return self._session.caps.parallelism
@@ -97,14 +111,36 @@ class CallrClient:
         """Every hit of a ``*.search`` method, paging until ``has_more`` is false."""
         return list(self._pages(method, filters or {}))
 
+    def search_page(self, method: str, filters: JsonObject, offset: int) -> JsonObject:
+        """One page of a ``*.search`` method, of the largest size the API accepts.
+
+        A page refused with an invalid-params error is asked again at the next smaller size of
+        ``SEARCH_PAGE_SIZES``; the size that works is remembered by the session (every view)."""
+        size = self._session.page_size
+        while True:
+            try:
+                page = dict(self.call(method, filters=filters,
+                                      options={"offset": offset, "quantity": size}))
+            except InvalidParamsError as refused:
+                smaller = [s for s in SEARCH_PAGE_SIZES if s < size]
+                if not smaller:
+                    raise
+                log.info("%s: a page of %d refused (%s); trying %d", method, size,
+                         refused.message, smaller[0])
+                size = smaller[0]
+                continue
+            if size < self._session.page_size:
+                log.warning("%s: search pages of at most %d for the rest of the run (larger "
+                            "pages were refused)", method, size)
+                self._session.accept_page_size(size)
+            return page
+
     def _pages(self, method: str, filters: JsonObject) -> Iterator[JsonObject]:
         """Pages as ``has_more`` and the hits received say, within ``paging``'s bounds."""
         budget = Budget(method)
         offset = 0
         while True:
-            page = page_of(method, self.call(
-                method, filters=filters, options={"offset": offset, "quantity": SEARCH_PAGE_SIZE}
-            ))
+            page = page_of(method, self.search_page(method, filters, offset))
             budget.take(page)
             yield from page.hits
             offset += len(page.hits)

@@ -33,8 +33,9 @@ class Page:
     total: int | None
 
 
-def page_of(method: str, result: Any) -> Page:
-    """The checked page a ``*.search`` call answered."""
+def page_of(method: str, result: Any, more: str = "has_more") -> Page:
+    """The checked page a ``*.search`` call answered (``more``: the name of its has-more flag,
+    ``hasMore`` in REST v2)."""
     if not isinstance(result, dict):
         raise unexpected(method, "a search page (an object)", result)
     hits = result.get("hits")
@@ -42,9 +43,9 @@ def page_of(method: str, result: Any) -> Page:
         hits = []
     if not isinstance(hits, list) or not all(isinstance(hit, dict) for hit in hits):
         raise unexpected(method, "hits as a list of objects", hits, "hits")
-    has_more = result.get("has_more", False)
+    has_more = result.get(more, False)
     if not isinstance(has_more, bool):
-        raise unexpected(method, "has_more as a boolean", has_more, "has_more")
+        raise unexpected(method, f"{more} as a boolean", has_more, more)
     total = result.get("total")
     return Page(hits, has_more, total if type(total) is int and total >= 0 else None)
 

@@ -9,7 +9,7 @@ may be.
   decompression) is refused with ``ResponseTooLarge`` as soon as it is known to be too large,
   before it is held in memory.
 - Time: one request, from sending it to the last byte of the answer, must finish within
-  ``deadline`` seconds (``post``): a server that trickles a byte a second, in its headers or
+  ``deadline`` seconds (``exchange``): a server that trickles a byte a second, in its headers or
   its body, is cut off at the deadline, not after each read.
 """
 
@@ -68,35 +68,39 @@ def http_client(endpoint: str, transport: httpx.BaseTransport | None, limits: Ne
                         trust_env=uses_env_proxy(endpoint))
 
 
-def post(http: httpx.Client, url: str, body: Any, headers: dict[str, str],
-         limits: NetworkLimits, clock: Callable[[], float] = time.monotonic) -> httpx.Response:
-    """POST ``body`` as JSON and read the answer within ``limits``: a Response whose content is
-    already read (decoded). Raises ResponseTooLarge, DeadlineExceeded or an httpx error.
+def exchange(http: httpx.Client, verb: str, url: str, limits: NetworkLimits, *,
+             watched: bool = True, clock: Callable[[], float] = time.monotonic,
+             **options: Any) -> httpx.Response:
+    """Send a request (``options``: httpx's ``json``, ``params``, ``headers`` ...) and read the
+    answer within ``limits``: a Response whose content is already read (decoded). Raises
+    ResponseTooLarge, DeadlineExceeded or an httpx error.
 
     The request runs on a worker thread that the caller waits for ``limits.deadline`` at most,
     so no server, however slow its headers or body, holds the caller longer. A late worker is
     told to stop (it checks between parts of the body) and the socket it opened is shut down;
     on a reused connection stuck before its headers, it is left to its read timeout (a daemon
-    thread: it never keeps the process alive)."""
-    request = _Request(http, url, body, headers, limits, clock)
+    thread: it never keeps the process alive). ``watched`` False (an in-process transport, such
+    as the sandbox's emulator: no network to wait for): the request runs on the caller's thread,
+    the deadline checked between parts of the body only."""
+    request = _Request(http, verb, url, options, limits, clock)
+    if not watched:
+        request.run()
+        return request.result()
     worker = threading.Thread(target=request.run, name="request", daemon=True)
     worker.start()
     worker.join(limits.deadline)
     if worker.is_alive():
         request.abandon()
         raise DeadlineExceeded(f"no complete answer within {limits.deadline:g}s")
-    if request.error is not None:
-        raise request.error
-    assert request.response is not None
-    return request.response
+    return request.result()
 
 
 class _Request:
-    """One POST on a worker thread: its response or error, and the sockets it opened."""
+    """One request on a worker thread: its response or error, and the sockets it opened."""
 
-    def __init__(self, http: httpx.Client, url: str, body: Any, headers: dict[str, str],
+    def __init__(self, http: httpx.Client, verb: str, url: str, options: dict[str, Any],
                  limits: NetworkLimits, clock: Callable[[], float]) -> None:
-        self.http, self.url, self.body, self.headers = http, url, body, headers
+        self.http, self.verb, self.url, self.options = http, verb, url, options
         self.limits, self.clock = limits, clock
         self.give_up = clock() + limits.deadline
         self.abandoned = threading.Event()
@@ -115,6 +119,12 @@ class _Request:
             with contextlib.suppress(OSError, AttributeError):
                 sock.shutdown(socket.SHUT_RDWR)
 
+    def result(self) -> httpx.Response:
+        if self.error is not None:
+            raise self.error
+        assert self.response is not None
+        return self.response
+
     def run(self) -> None:
         try:
             self.response = self._read()
@@ -123,7 +133,7 @@ class _Request:
 
     def _read(self) -> httpx.Response:
         limits = self.limits
-        with self.http.stream("POST", self.url, json=self.body, headers=self.headers,
+        with self.http.stream(self.verb, self.url, **self.options,
                               extensions={"trace": self.trace}) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limits.max_response_bytes:

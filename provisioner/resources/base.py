@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
-from provisioner.api.methods import SEARCH_PAGE_SIZE
 from provisioner.api.paging import Budget, Page, UnexpectedAnswer, fan_out, page_of
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
@@ -102,7 +101,8 @@ class LiveReader:
         budget.take(page)
         hits: list[dict[str, Any]] = list(page.hits)
         start = 0
-        offsets = fan_out(page, SEARCH_PAGE_SIZE)  # never more than the bounds of ``paging``
+        # the size the API accepted for the first page; never more than ``paging`` allows
+        offsets = fan_out(page, self.client.page_size)
         if offsets:
             with ThreadPoolExecutor(min(len(offsets), parallelism),
                                     thread_name_prefix="page") as pool:
@@ -120,8 +120,7 @@ class LiveReader:
         return hits
 
     def _page(self, method: str, filters: dict[str, Any], offset: int) -> Page:
-        options = {"offset": offset, "quantity": SEARCH_PAGE_SIZE}
-        return page_of(method, self.client.call(method, filters=filters, options=options))
+        return page_of(method, self.client.search_page(method, filters, offset))
 
     def _once(self, key: tuple[str, Hashable], load: Callable[[], Any]) -> Any:
         with self._lock:

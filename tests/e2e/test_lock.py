@@ -26,8 +26,9 @@ from tests.e2e.conftest import COMMAND, Served, cli_env, provisioner
 pty = pytest.importorskip("pty")  # POSIX only
 
 APPS = 4
+SCRIPT = "{branches: {b: {actions: [{action: hangup@v1}]}}}"
 MANIFEST = "version: 1\napps:\n" + "".join(
-    f"  app{i}: {{package: ACTIONS10, params: {{script: s{i}}}}}\n" for i in range(APPS))
+    f"  app{i}: {{package: ACTIONS10, params: {{script: {SCRIPT}}}}}\n" for i in range(APPS))
 
 
 class Prompted:
@@ -154,7 +155,8 @@ def test_a_plan_after_a_collision_removes_the_extra_copies(served: Served, tmp_p
                         cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     with CallrClient.connect(Credentials("sandbox", "sandbox"), served.url) as client:
-        copies = {i: client.apps_create("ACTIONS10", f"app{i}", {"script": f"s{i}"})["hash"]
+        script = "branches:\n  b:\n    actions:\n      - action: hangup@v1\n"
+        copies = {i: client.apps_create("ACTIONS10", f"app{i}", {"script": script})["hash"]
                   for i in range(APPS)}
         did = next(d["hash"] for d in client.apps_get_dids(False)
                    if d["intl_number"] == "+33199000001")
