@@ -131,3 +131,27 @@ def test_a_trickling_server_is_a_clean_error_after_the_request_timeout(manifest:
     assert isinstance(result.exception, SystemExit)
     assert "within 1.5s" in result.stderr
     assert len(api.seen.lines) <= 2 * 3  # two reads at most, three tries each
+
+
+@pytest.mark.parametrize("where", ["long", "loop"])
+def test_export_into_a_hostile_path_is_a_clean_error(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     where: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / LONG if where == "long" else loop(tmp_path, "out")
+    result = run("export", "--sandbox", "-o", out)
+    assert result.exit_code == 1, result.stderr
+    assert isinstance(result.exception, SystemExit)
+    reason = "file name too long" if where == "long" else "too many levels of symbolic links"
+    assert f"cannot export into {out}: {reason}" in result.stderr
+
+
+def test_a_hostile_sandbox_state_path_is_a_clean_error(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "account.yaml").write_text("version: 1\n", encoding="utf-8")
+    for command in ("plan", "apply"):
+        result = run(command, "--sandbox-state", tmp_path / LONG, "account.yaml")
+        assert result.exit_code == 1, result.stderr
+        assert isinstance(result.exception, SystemExit)
+        assert "File name too long" in result.stderr
