@@ -200,6 +200,10 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
+    guards: dict[str, Any] = field(default_factory=dict, hash=False)
+    """Per account ("" for the master): the protected addresses, safety thresholds and ignore
+    patterns a saved plan is re-checked against at apply when no manifest is given
+    (``plancheck``)."""
 
     @property
     def is_empty(self) -> bool:

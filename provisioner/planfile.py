@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from provisioner import plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.errors import AuthError, StalePlan
@@ -88,12 +90,15 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
         freed = {n for n in a.ctx.live.get("number", {})
                  if a.ctx.address("number", n) in unassigning}
         routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed))
+    guards = {a.ctx.account: plancheck.guard_of(a.desired, a.ctx.account).to_dict()
+              for a in accounts}
     return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
-                   secret_sources=secret_sources(plan, accounts))
+                   secret_sources=secret_sources(plan, accounts), guards=guards)
 
 
 def fingerprint(lives: Iterable[Live]) -> str:
-    """sha256 of the live objects' ids and normalized attributes; secrets enter as sha256."""
+    """sha256 of the live objects' ids and normalized attributes, secrets left out (a fast
+    hash of a secret would let anyone reading the file confirm a guess of it offline)."""
     body = sorted(json.dumps([_normal(obj.id), _normal(obj.attrs)], sort_keys=True, default=str)
                   for obj in lives)
     return hashlib.sha256("\n".join(body).encode()).hexdigest()
@@ -101,7 +106,7 @@ def fingerprint(lives: Iterable[Live]) -> str:
 
 def _normal(value: Any) -> Any:
     if isinstance(value, Secret):
-        return {"$sha256": hashlib.sha256(value.value.encode()).hexdigest()}
+        return "(sensitive)"
     if isinstance(value, Mapping):
         return {str(k): _normal(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -116,11 +121,23 @@ class Index:
         ctx = PlanContext({}, account=account)
         self.by_address: dict[tuple[str, str], list[Live]] = {}
         self.by_id: dict[tuple[str, str], Live] = {}
+        self.address_of: dict[tuple[str, str], str] = {}
+        self.identities: dict[str, dict[Any, int]] = {}
+        """Kind -> identity -> how many live objects have it (for the safety counts)."""
         for kind, grouped in live.items():
+            self.identities[kind] = {identity: len(objs) for identity, objs in grouped.items()}
             for identity, objs in grouped.items():
-                self.by_address[(kind, _address(kind, identity, ctx))] = objs
+                address = _address(kind, identity, ctx)
+                self.by_address[(kind, address)] = objs
                 for obj in objs:
                     self.by_id[(kind, str(obj.id))] = obj
+                    self.address_of[(kind, str(obj.id))] = address
+
+    def numbers_of(self, app_id: str) -> list[tuple[str, str]]:
+        """(id, address) of each live number assigned to the app ``app_id``."""
+        return [(ident, self.address_of[(kind, ident)])
+                for (kind, ident), obj in self.by_id.items()
+                if kind == "number" and obj.attrs.get("app") == app_id]
 
     def touched(self, kind: str, address: str, ids: Iterable[str]) -> list[Live]:
         """The objects a change touches: those at its address, else those its calls name."""
@@ -226,17 +243,20 @@ def _sha(value: str) -> str:
 # -- the file ----------------------------------------------------------------------------------
 
 
-def dumps(plan: Plan, account: str) -> str:
-    """The plan file's text: deterministic (sorted keys, no timestamp), no secret value."""
-    body = {"type": FILE_TYPE, "format_version": FORMAT_VERSION, "tool_version": tool_version(),
-            "target": {"account": account, "description": plan.target},
-            "fingerprint": plan.fingerprint(), "secrets_check": secrets_check(plan)}
+def dumps(plan: Plan, account: str, key: bytes | None = None) -> str:
+    """The plan file's text: deterministic (sorted keys, no timestamp), no secret value, sealed
+    (``planseal``: HMAC-SHA256 under ``key``, else sha256)."""
+    body: dict[str, Any] = {
+        "type": FILE_TYPE, "format_version": FORMAT_VERSION, "tool_version": tool_version(),
+        "target": {"account": account, "description": plan.target},
+        "fingerprint": plan.fingerprint(), "secrets_check": secrets_check(plan, key)}
     body.update(plan_to_dict(plan, Codec(plan.secret_sources)))
+    body[planseal.SEAL] = planseal.seal(json.loads(json.dumps(body)), key)
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def save(plan: Plan, path: Path, account: str) -> None:
-    text = dumps(plan, account)  # raises before anything is written
+def save(plan: Plan, path: Path, account: str, key: bytes | None = None) -> None:
+    text = dumps(plan, account, key)  # raises before anything is written
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -264,18 +284,40 @@ def check_account(body: Mapping[str, Any], account: str, path: Path) -> None:
     planned = (body.get("target") or {}).get("account")
     if planned != account:
         raise PlanFileError(f"{path} was planned for {planned}, not for this account "
-                            f"({account}); nothing was applied")
+                            f"({account}); nothing was applied. Apply it with "
+                            f"{target_flags(str(planned))}")
 
 
-def load(path: Path, client: CallrClient, account: str,
-         env: Mapping[str, str]) -> Plan:
-    """The saved plan, ready for ``engine.apply_plan``: checked against the file's format, the
-    account, and the live objects (``StalePlan``), its secrets resolved. Makes reads only."""
+def target_flags(account: str) -> str:
+    """The command-line flags that target the account a plan file names."""
+    if account.startswith("sandbox:"):
+        return f"--sandbox --sandbox-state {shlex.quote(account.removeprefix('sandbox:'))}"
+    endpoint, _, who = account.partition(" ")
+    credentials = ("the API key whose sha256 starts with " + who.partition(":")[2]
+                   if who.startswith("api-key-sha256:") else
+                   f"the credentials of {who.partition(':')[2]}")
+    return f"--endpoint {shlex.quote(endpoint)} and {credentials}"
+
+
+def read_checked(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The parsed file, its format, version and integrity seal checked; no API call."""
     body = read(path)
+    planseal.check(body, planseal.plan_key(env), path)
+    return body
+
+
+def load(path: Path, client: CallrClient, account: str, env: Mapping[str, str],
+         guards: Mapping[str, plancheck.Guard] | None = None) -> Plan:
+    """The saved plan, ready for ``engine.apply_plan``: checked against the file's format and
+    seal, the account, the live objects (``StalePlan``) and the safety rules derived again from
+    its calls (``plancheck``, against ``guards``: the manifests', else the file's), its secrets
+    resolved. Makes reads only."""
+    body = read_checked(path, env)
     check_account(body, account, path)
     live = verify(body, client)
     plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))
-    if secrets_check(plan) != body.get("secrets_check"):
+    plan = plancheck.check(plan, live, plancheck.file_guards(plan) if guards is None else guards)
+    if secrets_check(plan, planseal.plan_key(env)) != body.get("secrets_check"):
         names = sorted({f"${{env:{r.name}}}" for r in _env_refs(body.get("changes") or [])})
         raise StalePlan("a secret differs from the one the plan was made with (the plan "
                         f"reads {', '.join(names) or 'no variable'} from the environment); "
@@ -283,17 +325,12 @@ def load(path: Path, client: CallrClient, account: str,
     return plan
 
 
-def secrets_check(plan: Plan) -> str:
-    """A slow salted digest of every secret the plan sends, so apply can tell that the
-    environment gives the values planned, without the file holding a fast hash of a secret
-    (scrypt, salted with the plan's fingerprint)."""
-    digests = sorted(_sha(s.value) for call in plan.calls() for _, s in _secrets_in(
-        dict(call.args), ()))
-    if not digests:
-        return ""
-    derived = hashlib.scrypt("\n".join(digests).encode(), salt=plan.fingerprint().encode(),
-                             n=2**14, r=8, p=1, dklen=32)
-    return derived.hex()
+def secrets_check(plan: Plan, key: bytes | None) -> str:
+    """An HMAC under ``PROVISIONER_PLAN_KEY`` of every secret the plan sends, so apply can tell
+    that the environment gives the values planned; "" without the key (then nothing in the
+    file depends on a secret's value, and apply sends the values it finds)."""
+    return planseal.keyed_digest((s.value for call in plan.calls()
+                                  for _, s in _secrets_in(dict(call.args), ())), key)
 
 
 def _env_refs(value: Any) -> Iterable[SecretSource]:
@@ -340,6 +377,8 @@ def verify(body: Mapping[str, Any], client: CallrClient) -> dict[str, Index]:
         wanted.setdefault(entry["account"], set()).add(entry["kind"])
     for ref in _live_refs(body.get("changes") or []):
         wanted.setdefault(ref.account, set()).add(ref.kind)
+    for account, kinds in plancheck.kinds_touched(body.get("changes") or []).items():
+        wanted.setdefault(account, set()).update(kinds)
     live: dict[str, Index] = {}
     stale: list[str] = []
     hashes = _subaccount_hashes(body.get("changes") or [])
