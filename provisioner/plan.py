@@ -197,6 +197,10 @@ class Plan:
                                            hash=False)
     """sha256 of each secret value the calls carry -> where apply finds it again
     (``env:NAME`` or ``live:...``): in memory only, used by ``planfile.save``."""
+    env_values: dict[str, str] = field(default_factory=dict, compare=False, repr=False,
+                                       hash=False)
+    """Every ``${env:NAME}`` value the manifests used: in memory only, so that ``planfile.save``
+    stores a reference wherever one shows up (``envref``)."""
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""

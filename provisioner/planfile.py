@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner import plancheck, planseal
+from provisioner import envref, plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.errors import AuthError, StalePlan
@@ -92,15 +92,19 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
         routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed))
     guards = {a.ctx.account: plancheck.guard_of(a.desired, a.ctx.account).to_dict()
               for a in accounts}
-    return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
-                   secret_sources=secret_sources(plan, accounts), guards=guards)
+    env_values = {k: v for a in accounts for k, v in a.desired.env_used.items()}
+    return replace(plan, basis=basis_of(plan, accounts, env_values.values()),
+                   routing=tuple(routing), secret_sources=secret_sources(plan, accounts),
+                   guards=guards, env_values=env_values)
 
 
-def fingerprint(lives: Iterable[Live]) -> str:
+def fingerprint(lives: Iterable[Live], hidden: Iterable[str] = ()) -> str:
     """sha256 of the live objects' ids and normalized attributes, secrets left out (a fast
-    hash of a secret would let anyone reading the file confirm a guess of it offline)."""
-    body = sorted(json.dumps([_normal(obj.id), _normal(obj.attrs)], sort_keys=True, default=str)
-                  for obj in lives)
+    hash of a secret would let anyone reading the file confirm a guess of it offline), and so
+    are the values from the environment (``hidden``)."""
+    hidden = list(hidden)
+    body = sorted(json.dumps(envref.hide([_normal(obj.id), _normal(obj.attrs)], hidden),
+                             sort_keys=True, default=str) for obj in lives)
     return hashlib.sha256("\n".join(body).encode()).hexdigest()
 
 
@@ -159,8 +163,10 @@ def call_ids(args: Iterable[Sequence[Any]]) -> set[str]:
             and not isinstance(value, bool)}
 
 
-def basis_of(plan: Plan, accounts: Sequence[Account]) -> tuple[BasisEntry, ...]:
+def basis_of(plan: Plan, accounts: Sequence[Account],
+             hidden: Iterable[str] = ()) -> tuple[BasisEntry, ...]:
     """A fingerprint (or ``absent``) for each live object a change touches, in kinds read."""
+    hidden = list(hidden)
     contexts = {a.ctx.account: a.ctx for a in accounts}
     index = {name: Index(name, ctx.live) for name, ctx in contexts.items()}
     entries = set()
@@ -170,7 +176,7 @@ def basis_of(plan: Plan, accounts: Sequence[Account]) -> tuple[BasisEntry, ...]:
             continue  # not read: a kind without live objects, or an account created by the plan
         ids = {i for call in change.calls for i in call_ids(call.args)}
         lives = index[change.account].touched(change.kind, change.address, ids)
-        mark = fingerprint(lives) if lives else ABSENT
+        mark = fingerprint(lives, hidden) if lives else ABSENT
         entries.add(BasisEntry(change.account, change.kind, change.address, mark))
     return tuple(sorted(entries, key=lambda e: (e.account, e.kind, e.address)))
 
@@ -251,6 +257,7 @@ def dumps(plan: Plan, account: str, key: bytes | None = None) -> str:
         "target": {"account": account, "description": plan.target},
         "fingerprint": plan.fingerprint(), "secrets_check": secrets_check(plan, key)}
     body.update(plan_to_dict(plan, Codec(plan.secret_sources)))
+    body = envref.template(json.loads(json.dumps(body)), plan.env_values)
     body[planseal.SEAL] = planseal.seal(json.loads(json.dumps(body)), key)
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -312,9 +319,10 @@ def load(path: Path, client: CallrClient, account: str, env: Mapping[str, str],
     seal, the account, the live objects (``StalePlan``) and the safety rules derived again from
     its calls (``plancheck``, against ``guards``: the manifests', else the file's), its secrets
     resolved. Makes reads only."""
-    body = read_checked(path, env)
+    sealed = read_checked(path, env)
+    body = envref.fill(sealed, env)
     check_account(body, account, path)
-    live = verify(body, client)
+    live = verify(body, client, [env[name] for name in envref.names_in(sealed)])
     plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))
     plan = plancheck.check(plan, live, plancheck.file_guards(plan) if guards is None else guards)
     if secrets_check(plan, planseal.plan_key(env)) != body.get("secrets_check"):
@@ -368,7 +376,8 @@ def _from_manifest(source: SecretSource, env: Mapping[str, str]) -> str:
                         "in, with the same manifests)")
 
 
-def verify(body: Mapping[str, Any], client: CallrClient) -> dict[str, Index]:
+def verify(body: Mapping[str, Any], client: CallrClient,
+           hidden: Sequence[str] = ()) -> dict[str, Index]:
     """Re-read the kinds the basis names, in its accounts; raise StalePlan listing every
     object that changed. Returns what was read, by account."""
     basis: list[dict[str, Any]] = list(body.get("basis") or [])
@@ -400,7 +409,7 @@ def verify(body: Mapping[str, Any], client: CallrClient) -> dict[str, Index]:
             continue
         key = (entry["account"], entry["address"])
         objs = index.touched(entry["kind"], entry["address"], ids.get(key, set()))
-        now = fingerprint(objs) if objs else ABSENT
+        now = fingerprint(objs, hidden) if objs else ABSENT
         if now != entry["fingerprint"]:
             stale.append(f"{entry['address']}: {_what_changed(entry['fingerprint'], now)}")
     if stale:
