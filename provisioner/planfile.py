@@ -47,7 +47,7 @@ from provisioner.render.codec import (
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount
 from provisioner.routing import route_changes
-from provisioner.sensitive import Secret
+from provisioner.sensitive import REDACTED, Secret
 from provisioner.version import tool_version
 
 FILE_TYPE = "callr-provisioner-plan"
@@ -313,8 +313,24 @@ def read_checked(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
     return body
 
 
+def read_offline(path: Path, env: Mapping[str, str]) -> tuple[Plan, str]:
+    """The saved plan as it reads, for ``show``: no API call, secrets and environment values
+    shown as references; with a note when its seal cannot be verified here."""
+    body = read(path)
+    note = planseal.check(body, planseal.plan_key(env), path, strict=False)
+    shown = envref.fill(body, {name: f"(sensitive: {name})" for name in envref.names_in(body)})
+    return plan_from_dict(shown, Codec(resolve=lambda source: REDACTED)), note
+
+
 def load(path: Path, client: CallrClient, account: str, env: Mapping[str, str],
          guards: Mapping[str, plancheck.Guard] | None = None) -> Plan:
+    """``load_with_calls`` without the description of the calls."""
+    return load_with_calls(path, client, account, env, guards)[0]
+
+
+def load_with_calls(path: Path, client: CallrClient, account: str, env: Mapping[str, str],
+                    guards: Mapping[str, plancheck.Guard] | None = None
+                    ) -> tuple[Plan, list[str]]:
     """The saved plan, ready for ``engine.apply_plan``: checked against the file's format and
     seal, the account, the live objects (``StalePlan``) and the safety rules derived again from
     its calls (``plancheck``, against ``guards``: the manifests', else the file's), its secrets
@@ -330,7 +346,7 @@ def load(path: Path, client: CallrClient, account: str, env: Mapping[str, str],
         raise StalePlan("a secret differs from the one the plan was made with (the plan "
                         f"reads {', '.join(names) or 'no variable'} from the environment); "
                         "nothing was applied: apply with the same values, or make the plan again")
-    return plan
+    return plan, list(plancheck.describe_calls(plan, live))
 
 
 def secrets_check(plan: Plan, key: bytes | None) -> str:

@@ -55,25 +55,31 @@ def seal(body: Mapping[str, Any], key: bytes | None) -> dict[str, str]:
     return {"algorithm": PLAIN if key is None else KEYED, "digest": _digest(body, key)}
 
 
-def check(body: Mapping[str, Any], key: bytes | None, path: Path) -> None:
-    """Refuse a file whose seal does not match its content (nothing was applied)."""
+def check(body: Mapping[str, Any], key: bytes | None, path: Path, *,
+          strict: bool = True) -> str:
+    """Refuse a file whose seal does not match its content (nothing was applied). Not
+    ``strict`` (``show``), a seal that cannot be checked here is a note, not an error: the
+    note is returned ("" when the seal was verified)."""
     found = body.get(SEAL)
     if not isinstance(found, dict) or not isinstance(found.get("digest"), str):
         raise PlanFileError(f"{path} has no integrity seal: make the plan again")
     algorithm = found.get("algorithm")
+    if algorithm not in (PLAIN, KEYED):
+        raise PlanFileError(f"{path} has an unknown integrity algorithm {algorithm!r}")
     if algorithm == KEYED and key is None:
+        if not strict:
+            return f"the seal was not verified ({path} is sealed with {KEY_VARIABLE}, unset here)"
         raise PlanFileError(f"{path} is sealed with {KEY_VARIABLE} (HMAC-SHA256): set the same "
-                            f"{KEY_VARIABLE} to apply or show it; nothing was applied")
-    if algorithm == PLAIN and key is not None:
+                            f"{KEY_VARIABLE} to apply it; nothing was applied")
+    if algorithm == PLAIN and key is not None and strict:
         raise PlanFileError(f"{path} was made without {KEY_VARIABLE} but it is set here: a "
                             "saved plan must be sealed with the key to be applied where the key "
                             "is set; make the plan again with the key; nothing was applied")
-    if algorithm not in (PLAIN, KEYED):
-        raise PlanFileError(f"{path} has an unknown integrity algorithm {algorithm!r}")
-    if not hmac.compare_digest(found["digest"], _digest(body, key)):
+    if not hmac.compare_digest(found["digest"], _digest(body, key if algorithm == KEYED else None)):
         raise PlanFileError(f"{path} was modified after it was made (its content does not match "
                             "its integrity seal); nothing was applied: make the plan again and "
                             "review it")
+    return ""
 
 
 def keyed_digest(values: Iterable[str], key: bytes | None) -> str:

@@ -386,8 +386,8 @@ def test_cli_plan_out_and_apply(tmp_path: Path, manifest: Callable[..., Path],
     assert "7 objects drifted: app.support (1 field), app.bot (1 field)" in planned.stderr
     assert "Saved the plan" in planned.stderr and "Saved" not in planned.stdout
     assert NEW_HOOK_SECRET not in out.read_text()
-    mixed = run("apply", "--sandbox-state", state, "--yes", out, after)
-    assert mixed.exit_code == 1 and "exactly one .json plan file" in mixed.stderr
+    two = run("apply", "--sandbox-state", state, "--yes", out, out.with_name("other.json"))
+    assert two.exit_code == 1 and "one .json plan file" in two.stderr
     other = run("apply", "--sandbox-state", tmp_path / "other.json", "--yes", out)
     assert other.exit_code == 1 and "was planned for sandbox:" in other.stderr
     applied = run("apply", "--sandbox-state", state, "--yes", "--quiet", out)
