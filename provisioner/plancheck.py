@@ -34,7 +34,7 @@ from provisioner.resources.policy import protected_addresses
 
 if TYPE_CHECKING:
     from provisioner.manifest import Desired
-    from provisioner.planfile import Index
+    from provisioner.planbasis import Index
 
 
 @dataclass(frozen=True)

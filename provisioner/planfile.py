@@ -3,21 +3,27 @@
 The file (``type: callr-provisioner-plan``, ``format_version`` 1) holds the tool version, the
 target account's identity (endpoint and login, a hash of the API key, or the sandbox state
 file: never a secret), every change with every call in order (``Ref``s and files kept as
-references), the routing impact and a *basis*: for every live object a change touches, the
-sha256 of its normalized attributes (a secret enters that hash only as its own sha256), or
-``absent`` for an object the plan creates. See "Saved plans" in README.md.
+references), the routing impact, the *guards* (per account: protected addresses, safety
+thresholds, ignore patterns) and a *basis*: for every live object a change touches, the sha256
+of its normalized attributes with secrets and environment values left out (``planbasis``), or
+``absent`` for an object the plan creates. An integrity seal covers all of it (``planseal``:
+sha256, or HMAC-SHA256 under ``PROVISIONER_PLAN_KEY``). See "Saved plans" in README.md.
 
-No secret value is stored. A secret is written as a reference resolved at apply:
-``{"$secret": "env:NAME"}`` when the manifest wrote it as ``${env:NAME}``, or
-``{"$secret": "manifest:FILE", "path": [...]}`` for a secret written literally in a manifest
-(the file is read again at apply), or ``{"$secret": "live:ADDRESS", "account", "kind", "path"}``
-for a secret the plan re-sends as it is on the account (``apps.edit`` sends live params merged
-with the manifest's). ``secrets_check`` makes apply refuse when any of them resolves to another
-value than the one planned.
+No secret value is stored, nor any value read from the environment. A secret is written as a
+reference resolved at apply: ``{"$secret": "env:NAME"}`` when the manifest wrote it as
+``${env:NAME}``, or ``{"$secret": "manifest:FILE", "path": [...]}`` for a secret written
+literally in a manifest (the file is read again at apply), or ``{"$secret": "live:ADDRESS",
+"account", "kind", "path"}`` for a secret the plan re-sends as it is on the account
+(``apps.edit`` sends live params merged with the manifest's). Any other string holding an
+environment value is stored as ``{"$env": [...]}`` (``envref``). With the key,
+``secrets_check`` (an HMAC) makes apply refuse when a secret resolves to another value than the
+one planned.
 
 ``apply plan.json`` refuses (exit 1, nothing written) a file of another format or tool version,
-a plan made for another account, and a stale plan: it re-reads only the kinds, in only the
-accounts, the basis names, and lists every object whose fingerprint changed (``StalePlan``).
+a broken seal, a plan made for another account (naming the flags that target it), a stale plan
+(it re-reads only the kinds, in only the accounts, the basis names, and lists every object
+whose fingerprint changed: ``StalePlan``), and a plan whose calls break a rule derived again
+from the calls themselves (``plancheck``).
 """
 
 from __future__ import annotations
@@ -33,10 +39,11 @@ from typing import Any
 from provisioner import envref, plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
-from provisioner.errors import AuthError, StalePlan
+from provisioner.errors import StalePlan
 from provisioner.loader import load_document
 from provisioner.manifest import Desired
 from provisioner.plan import Action, BasisEntry, Plan
+from provisioner.planbasis import ABSENT, Index, call_ids, fingerprint, refs, verify
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -44,16 +51,13 @@ from provisioner.render.codec import (
     plan_from_dict,
     plan_to_dict,
 )
-from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
-from provisioner.resources.base import Live, LiveAccount
+from provisioner.resources import PlanContext
 from provisioner.routing import route_changes
 from provisioner.sensitive import REDACTED, Secret
 from provisioner.version import tool_version
 
 FILE_TYPE = "callr-provisioner-plan"
 FORMAT_VERSION = 1
-ABSENT = "absent"
-KIND_BY_NAME = {kind.kind: kind for kind in (SUBACCOUNTS, *KINDS)}
 
 
 def account_identity(endpoint: str, credentials: Credentials,
@@ -96,71 +100,6 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
     return replace(plan, basis=basis_of(plan, accounts, env_values.values()),
                    routing=tuple(routing), secret_sources=secret_sources(plan, accounts),
                    guards=guards, env_values=env_values)
-
-
-def fingerprint(lives: Iterable[Live], hidden: Iterable[str] = ()) -> str:
-    """sha256 of the live objects' ids and normalized attributes, secrets left out (a fast
-    hash of a secret would let anyone reading the file confirm a guess of it offline), and so
-    are the values from the environment (``hidden``)."""
-    hidden = list(hidden)
-    body = sorted(json.dumps(envref.hide([_normal(obj.id), _normal(obj.attrs)], hidden),
-                             sort_keys=True, default=str) for obj in lives)
-    return hashlib.sha256("\n".join(body).encode()).hexdigest()
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return "(sensitive)"
-    if isinstance(value, Mapping):
-        return {str(k): _normal(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_normal(v) for v in value]
-    return value
-
-
-class Index:
-    """The live objects of one account by (kind, address) and by (kind, id)."""
-
-    def __init__(self, account: str, live: LiveAccount) -> None:
-        ctx = PlanContext({}, account=account)
-        self.by_address: dict[tuple[str, str], list[Live]] = {}
-        self.by_id: dict[tuple[str, str], Live] = {}
-        self.address_of: dict[tuple[str, str], str] = {}
-        self.identities: dict[str, dict[Any, int]] = {}
-        """Kind -> identity -> how many live objects have it (for the safety counts)."""
-        for kind, grouped in live.items():
-            self.identities[kind] = {identity: len(objs) for identity, objs in grouped.items()}
-            for identity, objs in grouped.items():
-                address = _address(kind, identity, ctx)
-                self.by_address[(kind, address)] = objs
-                for obj in objs:
-                    self.by_id[(kind, str(obj.id))] = obj
-                    self.address_of[(kind, str(obj.id))] = address
-
-    def numbers_of(self, app_id: str) -> list[tuple[str, str]]:
-        """(id, address) of each live number assigned to the app ``app_id``."""
-        return [(ident, self.address_of[(kind, ident)])
-                for (kind, ident), obj in self.by_id.items()
-                if kind == "number" and obj.attrs.get("app") == app_id]
-
-    def touched(self, kind: str, address: str, ids: Iterable[str]) -> list[Live]:
-        """The objects a change touches: those at its address, else those its calls name."""
-        found = self.by_address.get((kind, address))
-        if found:
-            return found
-        return [self.by_id[(kind, i)] for i in sorted(set(ids)) if (kind, i) in self.by_id]
-
-
-def _address(kind: str, identity: Any, ctx: PlanContext) -> str:
-    entry_address = getattr(KIND_BY_NAME.get(kind), "entry_address", None)
-    return str(entry_address(identity, ctx)) if entry_address else ctx.address(kind, identity)
-
-
-def call_ids(args: Iterable[Sequence[Any]]) -> set[str]:
-    """The object ids a call's arguments name (``hash``, ``did_hash``, ``id`` ...)."""
-    return {str(value) for name, value in args
-            if (name == "id" or str(name).endswith("hash")) and isinstance(value, str | int)
-            and not isinstance(value, bool)}
 
 
 def basis_of(plan: Plan, accounts: Sequence[Account],
@@ -358,7 +297,7 @@ def secrets_check(plan: Plan, key: bytes | None) -> str:
 
 
 def _env_refs(value: Any) -> Iterable[SecretSource]:
-    return (ref for ref in _refs(value) if ref.scheme == "env")
+    return (ref for ref in refs(value) if ref.scheme == "env")
 
 
 def resolve(source: SecretSource, env: Mapping[str, str], live: Mapping[str, Index]) -> str:
@@ -392,91 +331,3 @@ def _from_manifest(source: SecretSource, env: Mapping[str, str]) -> str:
                         "in, with the same manifests)")
 
 
-def verify(body: Mapping[str, Any], client: CallrClient,
-           hidden: Sequence[str] = ()) -> dict[str, Index]:
-    """Re-read the kinds the basis names, in its accounts; raise StalePlan listing every
-    object that changed. Returns what was read, by account."""
-    basis: list[dict[str, Any]] = list(body.get("basis") or [])
-    wanted: dict[str, set[str]] = {}
-    for entry in basis:
-        wanted.setdefault(entry["account"], set()).add(entry["kind"])
-    for ref in _live_refs(body.get("changes") or []):
-        wanted.setdefault(ref.account, set()).add(ref.kind)
-    for account, kinds in plancheck.kinds_touched(body.get("changes") or []).items():
-        wanted.setdefault(account, set()).update(kinds)
-    live: dict[str, Index] = {}
-    stale: list[str] = []
-    hashes = _subaccount_hashes(body.get("changes") or [])
-    for account, kinds in sorted(wanted.items()):
-        grouped: LiveAccount = {}
-        try:
-            reader = _reader(client, account, hashes)
-            for kind in sorted(kinds):
-                for obj in KIND_BY_NAME[kind].read(reader):
-                    grouped.setdefault(kind, {}).setdefault(obj.identity, []).append(obj)
-        except (AuthError, KeyError):  # Login-As refused: the sub-account is gone
-            stale.append(f'subaccount["{account}"]: the sub-account is no longer on the account')
-            continue
-        live[account] = Index(account, grouped)
-    ids = _ids_by_address(body.get("changes") or [])
-    for entry in basis:
-        index = live.get(entry["account"])
-        if index is None:
-            continue
-        key = (entry["account"], entry["address"])
-        objs = index.touched(entry["kind"], entry["address"], ids.get(key, set()))
-        now = fingerprint(objs, hidden) if objs else ABSENT
-        if now != entry["fingerprint"]:
-            stale.append(f"{entry['address']}: {_what_changed(entry['fingerprint'], now)}")
-    if stale:
-        raise StalePlan(f"the account changed since the plan was made ({len(stale)} object"
-                        f"{'s' if len(stale) != 1 else ''}); nothing was applied. Make the plan "
-                        "again and review it:\n  " + "\n  ".join(stale))
-    return live
-
-
-def _ids_by_address(changes: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], set[str]]:
-    out: dict[tuple[str, str], set[str]] = {}
-    for change in changes:
-        ids = out.setdefault((change["account"], change["address"]), set())
-        for call in change["calls"]:
-            ids |= call_ids(call["args"])
-    return out
-
-
-def _live_refs(value: Any) -> Iterable[SecretSource]:
-    return (ref for ref in _refs(value) if ref.scheme == "live")
-
-
-def _refs(value: Any) -> Iterable[SecretSource]:
-    """The secret references anywhere in the file's changes."""
-    if isinstance(value, dict):
-        if "$secret" in value:
-            yield SecretSource.from_ref(value)
-            return
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _refs(item)
-
-
-def _subaccount_hashes(changes: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Each existing sub-account's hash, as the plan's calls log in to it (Login-As): found by
-    hash, not by name, since a sub-account managed through previous_names keeps its old one."""
-    return {change["account"]: call["login_as"] for change in changes
-            for call in change["calls"]
-            if change["account"] and isinstance(call.get("login_as"), str)}
-
-
-def _reader(client: CallrClient, account: str, hashes: Mapping[str, str]) -> LiveReader:
-    """Reads ``account`` (the master when ""); KeyError when the plan has no hash for it."""
-    return LiveReader(client.as_account(hashes[account]) if account else client)
-
-
-def _what_changed(before: str, now: str) -> str:
-    if before == ABSENT:
-        return "was created since the plan"
-    if now == ABSENT:
-        return "was deleted since the plan"
-    return "changed since the plan"
