@@ -168,7 +168,8 @@ def report(result: Any) -> dict[str, Any]:
 def test_apply_json_report(emulator: Emulator, emulator_url: str, manifest: Write) -> None:
     path = manifest(APP + "numbers: {\"+33199000001\": desk}\n")
     emulator.faults.fail("apps.create", code=33, message="Injected refusal", skip=1)
-    result = run("apply", "--endpoint", emulator_url, "--yes", "--format", "json", path)
+    result = run("apply", "--endpoint", emulator_url, "--parallelism", "1", "--yes", "--format",
+                 "json", path)
     assert result.exit_code == 1
     body = report(result)
     assert body["ok"] is False
@@ -189,9 +190,10 @@ def test_apply_json_report(emulator: Emulator, emulator_url: str, manifest: Writ
 @pytest.mark.parametrize("quiet", [False, True])
 def test_quiet_apply_prints_no_retry_warnings(emulator: Emulator, emulator_url: str,
                                               manifest: Write, quiet: bool) -> None:
-    emulator.faults.configure(FaultProfile(fail_rate=0.4, seed=7))
+    emulator.faults.configure(FaultProfile(fail_rate=0.3, seed=7))
     flags = ["-q"] if quiet else []
-    result = run("apply", "--endpoint", emulator_url, "--yes", *flags, manifest(APPS_12))
+    result = run("apply", "--endpoint", emulator_url, "--parallelism", "1", "--yes", *flags,
+                 manifest(APPS_12))
     assert result.exit_code == 0, result.output
     assert ("retry" in result.stderr) is not quiet, result.stderr
     assert result.stdout.startswith("Apply complete: 12 changes applied.") is quiet
