@@ -197,3 +197,19 @@ def test_quiet_apply_prints_no_retry_warnings(emulator: Emulator, emulator_url: 
     assert result.exit_code == 0, result.output
     assert ("retry" in result.stderr) is not quiet, result.stderr
     assert result.stdout.startswith("Apply complete: 12 changes applied.") is quiet
+
+
+def test_plan_key_seals_the_file_end_to_end(tmp_path: Path, state: Path, manifest: Write,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(planseal.KEY_VARIABLE, "ci-secret-6d0f")
+    out = saved(tmp_path, state, manifest(APP))
+    assert json.loads(out.read_text())[planseal.SEAL]["algorithm"] == "hmac-sha256"
+    assert "ci-secret-6d0f" not in out.read_text()
+    monkeypatch.delenv(planseal.KEY_VARIABLE)
+    shown = run("show", out)
+    assert shown.exit_code == 0 and "the seal was not verified" in shown.stderr
+    refused = run("apply", "--sandbox-state", state, out)
+    assert refused.exit_code == 1 and "set the same PROVISIONER_PLAN_KEY" in refused.stderr
+    monkeypatch.setenv(planseal.KEY_VARIABLE, "ci-secret-6d0f")
+    assert run("apply", "--sandbox-state", state, out).exit_code == 0
+    assert apps_in(state) == ["bot", "desk"]

@@ -46,27 +46,31 @@ def change(body: dict[str, Any], address: str) -> dict[str, Any]:
     return next(c for c in body["changes"] if c["address"] == address)
 
 
-@pytest.fixture
-def two_apps(account: Account, client: CallrClient, manifest: Callable[..., Path],
-             tmp_path: Path) -> tuple[Path, str]:
-    """A saved plan that edits app ``bot``; returns it and the hash of app ``other``."""
-    account.converge(manifest("""
-        version: 1
-        apps:
-          bot: {package: ACTIONS10, params: {script: a}}
-          other: {package: ACTIONS10, params: {script: b}}
-    """))
-    plan = account.plan(manifest("""
-        version: 1
-        apps:
-          bot: {package: ACTIONS10, params: {script: changed}}
-          other: {package: ACTIONS10, params: {script: b}}
-    """))
+TWO_APPS = """
+    version: 1
+    apps:
+      bot: {{package: ACTIONS10, params: {{script: {script}}}}}
+      other: {{package: ACTIONS10, params: {{script: b}}{protect}}}
+"""
+
+
+def edit_bot(account: Account, client: CallrClient, manifest: Callable[..., Path],
+             tmp_path: Path, protect: str = "") -> tuple[Path, str]:
+    """A saved plan that edits app ``bot`` (``protect`` added to ``other``'s entry); returns it
+    and the hash of app ``other``."""
+    account.converge(manifest(TWO_APPS.format(script="a", protect="")))
+    plan = account.plan(manifest(TWO_APPS.format(script="changed", protect=protect)))
     out = tmp_path / "plan.json"
     planfile.save(plan, out, ACCOUNT)
     other = next(a["hash"] for a in client.call("apps.get_list", with_numbers=True)
                  if a["name"] == "other")
     return out, other
+
+
+@pytest.fixture
+def two_apps(account: Account, client: CallrClient, manifest: Callable[..., Path],
+             tmp_path: Path) -> tuple[Path, str]:
+    return edit_bot(account, client, manifest, tmp_path)
 
 
 def edit_into_delete(other: str, *, say_delete: bool = False) -> Edit:
@@ -163,27 +167,12 @@ def test_guards_emptied_are_ignored_when_the_manifests_are_given(
 def test_protected_delete_refused_from_the_guards_it_carries(
         account: Account, client: CallrClient, manifest: Callable[..., Path],
         tmp_path: Path) -> None:
-    account.converge(manifest("""
-        version: 1
-        apps:
-          bot: {package: ACTIONS10, params: {script: a}}
-          vault: {package: ACTIONS10, params: {script: v}}
-    """))
-    plan = account.plan(manifest("""
-        version: 1
-        apps:
-          bot: {package: ACTIONS10, params: {script: b}}
-          vault: {package: ACTIONS10, params: {script: v}, protect: true}
-    """))
-    out = tmp_path / "plan.json"
-    planfile.save(plan, out, ACCOUNT)
-    assert json.loads(out.read_text())["guards"][""]["protected"] == {"app.vault": "app.vault"}
-    vault = next(a["hash"] for a in client.call("apps.get_list", with_numbers=True)
-                 if a["name"] == "vault")
-    edited(out, edit_into_delete(vault, say_delete=True), reseal=True)
-    with pytest.raises(PlanFileError, match=r"app\.vault is protected .* \(in app\.bot\)"):
+    out, other = edit_bot(account, client, manifest, tmp_path, protect=", protect: true")
+    assert json.loads(out.read_text())["guards"][""]["protected"] == {"app.other": "app.other"}
+    edited(out, edit_into_delete(other, say_delete=True), reseal=True)
+    with pytest.raises(PlanFileError, match=r"app\.other is protected .* \(in app\.bot\)"):
         planfile.load(out, client, ACCOUNT, {})
-    assert names(client) == ["bot", "vault"]
+    assert names(client) == ["bot", "other"]
 
 
 ORDER = """
