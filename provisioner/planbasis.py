@@ -55,6 +55,7 @@ class Index:
         self.by_id: dict[tuple[str, str], Live] = {}
         self.address_of: dict[tuple[str, str], str] = {}
         self.identities: dict[str, dict[Any, int]] = {}
+        self._all: dict[tuple[str, str], list[Live]] = {}
         """Kind -> identity -> how many live objects have it (for the safety counts)."""
         for kind, grouped in live.items():
             self.identities[kind] = {identity: len(objs) for identity, objs in grouped.items()}
@@ -64,6 +65,15 @@ class Index:
                 for obj in objs:
                     self.by_id[(kind, str(obj.id))] = obj
                     self.address_of[(kind, str(obj.id))] = address
+                    self._all.setdefault((kind, str(obj.id)), []).append(obj)
+
+    def find(self, kind: str, ident: str, direction: str | None = None) -> Live | None:
+        """The live object of ``kind`` with id ``ident`` (a SIP trunk's id is unique only
+        within its ``direction``)."""
+        for obj in self._all.get((kind, ident), []):
+            if direction is None or obj.attrs.get("direction") == direction:
+                return obj
+        return None
 
     def numbers_of(self, app_id: str) -> list[tuple[str, str]]:
         """(id, address) of each live number assigned to the app ``app_id``."""

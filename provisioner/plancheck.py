@@ -35,6 +35,7 @@ from provisioner.resources.policy import protected_addresses
 if TYPE_CHECKING:
     from provisioner.manifest import Desired
     from provisioner.planbasis import Index
+    from provisioner.resources.base import Live
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ def kinds_touched(changes: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
 
 
 def check(plan: Plan, live: Mapping[str, Index], guards: Mapping[str, Guard]) -> Plan:
-    """The plan with ``unsafe`` derived again; PlanFileError for a release, an unknown write,
-    a change that hides what its calls do, or a delete of a protected object."""
+    """The plan with ``unsafe`` derived again (plus the file's reasons); PlanFileError for a
+    release, an unknown write, a change that hides what its calls do, or a delete of a
+    protected object."""
     touches: dict[tuple[str, str, str], Touch] = {}
     problems: list[str] = []
     for change in plan.changes:
@@ -159,7 +161,9 @@ def check(plan: Plan, live: Mapping[str, Index], guards: Mapping[str, Guard]) ->
     if problems:
         raise PlanFileError("the saved plan was refused; nothing was applied:\n  "
                             + "\n  ".join(dict.fromkeys(problems)))
-    return replace(plan, unsafe=_unsafe(plan, touches.values(), live, guards))
+    derived = _unsafe(plan, touches.values(), live, guards)
+    # The file's own reasons are kept too: removing them can only make a plan look safer.
+    return replace(plan, unsafe=tuple(dict.fromkeys((*derived, *plan.unsafe))))
 
 
 def _derive(change: Change, index: Index | None,
@@ -178,26 +182,37 @@ def _derive(change: Change, index: Index | None,
                 problems.append(f"{change.address}: {call.method} is not a call plans make")
             continue
         subject = dict(call.args).get(effect.subject) if effect.subject else None
-        obj = index.by_id.get((effect.kind, str(subject))) if index and subject else None
+        obj = _subject(index, effect, call.method, subject)
         action = _action(effect, obj.attrs if obj is not None else None)
         actions.add(action)
         if obj is None:
-            if action in (Action.DELETE, Action.UNASSIGN) and isinstance(subject, str):
+            if action in (Action.DELETE, Action.UNASSIGN) and isinstance(subject, str | int):
                 problems.append(f"{change.address}: {call.method} names {effect.kind} "
                                 f"{subject}, which is not on the account")
             continue
         assert index is not None
-        _touch(touches, Touch(change.account, effect.kind, index.address_of[(effect.kind,
-               str(obj.id))], action, change.address), str(obj.id))
+        # A trunk's identity is its content: its entry's address reads better.
+        address = change.address if effect.kind == "sip_trunk" else index.address_of[
+            (effect.kind, str(obj.id))]
+        _touch(touches, Touch(change.account, effect.kind, address, action, change.address),
+               f"{obj.attrs.get('direction', '')}:{obj.id}")
         if effect.kind == "app" and action is Action.DELETE:
             for number in index.numbers_of(str(obj.id)):
                 _touch(touches, Touch(change.account, "number", number[1], Action.UNASSIGN,
-                                      change.address), number[0])
+                                      change.address), f":{number[0]}")
     for action, allowed in STATED.items():
         if action in actions and change.action not in allowed:
             problems.append(f"{change.address}: the change says {change.action.value} but its "
                             f"calls {action.value} (the file was edited): make the plan again")
     return problems
+
+
+def _subject(index: Index | None, effect: Effect, method: str, subject: Any) -> Live | None:
+    """The live object a call acts on, or None (a Ref to an object the plan creates)."""
+    if index is None or not isinstance(subject, str | int) or isinstance(subject, bool):
+        return None
+    direction = method.split("/")[2].split(".")[0] if effect.kind == "sip_trunk" else None
+    return index.find(effect.kind, str(subject), direction)
 
 
 def _action(effect: Effect, attrs: Mapping[str, Any] | None) -> Action:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -301,3 +302,48 @@ def test_env_values_of_plain_fields_are_references(account: Account, client: Cal
     assert apply_plan(planfile.load(out, client, ACCOUNT, env), client).ok
     [bot] = client.call("apps.get_list", with_numbers=True)
     assert bot["p"]["url"] == "https://bot.example.com/?t=tok-5eb2a1"
+
+
+# -- no false refusal: every example, saved then applied --------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_ENV = {"BOT_PASSWORD": "s3cret-bot-pass", "CLINIC_BOT_PASSWORD": "s3cret-bot-pass",
+               "HOOK_SECRET": "hmac-secret-123"}
+
+
+@pytest.mark.parametrize("name", ["quickstart", "media", "sip", "webhooks", "store", "agency"])
+def test_examples_saved_and_applied_as_planned(name: str, client: CallrClient,
+                                               tmp_path: Path) -> None:
+    account = Account(client, EXAMPLE_ENV)
+    plan = account.plan(EXAMPLES / name)
+    out = tmp_path / "plan.json"
+    planfile.save(plan, out, ACCOUNT, KEY.encode())
+    keyed = {**EXAMPLE_ENV, planseal.KEY_VARIABLE: KEY}
+    loaded = planfile.load(out, client, ACCOUNT, keyed)
+    assert loaded == plan and loaded.unsafe == plan.unsafe
+    report = apply_plan(loaded, client, allow_purchase=True)
+    assert report.ok, [(s.change.address, s.error) for s in report.steps if s.error]
+    assert account.plan(EXAMPLES / name).is_empty
+
+
+def test_a_teardown_saved_and_applied_as_planned(client: CallrClient, manifest: Callable[..., Path],
+                                                 tmp_path: Path) -> None:
+    """Deletes of every kind (sub-accounts archived, numbers unassigned, trunks and media
+    deleted): the derived rules agree with the plan's own."""
+    account = Account(client, EXAMPLE_ENV)
+    for name in ("agency", "sip"):
+        assert account.apply(EXAMPLES / name)[1].ok
+    teardown = manifest("""
+        version: 1
+        policy: {prune: [apps, media, numbers, sip_subscribers, subaccounts, webhooks]}
+        sip: {trunks: {origination: {}, termination: {}}}
+    """)
+    plan = account.plan(teardown)
+    assert plan.unsafe and {c.action.value for c in plan.changes} >= {"delete", "unassign"}
+    out = tmp_path / "plan.json"
+    planfile.save(plan, out, ACCOUNT)
+    loaded = planfile.load(out, client, ACCOUNT, EXAMPLE_ENV)
+    assert loaded == replace(plan, unsafe=loaded.unsafe)
+    assert set(plan.unsafe) <= set(loaded.unsafe)
+    assert apply_plan(loaded, client).ok
+    assert account.plan(teardown).is_empty
