@@ -87,17 +87,21 @@ class Guard:
     protected: Mapping[str, str] = field(default_factory=dict)
     """Protected address (or a previous name's) -> the protecting entry's address."""
     policy: Policy = field(default_factory=Policy)
+    subaccounts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The master's: each sub-account's name -> its previous names (what Login-As may find)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"protected": dict(sorted(self.protected.items())),
                 "safety": self.policy.safety.model_dump(mode="json"),
-                "ignore": {k: list(v) for k, v in sorted(self.policy.ignore.items())}}
+                "ignore": {k: list(v) for k, v in sorted(self.policy.ignore.items())},
+                "subaccounts": {k: list(v) for k, v in sorted(self.subaccounts.items())}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Guard:
         try:
             policy = Policy(safety=Safety(**data["safety"]), ignore=dict(data["ignore"]))
-            return cls({str(k): str(v) for k, v in data["protected"].items()}, policy)
+            return cls({str(k): str(v) for k, v in data["protected"].items()}, policy,
+                       {str(k): tuple(map(str, v)) for k, v in data["subaccounts"].items()})
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanFileError(f"the plan file's guards are malformed ({exc!r})") from exc
 
@@ -107,7 +111,9 @@ def guard_of(desired: Desired, account: str) -> Guard:
     protected: dict[str, str] = {}
     for kind in (SUBACCOUNTS, *KINDS) if not account else KINDS:
         protected.update(protected_addresses(kind, desired, ctx))
-    return Guard(protected, desired.policy)
+    names = {} if account else {name: tuple(getattr(spec, "previous_names", ()))
+                                for name, spec in desired.subaccounts.items()}
+    return Guard(protected, desired.policy, names)
 
 
 def guards_of(desired: Desired) -> dict[str, Guard]:
@@ -138,6 +144,8 @@ def kinds_touched(changes: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for change in changes:
         for call in change.get("calls") or []:
+            if isinstance(call.get("login_as"), str):  # which sub-account it logs in to
+                wanted.setdefault("", set()).add(SUBACCOUNTS.kind)
             effect = EFFECTS.get(str(call.get("method")))
             subject = dict(call.get("args") or []).get(effect.subject) if effect else None
             if effect is None or not isinstance(subject, str | int):
@@ -157,6 +165,7 @@ def check(plan: Plan, live: Mapping[str, Index], guards: Mapping[str, Guard]) ->
     problems: list[str] = []
     for change in plan.changes:
         problems.extend(_derive(change, live.get(change.account), touches))
+        problems.extend(_login_as(change, live.get(""), guards.get("") or Guard()))
     problems.extend(_protected(touches.values(), guards))
     if problems:
         raise PlanFileError("the saved plan was refused; nothing was applied:\n  "
@@ -213,6 +222,20 @@ def _subject(index: Index | None, effect: Effect, method: str, subject: Any) -> 
         return None
     direction = method.split("/")[2].split(".")[0] if effect.kind == "sip_trunk" else None
     return index.find(effect.kind, str(subject), direction)
+
+
+def _login_as(change: Change, master: Index | None, guard: Guard) -> list[str]:
+    """Each call of a sub-account's change logs in to that sub-account, not to another one."""
+    hashes = {call.login_as for call in change.calls if isinstance(call.login_as, str)}
+    problems = []
+    for login_as in sorted(hashes):
+        found = master.find(SUBACCOUNTS.kind, login_as) if master is not None else None
+        names = {change.account, *guard.subaccounts.get(change.account, ())}
+        if found is None or found.identity not in names:
+            where = f"sub-account {found.identity!r}" if found else "no sub-account"
+            problems.append(f"{change.address}: its calls log in to {login_as}, which is "
+                            f"{where}, not {change.account!r} (the file was edited)")
+    return problems
 
 
 def _action(effect: Effect, attrs: Mapping[str, Any] | None) -> Action:

@@ -176,6 +176,42 @@ def test_protected_delete_refused_from_the_guards_it_carries(
     assert names(client) == ["bot", "other"]
 
 
+SUBS = """
+    version: 1
+    subaccounts:
+    {entries}
+"""
+SUB = """
+      {name}:
+        account: {{firstname: Ada, lastname: Lovelace}}
+        contact: {{emails: [ops@example.com]}}
+        resources: {{apps: {{desk: {{package: ACTIONS10, params: {{script: {script}}}}}}}}}"""
+
+
+def test_login_as_swapped_to_another_subaccount(account: Account, client: CallrClient,
+                                                manifest: Callable[..., Path],
+                                                tmp_path: Path) -> None:
+    def subs(script_a: str) -> Path:
+        entries = SUB.format(name="Acme", script=script_a) + SUB.format(name="Globex",
+                                                                        script="g")
+        return manifest(SUBS.format(entries=entries))
+    account.converge(subs("a"))
+    out = tmp_path / "plan.json"
+    planfile.save(account.plan(subs("changed")), out, ACCOUNT)
+    hashes = {hit["account"]["company"]: hit["hash"]
+              for hit in client.search_all("account/sub.search", {})}
+
+    def swap(body: dict[str, Any]) -> None:
+        for call in change(body, 'subaccount["Acme"].app.desk')["calls"]:
+            call["login_as"] = hashes["Globex"]
+        # and the basis entry that would find Globex's desk changed is dropped
+        body["basis"] = [e for e in body["basis"] if e["account"] != "Acme"]
+    edited(out, swap, reseal=True)
+    with pytest.raises(PlanFileError, match=f"log in to {hashes['Globex']}, which is "
+                                            "sub-account 'Globex', not 'Acme'"):
+        planfile.load(out, client, ACCOUNT, {})
+
+
 ORDER = """
     version: 1
     apps: {support: {package: ACTIONS10, params: {script: a}}}
