@@ -43,7 +43,7 @@ from provisioner.errors import StalePlan
 from provisioner.loader import load_document
 from provisioner.manifest import Desired
 from provisioner.plan import Action, BasisEntry, Plan
-from provisioner.planbasis import ABSENT, Index, call_ids, fingerprint, refs, verify
+from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, call_ids, fingerprint, refs, verify
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -226,6 +226,32 @@ def read(path: Path) -> dict[str, Any]:
     return body
 
 
+def check_shape(body: Mapping[str, Any], path: Path) -> None:
+    """Refuse a file whose structure is not a plan's (an edited file can hold anything)."""
+    def strings(item: Any, *keys: str) -> bool:
+        return isinstance(item, dict) and all(isinstance(item.get(k), str) for k in keys)
+
+    def call_ok(call: Any) -> bool:
+        return strings(call, "id", "method") and isinstance(call.get("args"), list) and all(
+            isinstance(a, list) and len(a) == 2 and isinstance(a[0], str) for a in call["args"])
+
+    changes, basis = body.get("changes"), body.get("basis")
+    problems = [what for what, ok in (
+        ("target", strings(body.get("target"), "account", "description")),
+        ("changes", isinstance(changes, list) and all(
+            strings(c, "address", "account", "kind", "action")
+            and isinstance(c.get("calls"), list) and all(map(call_ok, c["calls"]))
+            for c in changes)),
+        ("basis", isinstance(basis, list) and all(
+            strings(e, "account", "kind", "address", "fingerprint")
+            and e["kind"] in KIND_BY_NAME for e in basis)),
+        ("guards", isinstance(body.get("guards", {}), dict)),
+    ) if not ok]
+    if problems:
+        raise PlanFileError(f"{path} is malformed ({', '.join(problems)}); nothing was "
+                            "applied: make the plan again")
+
+
 def check_account(body: Mapping[str, Any], account: str, path: Path) -> None:
     planned = (body.get("target") or {}).get("account")
     if planned != account:
@@ -258,6 +284,7 @@ def read_offline(path: Path, env: Mapping[str, str]) -> tuple[Plan, str]:
     body = read(path)
     note = planseal.check(body, planseal.plan_key(env), path, strict=False)
     shown = envref.fill(body, {name: f"(sensitive: {name})" for name in envref.names_in(body)})
+    check_shape(shown, path)
     return plan_from_dict(shown, Codec(resolve=lambda source: REDACTED)), note
 
 
@@ -276,6 +303,7 @@ def load_with_calls(path: Path, client: CallrClient, account: str, env: Mapping[
     resolved. Makes reads only."""
     sealed = read_checked(path, env)
     body = envref.fill(sealed, env)
+    check_shape(body, path)
     check_account(body, account, path)
     live = verify(body, client, [env[name] for name in envref.names_in(sealed)])
     plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))

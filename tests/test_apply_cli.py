@@ -213,3 +213,30 @@ def test_plan_key_seals_the_file_end_to_end(tmp_path: Path, state: Path, manifes
     monkeypatch.setenv(planseal.KEY_VARIABLE, "ci-secret-6d0f")
     assert run("apply", "--sandbox-state", state, out).exit_code == 0
     assert apps_in(state) == ["bot", "desk"]
+
+
+MALFORMED: dict[str, Callable[[dict[str, Any]], None]] = {
+    "changes": lambda body: body.update(changes="x"),
+    "call args": lambda body: body["changes"][0]["calls"][0].update(args="x"),
+    "basis kind": lambda body: body.update(basis=[{"account": "", "kind": "bogus",
+                                                    "address": "a", "fingerprint": "f"}]),
+    "target": lambda body: body.pop("target"),
+    "guards": lambda body: body.update(guards={"": "x"}),
+    "secret ref": lambda body: body["changes"][0]["calls"][0]["args"].append(
+        ["params", {"$secret": "nowhere:x"}]),
+}
+
+
+@pytest.mark.parametrize("what", sorted(MALFORMED))
+def test_a_malformed_resealed_plan_is_a_clean_error(tmp_path: Path, state: Path,
+                                                    manifest: Write, what: str) -> None:
+    out = saved(tmp_path, state, manifest(APP))
+    body = json.loads(out.read_text())
+    MALFORMED[what](body)
+    body[planseal.SEAL] = planseal.seal(body, None)
+    out.write_text(json.dumps(body))
+    applied = run("apply", "--sandbox-state", state, out)
+    assert applied.exit_code == 1 and "Error: " in applied.stderr, applied.output
+    assert not state.exists() or apps_in(state) == []
+    shown = run("show", out)  # show reads no guards: it may render; it never crashes
+    assert shown.exit_code in (0, 1) and isinstance(shown.exception, SystemExit | None)
