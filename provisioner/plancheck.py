@@ -163,8 +163,14 @@ def check(plan: Plan, live: Mapping[str, Index], guards: Mapping[str, Guard]) ->
     protected object."""
     touches: dict[tuple[str, str, str], Touch] = {}
     problems: list[str] = []
+    basis = {(e.account, e.kind, e.address) for e in plan.basis}
     for change in plan.changes:
-        problems.extend(_derive(change, live.get(change.account), touches))
+        found = _derive(change, live.get(change.account), touches)
+        if not found and _touches_live(change, touches) and (
+                change.account, change.kind, change.address) not in basis:
+            found = [f"{change.address}: its calls act on live objects but the basis does not "
+                     "list it, so its staleness cannot be checked (the file was edited)"]
+        problems.extend(found)
         problems.extend(_login_as(change, live.get(""), guards.get("") or Guard()))
     problems.extend(_protected(touches.values(), guards))
     if problems:
@@ -222,6 +228,11 @@ def _subject(index: Index | None, effect: Effect, method: str, subject: Any) -> 
         return None
     direction = method.split("/")[2].split(".")[0] if effect.kind == "sip_trunk" else None
     return index.find(effect.kind, str(subject), direction)
+
+
+def _touches_live(change: Change, touches: Mapping[tuple[str, str, str], Touch]) -> bool:
+    return any(t.change == change.address and t.account == change.account
+               for t in touches.values())
 
 
 def _login_as(change: Change, master: Index | None, guard: Guard) -> list[str]:

@@ -95,6 +95,15 @@ def test_edit_turned_into_a_delete_of_another_app(two_apps: tuple[Path, str],
     assert names(client) == ["bot", "other"]
 
 
+def test_basis_dropped_refused(two_apps: tuple[Path, str], client: CallrClient) -> None:
+    """Dropping the basis would skip the staleness check: the calls say what it must list."""
+    out, _ = two_apps
+    edited(out, lambda body: body.update(basis=[]), reseal=True)
+    with pytest.raises(PlanFileError, match=r"app\.bot: its calls act on live objects but the "
+                                            "basis does not list it"):
+        planfile.load(out, client, ACCOUNT, {})
+
+
 def test_any_edit_refused_with_the_key(account: Account, client: CallrClient,
                                        manifest: Callable[..., Path], tmp_path: Path) -> None:
     account.converge(manifest("version: 1\napps: {bot: {package: ACTIONS10, params: {script: a}}}"))
