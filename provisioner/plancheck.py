@@ -16,6 +16,8 @@ the ``unsafe`` list): it reads what each call does to which live object and deci
 - The safety thresholds are recomputed per live object touched (so packing 29 deletes into one
   change weighs 29), with the live counts read at apply and the thresholds of the manifests or
   the ``guards``. Deleting an app frees its numbers: they weigh as unassigned.
+- A change whose calls act on live objects must be in the basis (else its staleness would go
+  unchecked), and a sub-account's calls must log in to that sub-account (or a previous name).
 """
 
 from __future__ import annotations
