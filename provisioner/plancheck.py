@@ -93,7 +93,9 @@ class Guard:
     """The master's: each sub-account's name -> its previous names (what Login-As may find)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"protected": dict(sorted(self.protected.items())),
+        # pairs, not a mapping: an address may hold a value from the environment (a webhook
+        # endpoint), and only values, never keys, are stored as references (``envref``)
+        return {"protected": [list(pair) for pair in sorted(self.protected.items())],
                 "safety": self.policy.safety.model_dump(mode="json"),
                 "ignore": {k: list(v) for k, v in sorted(self.policy.ignore.items())},
                 "subaccounts": {k: list(v) for k, v in sorted(self.subaccounts.items())}}
@@ -102,7 +104,7 @@ class Guard:
     def from_dict(cls, data: Mapping[str, Any]) -> Guard:
         try:
             policy = Policy(safety=Safety(**data["safety"]), ignore=dict(data["ignore"]))
-            return cls({str(k): str(v) for k, v in data["protected"].items()}, policy,
+            return cls({str(k): str(v) for k, v in data["protected"]}, policy,
                        {str(k): tuple(map(str, v)) for k, v in data["subaccounts"].items()})
         except (KeyError, TypeError, ValueError) as exc:
             raise PlanFileError(f"the plan file's guards are malformed ({exc!r})") from exc

@@ -178,7 +178,7 @@ def test_protected_delete_refused_from_the_guards_it_carries(
         account: Account, client: CallrClient, manifest: Callable[..., Path],
         tmp_path: Path) -> None:
     out, other = edit_bot(account, client, manifest, tmp_path, protect=", protect: true")
-    assert json.loads(out.read_text())["guards"][""]["protected"] == {"app.other": "app.other"}
+    assert json.loads(out.read_text())["guards"][""]["protected"] == [["app.other", "app.other"]]
     edited(out, edit_into_delete(other, say_delete=True), reseal=True)
     with pytest.raises(PlanFileError, match=r"app\.other is protected .* \(in app\.bot\)"):
         planfile.load(out, client, ACCOUNT, {})
@@ -338,6 +338,7 @@ def test_env_values_of_plain_fields_are_references(account: Account, client: Cal
         webhooks:
           - type: call.inbound_hangup
             endpoint: "https://hooks.example.com/${env:HOOK_PATH}"
+            protect: true
     """)
     env = {"TOKEN": "tok-5eb2a1", "HOOK_PATH": "path-77c0de"}
     out = tmp_path / "plan.json"
