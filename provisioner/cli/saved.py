@@ -67,10 +67,10 @@ def calls_text(lines: list[str]) -> str:
 
 def saved_message(out: Path, plan: Plan) -> str:
     """What ``plan --out`` says about the file it saved: never that an unsafe plan will run."""
-    keyed = ("sealed with PROVISIONER_PLAN_KEY" if planseal.plan_key(os.environ)
+    keyed = ("sealed with an HMAC under PROVISIONER_PLAN_KEY" if planseal.plan_key(os.environ)
              else "sealed with sha256 (set PROVISIONER_PLAN_KEY to seal it with a key)")
     if plan.unsafe:
-        return (f"Saved the plan to {out} ({keyed}). It is unsafe: `provisioner apply {out}` "
+        return (f"Saved the plan to {out}, {keyed}. It is unsafe: `provisioner apply {out}` "
                 "refuses it (exit 3) unless --force accepts it.")
-    return (f"Saved the plan to {out} ({keyed}): `provisioner apply {out}` makes exactly these "
+    return (f"Saved the plan to {out}, {keyed}. `provisioner apply {out}` makes exactly these "
             "calls, if the account has not changed.")
