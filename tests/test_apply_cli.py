@@ -240,3 +240,21 @@ def test_a_malformed_resealed_plan_is_a_clean_error(tmp_path: Path, state: Path,
     assert not state.exists() or apps_in(state) == []
     shown = run("show", out)  # show reads no guards: it may render; it never crashes
     assert shown.exit_code in (0, 1) and isinstance(shown.exception, SystemExit | None)
+
+
+@pytest.mark.parametrize("show", [False, True])
+def test_apply_json_report_names_generated_secrets(state: Path, manifest: Write,
+                                                   show: bool) -> None:
+    path = manifest("""
+        version: 1
+        subaccounts:
+          Acme: {account: {firstname: Ada, lastname: Lovelace}, contact: {emails: [a@b.example]}}
+    """)
+    flags = ["--show-generated-secrets"] if show else []
+    result = run("apply", "--sandbox-state", state, "--yes", "--format", "json", *flags, path)
+    assert result.exit_code == 0, result.output
+    [generated] = report(result)["generated_secrets"]
+    assert generated["address"] == "subaccount.Acme"
+    assert generated["path"] == "credentials.password"
+    assert ("value" in generated) is show
+    assert not show or generated["value"] not in ("", "(sensitive)")

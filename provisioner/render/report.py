@@ -21,7 +21,6 @@ import json
 from typing import Any
 
 from provisioner.executor import ApplyReport, Status, StepResult
-from provisioner.render.text import generated_secret_values
 
 FORMAT_VERSION = 1
 
@@ -38,6 +37,21 @@ def _step(step: StepResult) -> dict[str, Any]:
     else:
         out["reason"] = step.reason
     return out
+
+
+def generated_secret_values(report: ApplyReport) -> list[tuple[str, str, Any]]:
+    """(address, path, value) of each secret the API generated for an applied change."""
+    found = []
+    for step in report.with_status(Status.APPLIED):
+        change = step.change
+        result = report.results.get(change.calls[0].id) if change.calls else None
+        for path in change.generated_secrets:
+            value: Any = result
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value:
+                found.append((change.address, path, value))
+    return found
 
 
 def render_report(report: ApplyReport, *, show_generated_secrets: bool = False) -> str:

@@ -86,9 +86,9 @@ def render_report(report: ApplyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generated_secret_values(report: ApplyReport) -> list[tuple[str, str, Any]]:
-    """(address, path, value) of each secret the API generated for an applied change."""
-    out = []
+def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
+    """Lines about secrets the API generated for applied changes: the values only if ``show``."""
+    shown, hidden = [], []
     for step in report.with_status(Status.APPLIED):
         change = step.change
         if not change.generated_secrets or not change.calls:
@@ -97,16 +97,8 @@ def generated_secret_values(report: ApplyReport) -> list[tuple[str, str, Any]]:
         for path in change.generated_secrets:
             secret = _dig(result, path)
             if secret:
-                out.append((change.address, path, secret))
-    return out
-
-
-def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
-    """Lines about secrets the API generated for applied changes: the values only if ``show``."""
-    shown, hidden = [], []
-    for address, path, secret in generated_secret_values(report):
-        shown.append(f"{address}: generated {path}: {secret}")
-        hidden.append(f"{address} ({path})")
+                shown.append(f"{change.address}: generated {path}: {secret}")
+                hidden.append(f"{change.address} ({path})")
     if show:
         return shown
     if not hidden:
