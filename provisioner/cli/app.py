@@ -22,7 +22,7 @@ def main(verbose: int, debug: bool) -> None:
     _configure_logging(level)
 
 
-class StderrHandler(logging.Handler):
+class _StderrHandler(logging.Handler):
     """Writes to the ``sys.stderr`` of the moment (click's test runner swaps it per run)."""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -35,9 +35,9 @@ class StderrHandler(logging.Handler):
 def _configure_logging(level: int) -> None:
     """One stderr handler on the root logger (replacing ours from an earlier run), scrubbed."""
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, StderrHandler)]:
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(old)
-    handler = StderrHandler()
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SCRUBBER)
     handler.setLevel(level)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from provisioner import engine, planfile, planseal, safety
-from provisioner.cli.app import StderrHandler, main
+from provisioner.cli.app import main
 from provisioner.cli.options import (
     Source,
     account_id,
@@ -180,17 +180,15 @@ def _report(report: ApplyReport, fmt: str, show_generated_secrets: bool) -> None
 
 @contextmanager
 def quiet_logs(quiet: bool) -> Iterator[None]:
-    """With --quiet, only errors are logged (no retry warnings) for the command's duration."""
-    handlers = [h for h in logging.getLogger().handlers if isinstance(h, StderrHandler)]
-    levels = [h.level for h in handlers]
+    """With --quiet, the provisioner logs only errors (no retry warnings) for the command."""
+    logger = logging.getLogger("provisioner")
+    level = logger.level
     if quiet:
-        for handler in handlers:
-            handler.setLevel(max(handler.level, logging.ERROR))
+        logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        for handler, level in zip(handlers, levels, strict=True):
-            handler.setLevel(level)
+        logger.setLevel(level)
 
 
 def describe(desired: Desired) -> str:
