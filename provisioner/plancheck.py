@@ -6,10 +6,10 @@ the ``unsafe`` list): it reads what each call does to which live object and deci
 
 - Each write method has one effect on one kind (``EFFECTS``); a method plans never make (a
   release: ``did/store.cancel_subscription``) is refused.
-- A change whose calls delete, unassign or buy must say so (``delete``/``replace``,
-  ``unassign``..., ``purchase``): an ``apps.edit`` turned into an ``apps.delete``, or a
-  ``purchase`` relabelled ``assign``, is refused. So ``--allow-purchase`` is asked for every
-  ``did/store.*`` write, whatever the file calls it.
+- A change whose calls delete, unassign, take a number from its app or buy must say so
+  (``delete``/``replace``, ``unassign``..., ``reassign``, ``purchase``): an ``apps.edit``
+  turned into an ``apps.delete``, or a ``purchase`` relabelled ``assign``, is refused. So
+  ``--allow-purchase`` is asked for every ``did/store.*`` write, whatever the file calls it.
 - A delete of a protected object is refused. The object is the live one the call names (read
   at apply, by id), and the protected addresses come from the manifests when apply is given
   them, else from the plan's ``guards``.
@@ -78,6 +78,7 @@ STATED = {  # a change whose calls have this effect must be stated as one of the
     Action.DELETE: {Action.DELETE, Action.REPLACE},
     Action.UNASSIGN: {Action.UNASSIGN, Action.REASSIGN, Action.DELETE, Action.REPLACE},
     Action.PURCHASE: {Action.PURCHASE},
+    Action.REASSIGN: {Action.REASSIGN},  # taking a number from the app that has it
 }
 STRENGTH = (Action.DELETE, Action.UNASSIGN, Action.REASSIGN, Action.UPDATE, Action.ASSIGN)
 
