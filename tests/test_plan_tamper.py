@@ -245,6 +245,32 @@ def test_purchase_relabelled_assign_still_needs_allow_purchase(
     assert client.call("apps.get_list", with_numbers=True) == []
 
 
+def test_assign_pointed_at_a_held_number_refused(account: Account, client: CallrClient,
+                                                manifest: Callable[..., Path],
+                                                tmp_path: Path) -> None:
+    account.converge(manifest("""
+        version: 1
+        apps:
+          support: {package: ACTIONS10, params: {script: a}}
+          sales: {package: ACTIONS10, params: {script: b}}
+        numbers: {"+33199000001": support}
+    """))
+    out = tmp_path / "plan.json"
+    planfile.save(account.plan(manifest("""
+        version: 1
+        apps: {sales: {package: ACTIONS10, params: {script: b}}}
+        numbers: {"+33199000002": sales}
+    """)), out, ACCOUNT)
+    held = next(a for a in client.call("apps.get_list", with_numbers=True)
+                if a["name"] == "support")["did"][0]["hash"]
+
+    def point(body: dict[str, Any]) -> None:
+        change(body, "number.+33199000002")["calls"][0]["args"][1][1] = held
+    edited(out, point, reseal=True)
+    with pytest.raises(PlanFileError, match="the change says assign but its calls reassign"):
+        planfile.load(out, client, ACCOUNT, {})
+
+
 def test_release_in_a_saved_plan_refused(account: Account, client: CallrClient,
                                          manifest: Callable[..., Path], tmp_path: Path) -> None:
     account.converge(manifest("""
