@@ -102,9 +102,10 @@ def call_ids(args: Iterable[Sequence[Any]]) -> set[str]:
 
 
 def verify(body: Mapping[str, Any], client: CallrClient,
-           hidden: Sequence[str] = ()) -> dict[str, Index]:
+           hidden: Iterable[str] = ()) -> dict[str, Index]:
     """Re-read the kinds the basis names, in its accounts; raise StalePlan listing every
     object that changed. Returns what was read, by account."""
+    hidden = list(hidden)
     basis: list[dict[str, Any]] = list(body.get("basis") or [])
     wanted: dict[str, set[str]] = {}
     for entry in basis:

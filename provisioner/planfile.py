@@ -15,7 +15,7 @@ reference resolved at apply: ``{"$secret": "env:NAME"}`` when the manifest wrote
 literally in a manifest (the file is read again at apply), or ``{"$secret": "live:ADDRESS",
 "account", "kind", "path"}`` for a secret the plan re-sends as it is on the account
 (``apps.edit`` sends live params merged with the manifest's). Any other string holding an
-environment value is stored as ``{"$env": [...]}`` (``envref``). With the key,
+environment value is stored as ``{"$env": "...${env:NAME}..."}`` (``codec``). With the key,
 ``secrets_check`` (an HMAC) makes apply refuse when a secret resolves to another value than the
 one planned.
 
@@ -36,11 +36,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner import envref, plancheck, planseal
+from provisioner import plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.errors import StalePlan
-from provisioner.loader import load_document
+from provisioner.loader import ENV_PATTERN, load_document
 from provisioner.manifest import Desired
 from provisioner.plan import Action, BasisEntry, Plan
 from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, call_ids, fingerprint, refs, verify
@@ -48,12 +48,13 @@ from provisioner.render.codec import (
     Codec,
     PlanFileError,
     SecretSource,
+    expand_env,
     plan_from_dict,
     plan_to_dict,
 )
 from provisioner.resources import PlanContext
 from provisioner.routing import route_changes
-from provisioner.sensitive import REDACTED, Secret
+from provisioner.sensitive import KNOWN, REDACTED, Secret
 from provisioner.version import tool_version
 
 FILE_TYPE = "callr-provisioner-plan"
@@ -196,7 +197,8 @@ def dumps(plan: Plan, account: str, key: bytes | None = None) -> str:
         "target": {"account": account, "description": plan.target},
         "fingerprint": plan.fingerprint(), "secrets_check": secrets_check(plan, key)}
     body.update(plan_to_dict(plan, Codec(plan.secret_sources)))
-    body = envref.template(json.loads(json.dumps(body)), plan.env_values)
+    # the variables whose values the basis leaves out: apply leaves out the same
+    body["basis_hides"] = sorted(plan.env_values)
     body[planseal.SEAL] = planseal.seal(json.loads(json.dumps(body)), key)
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -283,7 +285,7 @@ def read_offline(path: Path, env: Mapping[str, str]) -> tuple[Plan, str]:
     shown as references; with a note when its seal cannot be verified here."""
     body = read(path)
     note = planseal.check(body, planseal.plan_key(env), path, strict=False)
-    shown = envref.fill(body, {name: f"(sensitive: {name})" for name in envref.names_in(body)})
+    shown = _env_shown(body)
     check_shape(shown, path)
     return plan_from_dict(shown, Codec(resolve=lambda source: REDACTED)), note
 
@@ -301,12 +303,13 @@ def load_with_calls(path: Path, client: CallrClient, account: str, env: Mapping[
     seal, the account, the live objects (``StalePlan``) and the safety rules derived again from
     its calls (``plancheck``, against ``guards``: the manifests', else the file's), its secrets
     resolved. Makes reads only."""
-    sealed = read_checked(path, env)
-    body = envref.fill(sealed, env)
+    body = expand_env(read_checked(path, env), env)  # known sensitive from the first read on
     check_shape(body, path)
     check_account(body, account, path)
-    live = verify(body, client, [env[name] for name in envref.names_in(sealed)])
+    hidden = {name: env[name] for name in body.get("basis_hides") or [] if name in env}
+    live = verify(body, client, hidden.values())
     plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))
+    plan = replace(plan, env_values=hidden)
     plan = plancheck.check(plan, live, plancheck.file_guards(plan) if guards is None else guards)
     if secrets_check(plan, planseal.plan_key(env)) != body.get("secrets_check"):
         names = sorted({f"${{env:{r.name}}}" for r in _env_refs(body.get("changes") or [])})
@@ -317,11 +320,28 @@ def load_with_calls(path: Path, client: CallrClient, account: str, env: Mapping[
 
 
 def secrets_check(plan: Plan, key: bytes | None) -> str:
-    """An HMAC under ``PROVISIONER_PLAN_KEY`` of every secret the plan sends, so apply can tell
-    that the environment gives the values planned; "" without the key (then nothing in the
-    file depends on a secret's value, and apply sends the values it finds)."""
-    return planseal.keyed_digest((s.value for call in plan.calls()
-                                  for _, s in _secrets_in(dict(call.args), ())), key)
+    """An HMAC under ``PROVISIONER_PLAN_KEY`` of every secret the plan sends, and of every
+    string holding a value from the environment (a token in a URL), so apply can tell that the
+    environment gives the values planned; "" without the key (then nothing in the file depends
+    on a secret's value, and apply sends the values it finds)."""
+    values = [s.value for call in plan.calls() for _, s in _secrets_in(dict(call.args), ())]
+    values += [leaf for call in plan.calls() for _, leaf in _leaves(dict(call.args), ())
+               if isinstance(leaf, str) and KNOWN.template(leaf) is not None]
+    return planseal.keyed_digest(values, key)
+
+
+def _env_shown(body: Any) -> Any:
+    """A file body for reading only (``show``): each ``${env:NAME}`` as ``(sensitive: NAME)``,
+    and each ``{"$env": ...}`` value as that text."""
+    if isinstance(body, list):
+        return [_env_shown(item) for item in body]
+    if isinstance(body, dict):
+        if "$env" in body and len(body) == 1:
+            return _env_shown(str(body["$env"]))
+        return {key: _env_shown(item) for key, item in body.items()}
+    if isinstance(body, str) and "${env:" in body:
+        return ENV_PATTERN.sub(lambda match: f"(sensitive: {match.group(1)})", body)
+    return body
 
 
 def _env_refs(value: Any) -> Iterable[SecretSource]:

@@ -6,7 +6,7 @@ present (``plan --detailed-exitcode`` only), 3 unsafe plan (``plan`` and ``apply
 Every other ProvisionerError becomes a message on stderr and exit 1, never a traceback.
 """
 
-from provisioner.cli import planning, saved, tools
+from provisioner.cli import doctor, planning, saved, tools
 from provisioner.cli.app import main
 
-__all__ = ["main", "planning", "saved", "tools"]
+__all__ = ["doctor", "main", "planning", "saved", "tools"]

@@ -15,6 +15,7 @@ from provisioner.errors import ConfigError
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.text import render_plan as render_text
+from provisioner.sensitive import shown
 from provisioner.target import Target
 
 
@@ -60,7 +61,7 @@ def load_saved(saved: Path, manifests: tuple[Path, ...], source: Source, target:
 
 def calls_text(lines: list[str]) -> str:
     """The calls a saved plan will make, as read from the account now."""
-    numbered = [f"  {n}. {line}" for n, line in enumerate(lines, 1)]
+    numbered = [f"  {n}. {shown(line)}" for n, line in enumerate(lines, 1)]  # live names
     return "\n".join(["Calls to make (objects named as the account has them now):",
                       *numbered]) + "\n"
 

@@ -17,6 +17,7 @@ from provisioner.cli.options import (
     target_options,
 )
 from provisioner.errors import ProvisionerError
+from provisioner.sensitive import KNOWN
 
 
 @main.command()
@@ -78,7 +79,7 @@ def graph(paths: tuple[Path, ...], source: Source) -> None:
     """
     from provisioner.graph import blueprint, to_dot
 
-    click.echo(to_dot(blueprint(source.load(paths))), nl=False)
+    click.echo(KNOWN.mask(to_dot(blueprint(source.load(paths)))), nl=False)
 
 
 @main.command("export")

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from provisioner.plan import MISSING, Action, Change, Plan, RouteChange, plain
+from provisioner.sensitive import REDACTED, printable, shown
 
 _PHRASES = (
     (Action.CREATE, "to create"), (Action.REPLACE, "to replace"), (Action.UPDATE, "to update"),
@@ -18,10 +19,16 @@ ACTION_ORDER = tuple(action for action, _ in _PHRASES)
 def value(v: Any, sensitive: bool = False) -> str:
     if v is MISSING:
         return "(absent)"
-    shown = plain(v, sensitive)
-    if isinstance(shown, str) and shown == "(sensitive)":
-        return shown
-    return json.dumps(shown, ensure_ascii=False, sort_keys=False)
+    form = plain(v, sensitive)
+    if isinstance(form, str) and form.startswith(REDACTED[:-1]) and form.endswith(")"):
+        return form  # "(sensitive)", "(sensitive: NAME)": a marker, not a string
+    return printable(json.dumps(form, ensure_ascii=False, sort_keys=False))
+
+
+def safe(text: str) -> str:
+    """Untrusted text (a name, an address, an API message) as a renderer may show it: every
+    sensitive value masked, control characters escaped (``sensitive.shown``)."""
+    return shown(text)
 
 
 def summary(plan: Plan) -> str:
