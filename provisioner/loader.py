@@ -357,10 +357,12 @@ def _remember_shape(text: str, doc: Document) -> None:
     for match in PLACEHOLDER.finditer(text):
         literals[-1] += text[last:match.start()]
         last = match.end()
-        if match.group(2) is not None:
-            literals[-1] += _as_text(doc.variables.get(match.group(2), ""))
+        if match.group(1) is not None:  # $${env: escapes a literal ${env:
+            literals[-1] += match.group(1)
+        elif match.group(3) is not None:
+            literals[-1] += _as_text(doc.variables.get(match.group(3), ""))
         else:
-            names.append(match.group(1))
+            names.append(match.group(2))
             literals.append("")
     literals[-1] += text[last:]
     KNOWN.add_shape(literals, names)

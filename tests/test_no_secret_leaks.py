@@ -281,7 +281,8 @@ apps:
     package: REALTIME10
     params: {url: "https://bot.example.com/callr?token=${env:RT_TOKEN}",
              login: "bot-${env:RT_LOGIN}", data_format: JSON}
-  ivr: {package: ACTIONS10, params: {script: "- say: ${env:SCRIPT_WORD}"}}
+  ivr: {package: ACTIONS10, params: {script: {branches: {inbound-call: {actions: [
+      {action: say@v2, params: {what: "${env:SCRIPT_WORD}"}}]}}}}}
 numbers: {"+33199000001": bot, "+33199000002": tracker}
 sip:
   subscribers:
@@ -427,6 +428,7 @@ NOT_FROM_THE_ENVIRONMENT = {
     "webhooks.[].type": "an event type, the webhook's identity",
     "sip.subscribers.*.cli": "a DID of the account (its identity)",
     "media.*.file": "a path on disk",
+    "apps.*.params.script_file": "a path on disk (the scenario it names is filled: `script`)",
     "*.addresses.[].country": "two letters, shorter than any value masked",
 }
 """The string fields of the manifest schema that the test above does not fill from the
