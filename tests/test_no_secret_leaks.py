@@ -281,8 +281,15 @@ apps:
     package: REALTIME10
     params: {url: "https://bot.example.com/callr?token=${env:RT_TOKEN}",
              login: "bot-${env:RT_LOGIN}", data_format: JSON}
-  ivr: {package: ACTIONS10, params: {script: {branches: {inbound-call: {actions: [
-      {action: say@v2, params: {what: "${env:SCRIPT_WORD}"}}]}}}}}
+  ivr:
+    package: ACTIONS10
+    params:
+      script: |
+        branches:
+          inbound-call:
+            actions:
+              - action: say@v2
+                params: {what: "${env:SCRIPT_WORD}"}
 numbers: {"+33199000001": bot, "+33199000002": tracker}
 sip:
   subscribers:
