@@ -28,10 +28,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
+from provisioner.duplicate_keys import duplicate_key
 from provisioner.errors import Problem
 from provisioner.fastyaml import compose_plain
+from provisioner.positions import remember_entry, remember_item
+from provisioner.sensitive import KNOWN
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -143,6 +147,8 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
         line = _deepest_line(text, MAX_DEPTH) or 1
         return Document(display, None), [Problem(
             display, line, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
+    except DuplicateKeyError as exc:  # its message quotes both values, passwords included
+        return Document(display, None), [duplicate_key(text, display, exc)]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -256,32 +262,6 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
     return node
 
 
-Positions = dict[Path_, tuple[int, int]]
-
-
-def remember_entry(node: CommentedMap, key: Any, path: Path_, keys: Positions,
-                   values: Positions) -> None:
-    """Record the 1-based line and column of a round-trip mapping's key and of its value."""
-    try:
-        kline, kcol = node.lc.key(key)
-        vline, vcol = node.lc.value(key)
-    except (KeyError, TypeError, AttributeError):
-        return
-    keys[path] = (kline + 1, kcol + 1)
-    # An empty (null) value has no token of its own: ruamel gives the position of whatever
-    # follows, possibly past the end of the file; the key is better.
-    values[path] = (vline + 1, vcol + 1) if node.get(key) is not None else (kline + 1, kcol + 1)
-
-
-def remember_item(node: CommentedSeq, index: int, path: Path_, values: Positions) -> None:
-    """Record the 1-based line and column of a round-trip sequence's item."""
-    try:
-        line, col = node.lc.item(index)
-    except (KeyError, TypeError, AttributeError, IndexError):
-        return
-    values[path] = (line + 1, col + 1)
-
-
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
                     problems: list[Problem]) -> Any:
     """Plain data with every placeholder of its strings replaced (the fast path's data)."""
@@ -331,9 +311,14 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
             ))
             doc.unset.add(path)
             return ""
+        KNOWN.add(env[name], name)  # sensitive wherever it ends up, whatever the field
         return env[name]
 
     result = PLACEHOLDER.sub(replace, text)
+    _remember_shape(text, doc)
+    key = next((part for part in reversed(path) if isinstance(part, str)), None)
+    if key is not None and ENV_PATTERN.search(text):
+        KNOWN.add_key(key)
     if OURS.search(PLACEHOLDER.sub("", text)):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
@@ -352,6 +337,24 @@ def substitute_lines(text: str, display: str, env: Mapping[str, str],
             doc.values[(index,)] = (index + 1, 1)
             lines[index] = _as_text(_substitute(line, (index,), doc, env, problems))
     return "\n".join(lines), [Problem(p.file, p.line, p.col, "", p.message) for p in problems]
+
+
+def _remember_shape(text: str, doc: Document) -> None:
+    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
+    text): a live value of that shape is masked even when it holds an old value."""
+    literals, names, last = [""], [], 0
+    for match in PLACEHOLDER.finditer(text):
+        literals[-1] += text[last:match.start()]
+        last = match.end()
+        if match.group(1) is not None:  # an escaped $${env: is text
+            literals[-1] += match.group(1)
+        elif match.group(3) is not None:
+            literals[-1] += _as_text(doc.variables.get(match.group(3), ""))
+        else:
+            names.append(match.group(2))
+            literals.append("")
+    literals[-1] += text[last:]
+    KNOWN.add_shape(literals, names)
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:
