@@ -2,8 +2,9 @@
 
 A scenario is the YAML document of an ACTIONS10 app (``params.script`` in JSON-RPC) or of a
 REST v2 ``/actions`` scenario (``script``, ``format: yaml``). This package knows the language
-(``/work/shared/callr-api/actions.md``) and nothing about manifests, plans or APIs, so the
-JSON-RPC and REST backends, ``export``, ``migrate`` and the emulator all use the same rules.
+(the shared API reference, ``callr-api/actions.md``) and nothing about manifests, plans or
+APIs, so the JSON-RPC and REST backends, ``export``, ``migrate`` and the emulator all use the
+same rules.
 
 The stable API (everything in ``__all__``)::
 
