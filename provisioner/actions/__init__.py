@@ -48,7 +48,8 @@ from provisioner.actions.rules import (
     check,
     validate,
 )
-from provisioner.actions.text import is_multiline, line_diff, merge_variables, same
+from provisioner.actions.text import is_multiline, line_diff, same
+from provisioner.actions.variables import merge_variables
 
 __all__ = [
     "ACTION_NAME",
