@@ -135,21 +135,24 @@ def _line_merge(text: str, scenario: Scenario, variables: Mapping[str, Any]) -> 
     if scenario.values[("variables",)][0] == scenario.keys[("variables",)][0]:
         return None  # a flow mapping on the key's line
     lines = text.split("\n")
-    rows = {name: scenario.keys.get(("variables", name), (0, 0)) for name in block}
-    if len({row for row, _ in rows.values()}) != len(rows) or any(
-            isinstance(value, dict | list) or scenario.values[("variables", name)][0] != row
-            for name, value in block.items() for row in (rows[name][0],)):
-        return None  # a value over several lines, or two on one line
+    rows: dict[str, tuple[int, int]] = {}  # name -> (line, column of the value)
+    for name, value in block.items():
+        key_row = scenario.keys.get(("variables", name), (0, 0))[0]
+        row, col = scenario.values[("variables", name)]
+        if isinstance(value, dict | list) or row != key_row:
+            return None  # a value over several lines
+        rows[name] = (row, col)
+    if len({row for row, _ in rows.values()}) != len(rows):
+        return None  # two variables on one line
     for name, value in variables.items():
-        if name not in block:
-            continue
-        row, _ = rows[name]
-        edited = _with_value(lines[row - 1], scenario.values[("variables", name)][1], block[name],
-                             value)
-        if edited is None:
-            return None
-        lines[row - 1] = edited
-    added = [f"{' ' * (rows[next(iter(block))][1] - 1)}{name}: {_scalar_text(value, '')}"
+        if name in block:
+            row, col = rows[name]
+            edited = _with_value(lines[row - 1], col, block[name], value)
+            if edited is None:
+                return None
+            lines[row - 1] = edited
+    indent = scenario.keys[("variables", next(iter(block)))][1] - 1
+    added = [f"{' ' * indent}{name}: {_scalar_text(value, '')}"
              for name, value in variables.items() if name not in block]
     last = max(row for row, _ in rows.values())
     return "\n".join([*lines[:last], *added, *lines[last:]])
