@@ -22,7 +22,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from provisioner.duplicate_keys import duplicate_key
-from provisioner.errors import Problem
+from provisioner.errors import Notice, Problem
 from provisioner.fastyaml import compose_plain
 from provisioner.positions import remember_entry, remember_item
 from provisioner.sensitive import KNOWN
@@ -43,6 +43,8 @@ VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
 ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
 PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
 OURS = re.compile(r"\$\{(?:env|var):")
+LOOKALIKE = re.compile(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)\}")
+"""``${BOT_PASSWORD}``: not a placeholder (only ``env:``/``var:`` are), so a notice says so."""
 """What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 
 
@@ -69,6 +71,8 @@ class Document:
     unset: set[Path_] = field(default_factory=set)
     """Scalars with a missing variable or a malformed placeholder (their other problems are
     consequences, left out by ``without_second_hand``)."""
+    notices: list[Problem] = field(default_factory=list)
+    """Located warnings: a ``${NAME}`` that looks like a forgotten ``env:`` ..."""
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the node at ``path``, or of its nearest located ancestor."""
@@ -319,6 +323,10 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     key = next((part for part in reversed(path) if isinstance(part, str)), None)
     if key is not None and ENV_PATTERN.search(text):
         KNOWN.add_key(key)
+    for match in LOOKALIKE.finditer(text):  # kept as written, but probably meant ${env:NAME}
+        notice = doc.problem(path, f"{match.group()} is sent as written: write "
+                                   f"${{env:{match.group(1)}}} to read the environment")
+        doc.notices.append(Notice(*astuple(notice)))
     if OURS.search(PLACEHOLDER.sub("", text)):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
