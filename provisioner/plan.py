@@ -229,6 +229,10 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
+    api: str = "jsonrpc"
+    """The API the plan was made through and must be applied through: jsonrpc or rest."""
+    readiness: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
+    """The manifests' objects REST v2 cannot manage (``migrate.readiness``), as JSON."""
 
     @property
     def is_empty(self) -> bool:
@@ -244,6 +248,9 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """The plan for reading: secrets redacted, every sensitive value masked wherever it
         is (a name, a summary, a note as much as a field)."""
+        extra: dict[str, Any] = {"api": self.api} if self.api != "jsonrpc" else {}
+        if self.readiness:
+            extra["rest_v2_readiness"] = [dict(b) for b in self.readiness]
         body: dict[str, Any] = KNOWN.mask_deep({
             "format_version": 1,
             "target": self.target,
@@ -253,6 +260,7 @@ class Plan:
             "routing": [{"account": r.account or None, "number": r.number, "before": r.before,
                          "after": r.after} for r in self.routing],
             "unsafe": list(self.unsafe),
+            **extra,
         })
         return body
 

@@ -25,6 +25,7 @@ from provisioner.errors import ConfigError, ProvisionerError, UnsafePlan
 from provisioner.executor import Status, StepResult
 from provisioner.journal import JOURNAL_DIR
 from provisioner.manifest import Desired
+from provisioner.migrate import readiness
 from provisioner.models.manifest import SECTIONS
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
@@ -93,6 +94,9 @@ def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: 
     finally:
         target.close()
     click.echo(_render(result, fmt, no_color), nl=False)
+    if fmt != "json" and result.api == "jsonrpc":
+        for line in readiness.note(result.readiness):
+            click.echo(line)
     if out is not None:
         planfile.save(result, out, account)
         click.echo(f"Saved the plan to {out}: `provisioner apply {out}` makes exactly these "
