@@ -309,3 +309,4 @@ def test_a_name_in_braces_is_kept_with_a_notice(manifest: Write) -> None:
     assert [(w.line, w.path) for w in desired.warnings] == [(3, "apps.bot.params.password")]
     assert desired.warnings[0].message == (
         "${BOT_PASSWORD} is sent as written: write ${env:BOT_PASSWORD} to read the environment")
+
