@@ -123,6 +123,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     desired = Desired()
     for doc, doc_problems, _ in [*loaded, *((doc, [], None) for doc in added)]:
         problems.extend(doc_problems)
+        desired.warnings.extend(doc.notices)
         if doc.data is None and not doc_problems:
             problems.append(Problem(doc.file, 1, 1, "", "empty manifest: add 'version: 1'"))
             continue

@@ -281,15 +281,8 @@ apps:
     package: REALTIME10
     params: {url: "https://bot.example.com/callr?token=${env:RT_TOKEN}",
              login: "bot-${env:RT_LOGIN}", data_format: JSON}
-  ivr:
-    package: ACTIONS10
-    params:
-      script: |
-        branches:
-          inbound-call:
-            actions:
-              - action: say@v2
-                params: {what: "${env:SCRIPT_WORD}"}
+  ivr: {package: ACTIONS10, params: {script: "branches: {inbound-call: {actions: [
+        {action: say@v2, params: {what: ${env:SCRIPT_WORD}}}]}}"}}
 numbers: {"+33199000001": bot, "+33199000002": tracker}
 sip:
   subscribers:
@@ -422,6 +415,7 @@ NOT_FROM_THE_ENVIRONMENT = {
     "webhooks.[].options.hmac_secret": "a secret field (the test above)",
     "apps.*.params.medias.*": "names a media entry",
     "apps.*.params.vms.intro": "names a media entry",
+    "apps.*.params.script_file": "a file of the manifests' folder (its text may use ${env:})",
     "apps.*.params.options.*_vms_detect.*_media": "names a media entry",
     "sip.subscribers.*.vms.intro": "names a media entry",
     "apps.*.previous_names.[]": "names an object",
@@ -435,7 +429,6 @@ NOT_FROM_THE_ENVIRONMENT = {
     "webhooks.[].type": "an event type, the webhook's identity",
     "sip.subscribers.*.cli": "a DID of the account (its identity)",
     "media.*.file": "a path on disk",
-    "apps.*.params.script_file": "a path on disk (the scenario it names is filled: `script`)",
     "*.addresses.[].country": "two letters, shorter than any value masked",
 }
 """The string fields of the manifest schema that the test above does not fill from the
