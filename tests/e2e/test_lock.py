@@ -91,7 +91,7 @@ def workdir(tmp_path: Path) -> Path:
 def test_a_second_apply_is_refused_while_the_first_holds_the_lock(workdir: Path) -> None:
     first = Prompted(["apply", "--sandbox", "account.yaml"], workdir)
     try:
-        first.wait_for(b"Apply these")
+        first.wait_for(b"Enter a value")
         second = provisioner("apply", "--sandbox", "--yes", "account.yaml", env=cli_env(),
                              cwd=workdir)
         assert second.returncode == 1, second.stderr
@@ -106,7 +106,7 @@ def test_a_second_apply_is_refused_while_the_first_holds_the_lock(workdir: Path)
                             env=cli_env(), cwd=elsewhere)
         assert third.returncode == 1, third.stderr
         assert f"PID {first.proc.pid}" in third.stderr
-        first.answer("y")
+        first.answer("yes")
         assert first.finish() == 0, first.output.decode(errors="replace")
     finally:
         first.close() if first.proc.poll() is None else None
@@ -119,7 +119,7 @@ def test_a_second_apply_is_refused_while_the_first_holds_the_lock(workdir: Path)
 def test_a_killed_holder_leaves_no_stale_lock(workdir: Path) -> None:
     first = Prompted(["apply", "--sandbox", "account.yaml"], workdir)
     try:
-        first.wait_for(b"Apply these")
+        first.wait_for(b"Enter a value")
         assert (workdir / APPLY_LOCK).read_text().split("\n")[0] == str(first.proc.pid)
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(timeout=10)
