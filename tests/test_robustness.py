@@ -120,7 +120,7 @@ def test_a_huge_answer_is_a_clean_error_with_the_cap_configurable(manifest: Path
         result = run("plan", "--endpoint", url(api), "--max-response-mb", "1", manifest)
     assert result.exit_code == 1, result.stderr
     assert isinstance(result.exception, SystemExit)
-    assert "is too large (more; the cap is 1048576 bytes = 1 MB)" in result.stderr
+    assert "is too large (more so far; the cap is 1048576 bytes = 1 MB)" in result.stderr
     assert api.seen.sent < 32 * 1024**2
 
 

@@ -157,7 +157,7 @@ class _Request:
 
 def too_large(url: str, limits: NetworkLimits, declared: int | None = None) -> ResponseTooLarge:
     cap = limits.max_response_bytes
-    size = f"{declared} bytes" if declared is not None else "more"
+    size = f"{declared} bytes declared" if declared is not None else "more so far"
     return ResponseTooLarge(
         f"the answer from {url} is too large ({size}; the cap is {cap} bytes = "
         f"{cap / 2**20:g} MB): raise it with --max-response-mb if this account is that big"
