@@ -6,7 +6,8 @@ and column for each node and words the errors; this module turns its tree
 into plain dicts, lists and scalars, plus a table from each node's path (a tuple of keys and list
 indexes) to its 1-based line and column, so any later error can be reported as
 ``file:line:col``. ``${env:NAME}`` placeholders are replaced here, each missing variable being one
-located problem. ``${var:NAME}`` placeholders take the values of ``--var``/``--var-file``
+located problem (unless the placeholder has a ``:-default``, or the environment is
+``SyntaxOnlyEnv``: then ``validate`` checks placeholders by syntax only). ``${var:NAME}`` placeholders take the values of ``--var``/``--var-file``
 (``Document.variables``); a scalar that is exactly one ``${var:NAME}`` takes the variable's value
 with its type (a var-file's ``30`` stays an int), inside a longer string its text.
 """
@@ -29,7 +30,9 @@ from provisioner.errors import Problem
 from provisioner.fastyaml import compose_plain
 
 Path_ = tuple[str | int, ...]
-ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+"""``${env:NAME}``, or ``${env:NAME:-default}`` (the default when NAME is not set; still a
+secret wherever it ends up, like any value of an env placeholder)."""
 VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
 PLACEHOLDER = re.compile(f"{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
 
@@ -292,20 +295,23 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         return _variable(whole_var.group(1), path, doc, problems)
     doc.env_paths.add(path)
     whole = ENV_PATTERN.fullmatch(text)
-    if whole is not None:
+    if whole is not None and whole.group(2) is None:
         doc.env_names[path] = whole.group(1)
 
     def replace(match: re.Match[str]) -> str:
-        if match.group(2) is not None:
-            return _as_text(_variable(match.group(2), path, doc, problems))
-        name = match.group(1)
-        if name not in env:
+        if match.group(3) is not None:
+            return _as_text(_variable(match.group(3), path, doc, problems))
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        if not isinstance(env, SyntaxOnlyEnv):
             problems.append(doc.problem(
                 path, f"environment variable {name} is not set (export {name}=... before running)"
             ))
-            doc.unset.add(path)
-            return ""
-        return env[name]
+        doc.unset.add(path)  # its value is unknown: what validation says of "" is moot
+        return ""
 
     result = PLACEHOLDER.sub(replace, text)
     if "${" in PLACEHOLDER.sub("", text):
@@ -339,6 +345,12 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
+
+
+class SyntaxOnlyEnv(dict[str, str]):
+    """An environment with no variable set, where a missing one is not a problem: ``validate``
+    checks ``${env:NAME}`` placeholders by their syntax only (``plan`` and ``apply`` resolve
+    them), so it runs without the secrets' values, like a pre-commit hook must."""
 
 
 def default_env() -> Mapping[str, str]:

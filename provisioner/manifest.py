@@ -1,6 +1,7 @@
 """Manifest files -> one validated ``Desired`` account, or every problem at once.
 
-Steps: expand the paths (directories give their ``*.yaml``/``*.yml`` files, recursively, sorted),
+Steps: expand the paths (directories give their ``*.yaml``/``*.yml`` files, recursively, sorted,
+skipping dot-files and dot-folders),
 load each file with positions and ``${env:...}`` substitution, validate it against
 ``ManifestFile``, merge the files (the same identity twice is an error naming both places), then
 check references across entries (a number's app must be defined and take DIDs ...). Nothing here
@@ -82,7 +83,8 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES
+                           and p.is_file() and not _hidden(p.relative_to(path)))
             if not found:
                 problems.append(Problem(str(path), 1, 1, "", "no .yaml or .yml file in directory"))
             files.extend(found)
@@ -91,6 +93,12 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]
         else:
             problems.append(Problem(str(path), 1, 1, "", "no such file or directory"))
     return files, problems
+
+
+def _hidden(relative: Path) -> bool:
+    """A dot-file, or a file under a dot-folder, below a directory being scanned (``.github``
+    workflows, ``.pre-commit-hooks.yaml``): not a manifest unless named on the command line."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,8 +96,9 @@ class Source:
     overlays: tuple[Path, ...] = ()
     targets: tuple[str, ...] = ()
 
-    def load(self, paths: tuple[Path, ...]) -> Desired:
-        """The validated manifests; an unknown --target fails here, before any API call."""
+    def load(self, paths: tuple[Path, ...], env: Mapping[str, str] | None = None) -> Desired:
+        """The validated manifests; an unknown --target fails here, before any API call.
+        ``env`` replaces the process environment (``SyntaxOnlyEnv`` for ``validate``)."""
         variables: dict[str, str] = {}
         for text in self.var:
             try:
@@ -105,7 +106,7 @@ class Source:
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
             variables[name] = value
-        desired = load(paths, variables=variables, var_files=self.var_files,
+        desired = load(paths, env, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
         if self.targets:
             targeting.resolve(desired, self.targets)

@@ -24,6 +24,7 @@ from provisioner.cli.options import (
 from provisioner.errors import ConfigError, ProvisionerError, UnsafePlan
 from provisioner.executor import Status, StepResult
 from provisioner.journal import JOURNAL_DIR
+from provisioner.loader import SyntaxOnlyEnv
 from provisioner.manifest import Desired
 from provisioner.models.manifest import SECTIONS
 from provisioner.plan import Plan
@@ -57,10 +58,13 @@ def _check_safe(result: Plan, force: bool, *, applying: bool) -> None:
 @main.command()
 @paths_argument
 @manifest_options
+@click.option("--strict-env", is_flag=True,
+              help="Also require every ${env:NAME} to be set, as plan and apply do (by "
+                   "default placeholders are checked by syntax only, so no secret is needed).")
 @handle_errors
-def validate(paths: tuple[Path, ...], source: Source) -> None:
+def validate(paths: tuple[Path, ...], source: Source, strict_env: bool) -> None:
     """Check manifests offline: schema, formats, ranges and references."""
-    desired = source.load(paths)
+    desired = source.load(paths, None if strict_env else SyntaxOnlyEnv())
     click.echo(f"Valid: {describe(desired)}.")
     for name, nested in desired.accounts.items():
         click.echo(f"  sub-account {name}: {describe(nested)}")
