@@ -83,11 +83,14 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
         return plan  # nothing touched, nothing routed differently, no secret sent
     unassigning = {c.address for c in plan.changes if c.kind == "number"
                    and c.action is Action.UNASSIGN}
+    addresses = {c.address for c in plan.changes}
     routing = []
     for a in accounts:
         freed = {n for n in a.ctx.live.get("number", {})
                  if a.ctx.address("number", n) in unassigning}
-        routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed))
+        routing.extend(route_changes(
+            a.desired, a.ctx.live, a.ctx.account, freed,
+            lambda kind, name, ctx=a.ctx: ctx.address(kind, name) in addresses))
     return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
                    secret_sources=secret_sources(plan, accounts))
 

@@ -1,0 +1,55 @@
+"""Plans a reviewer can read: targeted routing impact, refs shown as "known after apply",
+unmanaged apps by name, drift told apart from the pull request's own changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from provisioner.api.client import CallrClient
+from provisioner.engine import build_plan
+from provisioner.manifest import load
+from tests.conftest import Account
+
+Write = Callable[..., Path]
+
+BASE = """\
+version: 1
+apps:
+  support-line:
+    package: CALLTRACKING10
+    params: {targets: [{number: "+33123456789", timeout: 30}]}
+  bot:
+    package: REALTIME10
+    params: {url: "https://bot.example.com/a", login: bot}
+numbers:
+  "+33199000001": support-line
+  "+33199000002": bot
+"""
+
+
+def did_hash(client: CallrClient, number: str) -> str:
+    (did,) = [d for d in client.apps_get_dids(False) if d["intl_number"] == number]
+    return str(did["hash"])
+
+
+def app_hash(client: CallrClient, name: str) -> str:
+    (app,) = [a for a in client.apps_get_list(False) if a["name"] == name]
+    return str(app["hash"])
+
+
+def test_targeted_routing_shows_only_what_will_run(account: Account, client: CallrClient,
+                                                   manifest: Write) -> None:
+    account.converge(manifest(BASE))
+    client.apps_assign_did(app_hash(client, "support-line"), did_hash(client, "+33199000002"))
+    changed = manifest(BASE.replace("+33123456789", "+33123456780"))
+    full = account.plan(changed)
+    assert {r.number for r in full.routing} == {"+33199000001", "+33199000002"}
+    targeted = build_plan(load([changed], {}), client, "test", targets=["apps.support-line"])
+    assert [c.address for c in targeted.changes] == ["app.support-line"]
+    routes = {r.number: r.after for r in targeted.routing}
+    assert routes == {n: "app support-line (CALLTRACKING10) -> targets +33123456780"
+                      for n in ("+33199000001", "+33199000002")}, \
+        "the drifted number stays on support-line: the targeted apply does not move it"
+    only_bot = build_plan(load([changed], {}), client, "test", targets=["apps.bot"])
+    assert only_bot.changes == () and only_bot.routing == ()
