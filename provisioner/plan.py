@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +59,23 @@ class Ref:
     path: tuple[str | int, ...] = ()
 
     def describe(self) -> str:
-        return f"<{'.'.join(map(str, self.path)) or 'result'} of {self.call}>"
+        """``(known after apply: media greeting)``, as Terraform shows a value not known yet."""
+        return f"(known after apply: {_object_of(self.call)})"
+
+
+_ADDRESS = re.compile(r'(?:subaccount\["(?P<account>[^"]*)"\]\.)?(?P<kind>[a-z_]+)'
+                      r'(?:\.(?P<name>.*)|\["(?P<quoted>.*)"\])')
+
+
+def _object_of(call_id: str) -> str:
+    """``media greeting`` for the call id ``media.greeting:create`` (``... in sub-account X``
+    inside one); the call id itself when it is not an address."""
+    match = _ADDRESS.fullmatch(call_id.rsplit(":", 1)[0])
+    if match is None:
+        return call_id
+    name = match["name"] if match["name"] is not None else match["quoted"]
+    where = f" in sub-account {match['account']}" if match["account"] is not None else ""
+    return f"{match['kind']} {name}{where}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from pathlib import Path
 from provisioner.api.client import CallrClient
 from provisioner.engine import build_plan
 from provisioner.manifest import load
+from provisioner.plan import Ref
 from tests.conftest import Account
+from tests.terminal import run
 
 Write = Callable[..., Path]
 
@@ -53,3 +55,35 @@ def test_targeted_routing_shows_only_what_will_run(account: Account, client: Cal
         "the drifted number stays on support-line: the targeted apply does not move it"
     only_bot = build_plan(load([changed], {}), client, "test", targets=["apps.bot"])
     assert only_bot.changes == () and only_bot.routing == ()
+
+
+WITH_MEDIA = """\
+version: 1
+media:
+  greeting: {tts: {text: "Hello", voice: TTS_EN-GB_SERENA}}
+apps:
+  support-line:
+    package: CALLTRACKING10
+    params:
+      targets: [{number: "+33123456789"}]
+      medias: {welcome: greeting}
+"""
+
+
+def test_values_known_after_apply_read_as_terraform_shows_them(manifest: Write,
+                                                               tmp_path: Path) -> None:
+    path = manifest(WITH_MEDIA)
+    for fmt in ("text", "markdown"):
+        result = run("plan", path, "--sandbox-state", tmp_path / "sb.json", "--format", fmt)
+        assert result.exit_code == 0, result.stderr
+        assert "params.medias.welcome" in result.stdout
+        assert "(known after apply: media greeting)" in result.stdout
+        assert "$ref" not in result.stdout and "media.greeting:create" not in result.stdout
+    machine = run("plan", path, "--sandbox-state", tmp_path / "sb.json", "--format", "json")
+    assert '"$ref": "media.greeting:create"' in machine.stdout, "JSON keeps the reference"
+
+
+def test_known_after_apply_names_the_sub_account() -> None:
+    assert Ref('subaccount["Client A"].app["my app"]:create', ("hash",)).describe() == \
+        "(known after apply: app my app in sub-account Client A)"
+    assert Ref("media.greeting:create").describe() == "(known after apply: media greeting)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.plan import MISSING, Action, Change, Plan, RouteChange, plain
+from provisioner.plan import MISSING, Action, Change, Plan, Ref, RouteChange, plain
 
 _PHRASES = (
     (Action.CREATE, "to create"), (Action.REPLACE, "to replace"), (Action.UPDATE, "to update"),
@@ -18,10 +18,23 @@ ACTION_ORDER = tuple(action for action, _ in _PHRASES)
 def value(v: Any, sensitive: bool = False) -> str:
     if v is MISSING:
         return "(absent)"
-    shown = plain(v, sensitive)
+    if isinstance(v, Ref) and not sensitive:
+        return v.describe()
+    shown = plain(_readable(v), sensitive)
     if isinstance(shown, str) and shown == "(sensitive)":
         return shown
     return json.dumps(shown, ensure_ascii=False, sort_keys=False)
+
+
+def _readable(v: Any) -> Any:
+    """``v`` with each Ref inside it as the text a reviewer reads (not the call's id)."""
+    if isinstance(v, Ref):
+        return v.describe()
+    if isinstance(v, dict):
+        return {key: _readable(item) for key, item in v.items()}
+    if isinstance(v, list | tuple):
+        return [_readable(item) for item in v]
+    return v
 
 
 def summary(plan: Plan) -> str:
