@@ -43,7 +43,7 @@ from provisioner.render.codec import (
     plan_to_dict,
 )
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
-from provisioner.resources.base import Live, LiveAccount
+from provisioner.resources.base import Live, LiveAccount, unmanaged_names
 from provisioner.routing import route_changes
 from provisioner.sensitive import Secret
 from provisioner.version import tool_version
@@ -90,7 +90,8 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
                  if a.ctx.address("number", n) in unassigning}
         routing.extend(route_changes(
             a.desired, a.ctx.live, a.ctx.account, freed,
-            lambda kind, name, ctx=a.ctx: ctx.address(kind, name) in addresses))
+            lambda kind, name, ctx=a.ctx: ctx.address(kind, name) in addresses,
+            unmanaged_names(a.ctx, "app")))
     return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
                    secret_sources=secret_sources(plan, accounts))
 

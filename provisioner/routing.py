@@ -15,8 +15,8 @@ Only what the plan runs counts (``planned``): a number without a change of its o
 app, and an app without a change keeps its live params, so a ``--target`` plan shows no routing
 change that its apply will not make.
 
-A number held by an app the plan does not manage (``policy.ignore``) reads ``app HASH (not
-managed)``.
+A number held by an app the plan does not manage (``policy.ignore``) reads ``app NAME (not
+managed)`` (its hash when the account did not say its name).
 """
 
 from __future__ import annotations
@@ -43,10 +43,13 @@ def _everything(kind: str, identity: Any) -> bool:
 
 def route_changes(desired: Desired, live: LiveAccount, account: str = "",
                   unassigned: Collection[str] = (),
-                  planned: Planned = _everything) -> list[RouteChange]:
+                  planned: Planned = _everything,
+                  unmanaged: Mapping[Any, Any] | None = None) -> list[RouteChange]:
     """The numbers of one account whose call path differs after the plan, sorted by number;
     ``unassigned``: the numbers the plan unassigns; ``planned``: which objects the plan
-    changes (all, unless the plan is targeted)."""
+    changes (all, unless the plan is targeted); ``unmanaged``: live id -> name of the apps
+    ``policy.ignore`` hides."""
+    unmanaged = unmanaged or {}
     apps_by_hash = {obj.id: obj for objs in live.get("app", {}).values() for obj in objs}
     live_numbers = live.get("number", {})
     out = []
@@ -69,7 +72,7 @@ def route_changes(desired: Desired, live: LiveAccount, account: str = "",
         if not lives:
             before = NOT_ON_ACCOUNT
         elif held and current is None:
-            before = f"app {held} (not managed)"
+            before = f"app {unmanaged.get(held, held)} (not managed)"
         else:
             before = _path(current)
         after = _after(wanted, desired, live, planned)

@@ -87,3 +87,16 @@ def test_known_after_apply_names_the_sub_account() -> None:
     assert Ref('subaccount["Client A"].app["my app"]:create', ("hash",)).describe() == \
         "(known after apply: app my app in sub-account Client A)"
     assert Ref("media.greeting:create").describe() == "(known after apply: media greeting)"
+
+
+def test_an_unmanaged_app_is_named_everywhere(account: Account, client: CallrClient,
+                                              manifest: Write, tmp_path: Path) -> None:
+    account.converge(manifest(BASE))
+    rogue = client.apps_create("ACTIONS10", "rogue-app", {"script": "x"})
+    client.apps_assign_did(str(rogue["hash"]), did_hash(client, "+33199000002"))
+    plan = account.plan(manifest(BASE))
+    [number] = plan.changes
+    assert number.summary == "rogue-app -> bot"
+    [route] = plan.routing
+    assert route.before == "app rogue-app (ACTIONS10)"
+    assert str(rogue["hash"]) not in str(plan.to_dict()["changes"])
