@@ -7,9 +7,10 @@ into plain dicts, lists and scalars, plus a table from each node's path (a tuple
 indexes) to its 1-based line and column, so any later error can be reported as
 ``file:line:col``. ``${env:NAME}`` placeholders are replaced here, each missing variable being one
 located problem (unless the placeholder has a ``:-default``, or the environment is
-``SyntaxOnlyEnv``: then ``validate`` checks placeholders by syntax only). ``${var:NAME}`` placeholders take the values of ``--var``/``--var-file``
-(``Document.variables``); a scalar that is exactly one ``${var:NAME}`` takes the variable's value
-with its type (a var-file's ``30`` stays an int), inside a longer string its text.
+``SyntaxOnlyEnv``: then ``validate`` checks placeholders by syntax only). ``${var:NAME}``
+placeholders take the values of ``--var``/``--var-file`` (``Document.variables``); a scalar
+that is exactly one ``${var:NAME}`` takes the variable's value with its type (a var-file's
+``30`` stays an int), inside a longer string its text.
 """
 
 from __future__ import annotations

@@ -217,6 +217,16 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
+    outside: tuple[str, ...] | None = None
+    """Addresses of the changes the manifests did not ask for (made outside them: drift), when
+    ``plan --base`` told them apart (``provisioner.outside``); None when it was not asked."""
+
+    def own_changes(self) -> tuple[Change, ...]:
+        """The changes the manifests ask for (all of them when ``outside`` is unknown)."""
+        return tuple(c for c in self.changes if c.address not in (self.outside or ()))
+
+    def outside_changes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.address in (self.outside or ()))
 
     @property
     def is_empty(self) -> bool:
@@ -239,6 +249,7 @@ class Plan:
             "routing": [{"account": r.account or None, "number": r.number, "before": r.before,
                          "after": r.after} for r in self.routing],
             "unsafe": list(self.unsafe),
+            "changed_outside": None if self.outside is None else list(self.outside),
         }
 
     def fingerprint(self) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -88,12 +88,16 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
     for a in accounts:
         freed = {n for n in a.ctx.live.get("number", {})
                  if a.ctx.address("number", n) in unassigning}
-        routing.extend(route_changes(
-            a.desired, a.ctx.live, a.ctx.account, freed,
-            lambda kind, name, ctx=a.ctx: ctx.address(kind, name) in addresses,
-            unmanaged_names(a.ctx, "app")))
+        routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed,
+                                     _planned_in(a.ctx, addresses),
+                                     unmanaged_names(a.ctx, "app")))
     return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
                    secret_sources=secret_sources(plan, accounts))
+
+
+def _planned_in(ctx: PlanContext, addresses: set[str]) -> Callable[[str, Any], bool]:
+    """Whether the plan changes (kind, identity) of this account (for its routing impact)."""
+    return lambda kind, identity: ctx.address(kind, identity) in addresses
 
 
 def fingerprint(lives: Iterable[Live]) -> str:

@@ -23,18 +23,9 @@ from dataclasses import dataclass
 from provisioner.errors import ConfigError
 from provisioner.loader import dotted
 from provisioner.manifest import Desired
-from provisioner.models.manifest import SECTIONS
+from provisioner.outside import addressed
 from provisioner.plan import Action, Change, ref_edges
 from provisioner.resources.base import PlanContext
-
-_KINDS: dict[str, tuple[str, str]] = {
-    "apps": ("app", ""), "numbers": ("number", ""), "media": ("media", ""),
-    "sip_subscribers": ("sip_subscriber", ""),
-    "trunks_origination": ("sip_trunk", "origination."),
-    "trunks_termination": ("sip_trunk", "termination."),
-    "webhooks": ("webhook", ""),
-}
-"""Manifest section -> (kind of its changes, prefix of the identity in change addresses)."""
 
 
 @dataclass(frozen=True)
@@ -62,15 +53,8 @@ def available(desired: Desired) -> dict[str, Selector]:
 
 def _add_account(out: dict[str, Selector], desired: Desired, account: str,
                  prefix: tuple[str, ...]) -> None:
-    ctx = PlanContext({}, account=account)
-    for section in SECTIONS:
-        if section.name not in _KINDS:
-            continue
-        kind, before = _KINDS[section.name]
-        for identity in desired.names(section.name):
-            shown = f"{identity[0]}->{identity[1]}" if section.name == "webhooks" else identity
-            address = ctx.address(kind, f"{before}{shown}")
-            _register(out, (*prefix, *section.path, str(shown)), Selector("", address))
+    for section, _, shown, address in addressed(desired, account):
+        _register(out, (*prefix, *section.path, shown), Selector("", address))
 
 
 def _register(out: dict[str, Selector], path: tuple[str, ...], selector: Selector) -> None:

@@ -379,7 +379,8 @@ def test_cli_plan_out_and_apply(tmp_path: Path, manifest: Callable[..., Path],
     planned = run("plan", "--sandbox-state", state, "--out", out, "--detailed-exitcode", after)
     assert planned.exit_code == 2, planned.stderr
     assert "Routing impact:" in planned.stdout
-    assert "7 objects drifted: app.support (1 field), app.bot (1 field)" in planned.stderr
+    assert "7 objects differ from the manifests: app.support (1 field), app.bot (1 field)" \
+        in planned.stderr
     assert "Saved the plan" in planned.stderr and "Saved" not in planned.stdout
     assert NEW_HOOK_SECRET not in out.read_text()
     mixed = run("apply", "--sandbox-state", state, "--yes", out, after)
@@ -395,7 +396,7 @@ def test_cli_plan_out_and_apply(tmp_path: Path, manifest: Callable[..., Path],
     assert again.exit_code == 1
     assert "the account changed since the plan was made" in again.stderr
     clean = run("plan", "--sandbox-state", state, "--detailed-exitcode", after)
-    assert clean.exit_code == 0 and "drifted" not in clean.stderr
+    assert clean.exit_code == 0 and "differ" not in clean.stderr
 
 
 @pytest.mark.usefixtures("cli_env")

@@ -9,6 +9,7 @@ from pathlib import Path
 from provisioner.api.client import CallrClient
 from provisioner.engine import build_plan
 from provisioner.manifest import load
+from provisioner.outside import changed_outside
 from provisioner.plan import Ref
 from tests.conftest import Account
 from tests.terminal import run
@@ -100,3 +101,55 @@ def test_an_unmanaged_app_is_named_everywhere(account: Account, client: CallrCli
     [route] = plan.routing
     assert route.before == "app rogue-app (ACTIONS10)"
     assert str(rogue["hash"]) not in str(plan.to_dict()["changes"])
+
+
+def test_plan_base_separates_drift_from_the_pull_requests_changes(
+        client: CallrClient, manifest: Write, tmp_path: Path) -> None:
+    state = tmp_path / "sb.json"
+    base = manifest(BASE, "base/manifests/apps.yaml").parent
+    assert run("apply", base, "--yes", "--sandbox-state", state).exit_code == 0
+    head = manifest(BASE.replace("+33123456789", "+33123456780")
+                    + "  # a comment moves nothing\n", "head/manifests/apps.yaml").parent
+    manifest("version: 1\napps: {desk: {package: ACTIONS10, params: {script: s}}}\n",
+             "head/manifests/desk.yaml")
+    drift = run("plan", "--sandbox-state", state, base)
+    assert drift.exit_code == 0 and "No changes" in drift.stdout
+    # by hand, on the account: the bot's URL and the number of the bot
+    hands = ["--sandbox-state", state]
+    edited = manifest(BASE.replace("bot.example.com/a", "bot.example.com/HAND")
+                      .replace('"+33199000002": bot', '"+33199000002": support-line'))
+    assert run("apply", edited, "--yes", "--force", *hands).exit_code == 0
+
+    text = run("plan", head, "--base", base, "--detailed-exitcode", *hands)
+    assert text.exit_code == 2, text.stderr
+    outside, own = text.stdout.split("Changed by the manifests:")
+    assert "Changed outside the manifests (apply changes them back):" in outside
+    assert "~ app.bot" in outside and "~ number.+33199000002" in outside
+    assert "app.support-line" not in outside and "app.desk" not in outside
+    assert "+ app.desk" in own and "~ app.support-line" in own and "app.bot" not in own
+    assert ("2 objects changed outside the manifests: app.bot (1 field), number.+33199000002 "
+            "(reassign). 2 objects changed by the manifests:") in text.stderr
+
+    markdown = run("plan", head, "--base", base, "--format", "markdown", *hands).stdout
+    outside, own = markdown.split("#### Changed by the manifests")
+    assert "#### Changed outside the manifests" in outside and "`app.bot`" in outside
+    assert "`app.desk`" in own and "`app.bot`" not in own
+    assert "4 changes (2 outside the manifests)" in markdown
+
+    machine = run("plan", head, "--base", base, "--format", "json", *hands).stdout
+    assert '"changed_outside": [\n    "app.bot",\n    "number.+33199000002"\n  ]' in machine
+
+    plain = run("plan", head, "--detailed-exitcode", *hands)
+    assert "drifted" not in plain.stderr and "Changed outside" not in plain.stdout
+    assert "4 objects differ from the manifests" in plain.stderr
+
+
+def test_pruned_objects_are_outside_unless_the_policy_changed(
+        account: Account, client: CallrClient, manifest: Write) -> None:
+    head = load([manifest(BASE + "policy: {prune: [apps]}\n")], {})
+    account.converge(manifest(BASE))
+    client.apps_create("ACTIONS10", "rogue-app", {"script": "x"})
+    plan = build_plan(head, client, "test")
+    assert [c.address for c in plan.changes] == ["app.rogue-app"]
+    assert changed_outside(plan, head, head) == ("app.rogue-app",)
+    assert changed_outside(plan, head, load([manifest(BASE)], {})) == (), "the PR prunes"

@@ -7,7 +7,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -111,6 +111,11 @@ class Source:
         if self.targets:
             targeting.resolve(desired, self.targets)
         return desired
+
+    def load_base(self, paths: tuple[Path, ...]) -> Desired:
+        """The base branch's manifests (``plan --base``), with the same variables and overlays;
+        targets do not apply to them."""
+        return replace(self, targets=()).load(paths)
 
 
 def manifest_options(func: F) -> F:

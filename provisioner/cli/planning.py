@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -27,6 +28,7 @@ from provisioner.journal import JOURNAL_DIR
 from provisioner.loader import SyntaxOnlyEnv
 from provisioner.manifest import Desired
 from provisioner.models.manifest import SECTIONS
+from provisioner.outside import changed_outside
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.common import drift
@@ -81,14 +83,19 @@ def validate(paths: tuple[Path, ...], source: Source, strict_env: bool) -> None:
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="PLAN.json",
               help="Save the plan as a contract that `apply PLAN.json` runs exactly.")
+@click.option("--base", "base", multiple=True, metavar="PATH",
+              type=click.Path(path_type=Path),
+              help="The manifests of the base branch (repeatable, like PATH): changes where "
+                   "they equal the manifests are shown apart, as changed outside the manifests.")
 @no_color_option
 @force_option
 @handle_errors
 def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: Path | None,
-         endpoint: str, detailed_exitcode: bool, fmt: str, out: Path | None, no_color: bool,
-         force: bool) -> None:
+         endpoint: str, detailed_exitcode: bool, fmt: str, out: Path | None,
+         base: tuple[Path, ...], no_color: bool, force: bool) -> None:
     """Show the changes that apply would make to the account."""
     desired = source.load(paths)
+    before = source.load_base(base) if base else None
     target = open_target(sandbox, sandbox_state, endpoint)
     try:
         result = engine.build_plan(desired, target.client, target.description,
@@ -96,6 +103,8 @@ def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: 
         account = account_id(target, sandbox, sandbox_state)
     finally:
         target.close()
+    if before is not None:
+        result = replace(result, outside=changed_outside(result, desired, before))
     click.echo(_render(result, fmt, no_color), nl=False)
     if out is not None:
         planfile.save(result, out, account)

@@ -68,17 +68,32 @@ def verdict(plan: Plan) -> str:
         return "no changes"
     count = len(plan.changes)
     text = f"{count} change{'s' if count != 1 else ''}"
+    if plan.outside:
+        text += f" ({len(plan.outside_changes())} outside the manifests)"
     return text + (", review the risks" if risks(plan) else "")
 
 
 def drift(plan: Plan) -> str:
-    """One paragraph: ``3 objects drifted: app.bot (2 fields), number.+331... (reassign).``"""
+    """What ``plan --detailed-exitcode`` says on stderr: ``3 objects differ from the
+    manifests: app.bot (2 fields), ...``; with ``--base``, the objects changed outside the
+    manifests (drift) apart from those the manifests change."""
+    if plan.outside is None:
+        return _objects(plan.changes, "differ from the manifests") + (
+            " (plan --base DIR tells apart what changed outside the manifests)")
+    parts = [_objects(changes, what) for changes, what in (
+        (plan.outside_changes(), "changed outside the manifests"),
+        (plan.own_changes(), "changed by the manifests")) if changes]
+    return " ".join(parts)
+
+
+def _objects(changes: tuple[Change, ...], what: str) -> str:
+    """``2 objects changed outside the manifests: app.bot (2 fields), number.+33... (assign).``"""
     seen: dict[str, list[Change]] = {}
-    for change in plan.changes:
+    for change in changes:
         seen.setdefault(change.address, []).append(change)
-    parts = [f"{address} ({_what(changes)})" for address, changes in seen.items()]
+    parts = [f"{address} ({_what(grouped)})" for address, grouped in seen.items()]
     count = len(parts)
-    return f"{count} object{'s' if count != 1 else ''} drifted: " + ", ".join(parts) + "."
+    return f"{count} object{'s' if count != 1 else ''} {what}: " + ", ".join(parts) + "."
 
 
 def _what(changes: list[Change]) -> str:

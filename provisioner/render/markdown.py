@@ -31,7 +31,14 @@ def render_plan(plan: Plan) -> str:
         lines += [f"| `{r.number}`{_where(r.account)} | {_cell(f'-> {r.before}')} | "
                   f"{_cell(f'-> {r.after}')} |" for r in plan.routing]
         lines.append("")
-    for kind, changes in _by_kind(plan).items():
+    if plan.outside:
+        lines += ["#### Changed outside the manifests", "",
+                  "The live account differs where the manifests did not change; apply changes "
+                  "these objects back to what the manifests say.", ""]
+        lines += [*_table(list(plan.outside_changes())), ""]
+        if plan.own_changes():
+            lines += ["#### Changed by the manifests", ""]
+    for kind, changes in _by_kind(plan.own_changes()).items():
         lines += _details(kind, changes)
     lines += [f"> Warning: {w}" for w in plan.warnings]
     lines.append(f"<sub>plan fingerprint `{plan.fingerprint()}`</sub>")
@@ -51,9 +58,9 @@ def _summary_table(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
-def _by_kind(plan: Plan) -> dict[str, list[Change]]:
+def _by_kind(changes: tuple[Change, ...]) -> dict[str, list[Change]]:
     out: dict[str, list[Change]] = {}
-    for change in plan.changes:
+    for change in changes:
         out.setdefault(change.kind, []).append(change)
     return out
 
@@ -61,8 +68,13 @@ def _by_kind(plan: Plan) -> dict[str, list[Change]]:
 def _details(kind: str, changes: list[Change]) -> list[str]:
     counter = Counter(c.action for c in changes)
     what = ", ".join(f"{counter[a]} {a.value}" for a in ACTION_ORDER if counter[a])
-    lines = [f"<details><summary><b>{kind}</b>: {what}</summary>", "",
-             "| | Address | Change | Details |", "|---|---|---|---|"]
+    return [f"<details><summary><b>{kind}</b>: {what}</summary>", "", *_table(changes), "",
+            "</details>", ""]
+
+
+def _table(changes: list[Change]) -> list[str]:
+    """One row per change: symbol, address, action and summary, field diffs and notes."""
+    lines = ["| | Address | Change | Details |", "|---|---|---|---|"]
     for change in changes:
         details = [f"`{f.path}`: {_cell(value(f.old, f.sensitive))} → "
                    f"{_cell(value(f.new, f.sensitive))}"
@@ -73,7 +85,7 @@ def _details(kind: str, changes: list[Change]) -> list[str]:
         lines.append(f"| `{change.action.symbol}` | `{change.address}` | "
                      f"{change.action.value} {_cell(change.summary)} | "
                      f"{'<br>'.join(details)} |")
-    return [*lines, "", "</details>", ""]
+    return lines
 
 
 def _where(account: str) -> str:

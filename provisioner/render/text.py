@@ -19,9 +19,14 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     """The plan for a terminal; ANSI colors only when ``color`` (the CLI decides: a terminal,
     no ``--no-color``, no ``NO_COLOR``)."""
     lines = [f"Target: {plan.target}", ""]
-    for change in plan.changes:
+    if plan.outside:
+        lines.append("Changed outside the manifests (apply changes them back):")
+        for change in plan.outside_changes():
+            lines.extend(render_change(change, color=color))
+        lines.extend(["", "Changed by the manifests:" if plan.own_changes() else ""])
+    for change in plan.own_changes():
         lines.extend(render_change(change, color=color))
-    if plan.changes:
+    if plan.own_changes():
         lines.append("")
     if plan.routing:
         lines.append("Routing impact:")
