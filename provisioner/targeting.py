@@ -8,6 +8,9 @@ A target names a manifest entry by its section and identity, as the manifest wri
     subaccounts.NAME.apps.X           one object inside a sub-account (any section above)
 
 Names with spaces or dots may also be quoted, as problems print them (``apps."my app"``).
+The addresses plans print name the same objects: ``app.NAME``, ``number.+33199000001``,
+``sip_subscriber.NAME``, ``sip_trunk.origination.NAME``, ``webhook.TYPE->ENDPOINT``,
+``subaccount.NAME`` and ``subaccount["Client A"].app.X`` (``app["my app"]`` when quoted).
 The plan keeps the targeted objects' changes plus, transitively, every change whose calls they
 refer to (a ``Ref`` to an earlier result, or the Login-As of a sub-account created by the same
 plan): a targeted number assignment to an app the plan creates brings the app's creation, and
@@ -58,7 +61,8 @@ def _add_account(out: dict[str, Selector], desired: Desired, account: str,
 
 
 def _register(out: dict[str, Selector], path: tuple[str, ...], selector: Selector) -> None:
-    for text in dict.fromkeys((".".join(path), dotted(path))):
+    """The target as the manifest writes it (plain and quoted), and as plans print it."""
+    for text in dict.fromkeys((".".join(path), dotted(path), selector.address)):
         out[text] = Selector(text, selector.address, selector.whole)
 
 
@@ -76,7 +80,8 @@ def resolve(desired: Desired, targets: Sequence[str]) -> list[Selector]:
         unknown.append(f"unknown target {target!r}{hint}")
     if unknown:
         raise ConfigError("; ".join(unknown) + ". A target is SECTION.NAME as the manifest "
-                          "writes it, e.g. apps.NAME or subaccounts.NAME.apps.NAME")
+                          "writes it (apps.NAME, subaccounts.NAME.apps.NAME) or an address as "
+                          "plans print it (app.NAME, number.+33...)")
     return selectors
 
 

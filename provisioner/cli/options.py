@@ -135,7 +135,9 @@ def manifest_options(func: F) -> F:
         click.option("--overlay", multiple=True, type=file_type, metavar="FILE",
                      help="Override the manifests with FILE (repeatable, in order)."),
         click.option("--target", multiple=True, metavar="SECTION.NAME",
-                     help="Plan only this object and what it depends on (repeatable)."),
+                     help="Plan only this object and what it depends on (repeatable): "
+                          "apps.NAME as the manifest writes it, or app.NAME as plans print "
+                          "it."),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)
