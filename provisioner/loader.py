@@ -15,6 +15,7 @@ that is exactly one ``${var:NAME}`` takes the variable's value with its type (a 
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import warnings
@@ -51,6 +52,8 @@ class Document:
     """Scalars written as exactly one ``${env:NAME}`` -> NAME (saved plans refer to secrets so)."""
     variables: Mapping[str, Any] = field(default_factory=dict)
     """``${var:NAME}`` values (``--var``, ``--var-file``)."""
+    used_variables: set[str] = field(default_factory=set)
+    """The names of the ``${var:NAME}`` placeholders written in the file."""
     sources: dict[Path_, str] = field(default_factory=dict)
     """Nodes an overlay put here -> the overlay's file (their positions are in that file)."""
     root: Path | None = None
@@ -138,9 +141,11 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
         return Document(display, None), [Problem(
             display, line, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        raw = (exc.problem or exc.context or "invalid YAML").strip()
+        reason = plain_words(raw)
+        opened = reason.startswith(_UNCLOSED) and exc.context_mark is not None
+        mark = exc.context_mark if opened else exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = (exc.problem or exc.context or "invalid YAML").strip()
         return Document(display, None), [Problem(display, line, col, "", f"YAML error: {reason}")]
     except (YAMLError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         # ruamel raises more than YAMLError on some malformed input (bad !!binary, dates ...)
@@ -153,6 +158,32 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
         doc.data = None
         return doc, [doc.problem(exc.path, exc.message)]
     return doc, problems
+
+
+_PLAIN_WORDS = (
+    ("expected <block end>, but found",
+     "bad indentation: this line is not aligned with the keys above it (indent it exactly as "
+     "its siblings, with spaces)"),
+    ("mapping values are not allowed here",
+     "unexpected ':' here: a key indented deeper than the key above it (align it with its "
+     "siblings), or a value holding ': ' (quote the value)"),
+    ("could not find expected ':'", "a key without ':' after it (or a quote left open)"),
+    ("found character '\\t' that cannot start any token",
+     "a tab in the indentation: YAML indents with spaces only"),
+    ("found unexpected end of stream", "a quote that is never closed (the file ends inside it)"),
+    ("expected ',' or '}', but got", "a '{' without its closing '}'"),
+    ("expected ',' or ']', but got", "a '[' without its closing ']'"),
+)
+"""ruamel.yaml's parser messages -> what to fix, in plain words (unknown ones stay as is)."""
+_UNCLOSED = ("a quote that is never closed", "a '{' without", "a '[' without")
+"""Messages located where the quote or bracket opened (ruamel points where it gave up)."""
+
+
+def plain_words(reason: str) -> str:
+    for start, words in _PLAIN_WORDS:
+        if reason.startswith(start):
+            return words
+    return reason
 
 
 MAX_BYTES = 5_000_000
@@ -322,10 +353,13 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:
+    doc.used_variables.add(name)
     if name not in doc.variables:
+        close = difflib.get_close_matches(name, [str(v) for v in doc.variables], n=1)
+        typo = f' ("{close[0]}" is set: a typo?)' if close else ""
         problems.append(doc.problem(
-            path, f'variable "{name}" is not set; pass --var {name}=... or add it to a --var-file'
-        ))
+            path, f'variable "{name}" is not set; pass --var {name}=... or add it to a '
+                  f"--var-file{typo}"))
         doc.unset.add(path)
         return ""
     return doc.variables[name]

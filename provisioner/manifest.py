@@ -10,7 +10,7 @@ talks to the API.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,11 +19,11 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from provisioner import overlay
-from provisioner.errors import ManifestError, Problem
+from provisioner.errors import ConfigError, ManifestError, Problem
 from provisioner.loader import Document, Path_, default_env, load_document, without_second_hand
 from provisioner.models.manifest import SECTIONS, Section
 from provisioner.models.policy import Policy, check_policy, merge_policy
-from provisioner.pydantic_errors import did_you_mean, problems_from
+from provisioner.pydantic_errors import closest, did_you_mean, problems_from
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -65,6 +65,8 @@ class Desired:
     policy: Policy = field(default_factory=Policy)
     """This account's ``policy`` (prune, ignore, safety); the defaults when no file has one."""
     policy_origin: Origin | None = None
+    variables_used: set[str] = field(default_factory=set)
+    """The names of the ``${var:NAME}`` placeholders of the files and overlays (master only)."""
 
     def origin(self, section: str, identity: Any) -> Origin | None:
         return self.origins.get((section, identity))
@@ -134,9 +136,24 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
         _validate_and_merge(desired, doc, problems)
     problems.extend(check_references(desired))
     problems = without_second_hand(problems, [*(doc for doc, _, _ in loaded), *added])
+    problems = overlay.reword_added(problems, added, desired)
     if problems:
         raise ManifestError(problems)
+    desired.variables_used = {name for doc in [*(doc for doc, _, _ in loaded), *added]
+                              for name in doc.used_variables}
     return desired
+
+
+def unknown_variables(given: Mapping[str, Any], used: set[str]) -> None:
+    """ConfigError for a ``--var`` no manifest or overlay uses (a typo would otherwise pass
+    unseen, the manifests taking a default or a var-file's value)."""
+    unknown = sorted(set(given) - used)
+    if not unknown:
+        return
+    hints = "; ".join(f"--var {name}: no manifest uses ${{var:{name}}}"
+                      f"{closest(name, sorted(used))}" for name in unknown)
+    known = f"the manifests use {', '.join(sorted(used))}" if used else "they use no variable"
+    raise ConfigError(f"{hints} ({known}); nothing was sent to the API")
 
 
 def _root(file: Path, given: Sequence[str | Path]) -> Path:
@@ -319,7 +336,7 @@ def check_references(desired: Desired) -> list[Problem]:
         if app is None and ("apps", app_name) in desired.invalid:
             continue
         if app is None:
-            hint = _closest(app_name, desired.names("apps"))
+            hint = closest(app_name, desired.names("apps"))
             problems.append(origin.problem(f"app {app_name!r} is not defined in apps{hint}"))
         elif app.absent:
             problems.append(origin.problem(f"app {app_name!r} is marked absent: it takes no DID"))
@@ -328,10 +345,3 @@ def check_references(desired: Desired) -> list[Problem]:
                 f"app {app_name!r} is a {app.package} app, which cannot be assigned a DID"
             ))
     return problems
-
-
-def _closest(name: str, candidates: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

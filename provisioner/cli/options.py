@@ -17,7 +17,7 @@ from provisioner import planfile, targeting
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
-from provisioner.manifest import Desired, load
+from provisioner.manifest import Desired, load, unknown_variables
 from provisioner.overlay import parse_var
 from provisioner.target import DEFAULT_SANDBOX_STATE, Target, open_live, open_sandbox
 
@@ -108,6 +108,7 @@ class Source:
             variables[name] = value
         desired = load(paths, env, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
+        unknown_variables(variables, desired.variables_used)
         if self.targets:
             targeting.resolve(desired, self.targets)
         return desired
