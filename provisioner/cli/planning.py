@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from provisioner.cli.options import (
     use_color,
 )
 from provisioner.errors import ConfigError, ProvisionerError, UnsafePlan
-from provisioner.executor import Status, StepResult
+from provisioner.executor import ApplyReport, Interrupted, Status, StepResult
 from provisioner.journal import JOURNAL_DIR
 from provisioner.loader import SyntaxOnlyEnv
 from provisioner.manifest import Desired
@@ -32,7 +35,7 @@ from provisioner.outside import changed_outside
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.common import drift
-from provisioner.render.text import generated_secrets, render_change, render_report
+from provisioner.render.text import confirmed, generated_secrets, render_change, render_report
 from provisioner.render.text import render_plan as render_text
 
 
@@ -154,9 +157,9 @@ def apply(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state:
         engine.check_purchases(result, allow_purchase)  # before asking, not after
         _confirm(result, yes)
         progress = Progress(len(result.changes), quiet=quiet)
-        report = engine.apply_plan(result, target.client, on_step=progress.step,
-                                   allow_purchase=allow_purchase,
-                                   journal_dir=Path.cwd() / JOURNAL_DIR)
+        report = interruptible(lambda: engine.apply_plan(
+            result, target.client, on_step=progress.step, allow_purchase=allow_purchase,
+            journal_dir=Path.cwd() / JOURNAL_DIR), len(result.changes))
         progress.close()
     finally:
         target.close()
@@ -165,6 +168,40 @@ def apply(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state:
     click.echo(render_report(report), nl=False, err=not report.ok)
     if not report.ok:
         sys.exit(1)
+
+
+def interruptible(run: Callable[[], ApplyReport], total: int) -> ApplyReport:
+    """``run()``, where SIGTERM stops the apply as Ctrl-C does: the changes in flight end, the
+    journal's last line says so with the counts, and the command exits 130 (SIGINT) or 143."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Interrupted("SIGTERM")
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    try:
+        return run()
+    except (Interrupted, KeyboardInterrupt) as stop:
+        name = stop.signal_name if isinstance(stop, Interrupted) else "SIGINT"
+        report = stop.report if isinstance(stop, Interrupted) else None
+        click.echo("", err=True)
+        click.echo(f"Apply interrupted by {name}{_counts(report, total)}. Run apply again to "
+                   "resume: it matches live objects by identity.", err=True)
+        if report is not None and report.journal is not None:
+            click.echo(f"Journal: {report.journal}", err=True)
+        sys.exit(130 if name == "SIGINT" else 143)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _counts(report: ApplyReport | None, total: int) -> str:
+    """``: 3 applied, 0 failed, 0 skipped, 27 not started`` (as the journal's last line)."""
+    if report is None:
+        return ""
+    done = {status: len(report.with_status(status)) for status in Status}
+    return (f": {done[Status.APPLIED]} applied, {done[Status.FAILED]} failed, "
+            f"{done[Status.SKIPPED]} skipped, {total - sum(done.values())} not started")
 
 
 def describe(desired: Desired) -> str:
@@ -193,7 +230,7 @@ def _confirm(result: Plan, yes: bool) -> None:
 def _echo_step(step: StepResult) -> None:
     head = render_change(step.change)[0].strip()
     if step.status is Status.APPLIED:
-        click.echo("done: " + head, err=True)
+        click.echo("done: " + head + confirmed(step), err=True)
     elif step.status is Status.FAILED:
         click.echo(f"failed: {head}: {step.error}", err=True)
     else:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from provisioner.executor import ApplyReport, Status
+from provisioner.executor import ApplyReport, Status, StepResult
 from provisioner.plan import Action, Change, Plan
 from provisioner.render.common import number_label, summary, value
 
@@ -79,16 +79,28 @@ def render_report(report: ApplyReport) -> str:
                      for s in skipped)
     if failed and applied:
         lines.append("Applied:")
-        lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in applied)
+        lines.extend(f"  {s.change.action.symbol} {s.change.address}{confirmed(s)}"
+                     for s in applied)
     recovered = sum(s.recovered for s in report.steps)
     if recovered:
         lines.append(f"{recovered} call{'s' if recovered != 1 else ''} lost an answer; the "
                      "account was re-read to learn the outcome.")
+    sure = [s.change.address for s in applied if s.recovered]
+    if sure and not failed:
+        lines.append("Applied, confirmed after a lost answer: " + ", ".join(sure) + ".")
     if failed:
         lines.append("Run apply again once the cause is fixed: it resumes from the live state.")
     if report.journal is not None:
         lines.append(f"Journal: {report.journal}")
     return "\n".join(lines) + "\n"
+
+
+def confirmed(step: StepResult) -> str:
+    """`` (confirmed after a lost answer)`` for an applied change whose answer was lost and
+    whose write the re-read account showed (or a re-send made), else ""."""
+    if step.status is Status.APPLIED and step.recovered:
+        return " (confirmed after a lost answer)"
+    return ""
 
 
 def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
