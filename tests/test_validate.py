@@ -53,16 +53,18 @@ def test_plan_still_needs_the_value(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert not (tmp_path / "sb.json").exists()
 
 
-def test_the_shipped_pre_commit_hook_runs_without_secrets(tmp_path: Path) -> None:
-    """The hook's entry and args, run as pre-commit would, in a copy of the GitOps example."""
-    (hook,) = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
+def test_the_shipped_pre_commit_hooks_run_without_secrets() -> None:
+    """Each hook's entry and args, run as pre-commit would, in the GitOps example."""
+    hooks = YAML(typ="safe").load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert [hook["id"] for hook in hooks] == ["provisioner-validate", "provisioner-fmt"]
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("CALLR_") and k != "BOT_PASSWORD"}
-    argv = shlex.split(hook["entry"])
-    assert argv[0] == "provisioner"
-    done = subprocess.run([sys.executable, "-m", "provisioner", *argv[1:], *hook["args"]],
-                          cwd=GITOPS, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    for hook in hooks:
+        argv = shlex.split(hook["entry"])
+        assert argv[0] == "provisioner"
+        done = subprocess.run([sys.executable, "-m", "provisioner", *argv[1:], *hook["args"]],
+                              cwd=GITOPS, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
 
 
 # -- directory scans ------------------------------------------------------------------------------
