@@ -119,3 +119,42 @@ def test_env_default_stays_sensitive(manifest: Write, tmp_path: Path,
     assert result.exit_code == 0, result.stderr
     assert "sandbox-only-password" not in result.output + result.stderr
     assert "(sensitive)" in result.stdout
+
+
+# -- validate --format json ----------------------------------------------------------------------
+
+
+def test_validate_json_lists_every_problem(manifest: Write) -> None:
+    import json
+
+    result = run("validate", "--format", "json", INVALID / "several_problems.yaml")
+    assert result.exit_code == 1
+    body = json.loads(result.stdout)
+    assert body["valid"] is False and body["counts"] is None
+    assert len(body["problems"]) == 6
+    located = {(p["file"], p["line"], p["column"], p["path"]) for p in body["problems"]}
+    assert (str(INVALID / "several_problems.yaml"), 12, 51,
+            "apps.support-line.params.targets[0].timeout") in located or (
+        "several_problems.yaml", 12, 51, "apps.support-line.params.targets[0].timeout") in located
+    assert all(set(p) == {"file", "line", "column", "path", "message"}
+               for p in body["problems"])
+
+
+def test_validate_json_when_valid_counts_the_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.delenv("BOT_PASSWORD", raising=False)
+    result = run("validate", "--format", "json", GITOPS / "manifests")
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout) == {"valid": True, "problems": [], "error": None,
+                                         "counts": {"": {"apps": 2, "numbers": 2}}}
+
+
+def test_validate_json_reports_usage_errors_too(manifest: Write) -> None:
+    import json
+
+    path = manifest("version: 1\napps: {}\n")
+    result = run("validate", "--format", "json", path, "--var", "nope=1")
+    assert result.exit_code == 1
+    body = json.loads(result.stdout)
+    assert body["valid"] is False and "--var nope" in body["error"]

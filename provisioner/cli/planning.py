@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,7 +27,7 @@ from provisioner.cli.options import (
     target_options,
     use_color,
 )
-from provisioner.errors import ConfigError, ProvisionerError, UnsafePlan
+from provisioner.errors import ConfigError, ManifestError, ProvisionerError, UnsafePlan
 from provisioner.executor import ApplyReport, Interrupted, Status, StepResult
 from provisioner.journal import JOURNAL_DIR
 from provisioner.loader import SyntaxOnlyEnv
@@ -66,13 +68,44 @@ def _check_safe(result: Plan, force: bool, *, applying: bool) -> None:
 @click.option("--strict-env", is_flag=True,
               help="Also require every ${env:NAME} to be set, as plan and apply do (by "
                    "default placeholders are checked by syntax only, so no secret is needed).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: {valid, problems: [{file, line, column, path, message}], counts}.")
 @handle_errors
-def validate(paths: tuple[Path, ...], source: Source, strict_env: bool) -> None:
+def validate(paths: tuple[Path, ...], source: Source, strict_env: bool, fmt: str) -> None:
     """Check manifests offline: schema, formats, ranges and references."""
-    desired = source.load(paths, None if strict_env else SyntaxOnlyEnv())
+    env = None if strict_env else SyntaxOnlyEnv()
+    if fmt == "json":
+        sys.exit(_validate_json(paths, source, env))
+    desired = source.load(paths, env)
     click.echo(f"Valid: {describe(desired)}.")
     for name, nested in desired.accounts.items():
         click.echo(f"  sub-account {name}: {describe(nested)}")
+
+
+def _validate_json(paths: tuple[Path, ...], source: Source,
+                   env: SyntaxOnlyEnv | None) -> int:
+    """``validate --format json``: the report on stdout, whatever happens; the exit code."""
+    body: dict[str, Any] = {"valid": False, "problems": [], "error": None, "counts": None}
+    try:
+        desired = source.load(paths, env)
+    except ManifestError as exc:
+        body["problems"] = [{"file": p.file, "line": p.line, "column": p.col, "path": p.path,
+                             "message": p.message} for p in exc.problems]
+    except ProvisionerError as exc:
+        body["error"] = str(exc)
+    else:
+        body["valid"] = True
+        body["counts"] = {"": counts(desired),
+                          **{name: counts(nested) for name, nested in desired.accounts.items()}}
+    click.echo(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False))
+    return 0 if body["valid"] else 1
+
+
+def counts(desired: Desired) -> dict[str, int]:
+    """Entries per non-empty section of one account (``{"apps": 4, "numbers": 5}``)."""
+    return {section.name: len(getattr(desired, section.name)) for section in SECTIONS
+            if getattr(desired, section.name)}
 
 
 @main.command()
@@ -206,11 +239,9 @@ def _counts(report: ApplyReport | None, total: int) -> str:
 
 def describe(desired: Desired) -> str:
     """``4 apps, 5 numbers, 2 webhooks``: the non-empty sections of one account."""
-    parts = []
-    for section in SECTIONS:
-        entries = len(getattr(desired, section.name))
-        if entries:
-            parts.append(f"{entries} {section.singular if entries == 1 else section.plural}")
+    plurals = {section.name: (section.singular, section.plural) for section in SECTIONS}
+    parts = [f"{n} {plurals[name][0] if n == 1 else plurals[name][1]}"
+             for name, n in counts(desired).items()]
     return ", ".join(parts) or "no entries"
 
 
