@@ -167,9 +167,17 @@ def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str
 
 
 def use_color(no_color: bool, *, err: bool = False) -> bool:
-    """Colors only on a terminal, and neither --no-color nor NO_COLOR (https://no-color.org)."""
+    """Colors only on a terminal, and neither --no-color (before or after the subcommand) nor
+    NO_COLOR (https://no-color.org)."""
     stream = sys.stderr if err else sys.stdout
-    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
+    return (not no_color and not global_flag("no_color") and not os.environ.get("NO_COLOR")
+            and stream.isatty())
+
+
+def global_flag(name: str) -> bool:
+    """Whether ``--no-color`` or ``-q`` was given before the subcommand (``cli.app``)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(f"provisioner.{name}"))
 
 
 no_color_option = click.option("--no-color", is_flag=True,

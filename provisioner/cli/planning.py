@@ -19,6 +19,7 @@ from provisioner.cli.app import main
 from provisioner.cli.options import (
     Source,
     account_id,
+    global_flag,
     handle_errors,
     manifest_options,
     no_color_option,
@@ -171,6 +172,7 @@ def apply(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state:
           quiet: bool, no_color: bool, force: bool) -> None:
     """Make the account match the manifests (or run a plan saved by `plan --out PLAN.json`),
     after showing the plan."""
+    quiet = quiet or global_flag("quiet")  # `provisioner -q apply` too
     saved = _saved_plan_path(paths, source)
     desired = source.load(paths) if saved is None else None
     target = open_target(sandbox, sandbox_state, endpoint)
