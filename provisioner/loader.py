@@ -90,6 +90,15 @@ class Document:
         return Problem(file, line, col, dotted(path), message)
 
 
+def walk(data: Any, path: Path_) -> Any:
+    """The node at ``path`` in plain data, or None when the data does not go that deep."""
+    for part in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
 def dotted(path: Path_) -> str:
     """``('apps', 'bot', 'params', 'targets', 0)`` -> ``apps.bot.params.targets[0]``."""
     out = ""

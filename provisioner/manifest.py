@@ -20,7 +20,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from provisioner import overlay
 from provisioner.errors import ConfigError, ManifestError, Problem
-from provisioner.loader import Document, Path_, default_env, load_document, without_second_hand
+from provisioner.loader import (
+    Document,
+    Path_,
+    default_env,
+    load_document,
+    walk,
+    without_second_hand,
+)
 from provisioner.models.manifest import SECTIONS, Section
 from provisioner.models.policy import Policy, check_policy, merge_policy
 from provisioner.pydantic_errors import closest, did_you_mean, problems_from
@@ -194,7 +201,7 @@ def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any,
     _check_containers(doc, base, data, sections, problems, top=top)
     merge_policy(desired, doc, base, data, problems, top=top)
     for section in sections:
-        raw = _walk(data, section.path)
+        raw = walk(data, section.path)
         if raw is None:
             continue
         desired.present.add(section.name)
@@ -205,19 +212,11 @@ def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any,
             if origin.doc is not doc:
                 continue
             nested = desired.accounts.setdefault(name, Desired())
-            resources = _walk(data, ("subaccounts", origin.path[-1], "resources"))
+            resources = walk(data, ("subaccounts", origin.path[-1], "resources"))
             if isinstance(resources, dict):
                 _validate_tree(nested, doc, (*origin.path, "resources"), resources, problems,
                                top=False)
                 problems.extend(check_references(nested))
-
-
-def _walk(data: Any, path: Path_) -> Any:
-    for part in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
 
 
 def _check_containers(doc: Document, base: Path_, data: dict[Any, Any],
@@ -231,7 +230,7 @@ def _check_containers(doc: Document, base: Path_, data: dict[Any, Any],
     for container, keys in allowed.items():
         if container in entry_levels:
             continue  # a section's own mapping: its keys are entries, checked by the section
-        node = _walk(data, container)
+        node = walk(data, container)
         if node is None:
             continue
         if not isinstance(node, dict):

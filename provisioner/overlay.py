@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import Problem
-from provisioner.loader import Document, Path_, dotted, load_document
+from provisioner.loader import Document, Path_, dotted, load_document, walk
 from provisioner.models.manifest import SECTIONS
 from provisioner.models.values import compact_number
 from provisioner.pydantic_errors import closest, did_you_mean
@@ -267,7 +267,7 @@ def reword_added(problems: list[Problem], added: Sequence[Document],
     entries: dict[tuple[str, str], tuple[Document, Path_, Any]] = {}
     for doc in added:
         for section in SECTIONS:
-            node = None if section.is_list else _get(doc.data, section.path)
+            node = None if section.is_list else walk(doc.data, section.path)
             for name in node if isinstance(node, dict) else ():
                 path = (*section.path, name)
                 entries[(doc.locate(path)[0], dotted(path))] = (doc, path, section)
@@ -284,12 +284,3 @@ def reword_added(problems: list[Problem], added: Sequence[Document],
                 f"overlay adds a new {section.singular} only with its {needs}"), key=True)
         out.append(problem)
     return out
-
-
-def _get(data: Any, path: Path_) -> Any:
-    """The node at ``path``, or None when the data does not go that deep."""
-    for part in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data

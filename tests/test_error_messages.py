@@ -39,8 +39,9 @@ def test_a_number_not_on_the_account_is_located(manifest: Write, tmp_path: Path)
     path = manifest(BASE + '  "+33199000099": support-line\n', "numbers.yaml")
     result = run("plan", path, "--var", "tpl=t", "--sandbox-state", tmp_path / "sb.json")
     assert result.exit_code == 1
-    assert ("numbers.yaml:8:3: number +33199000099 is not on the account: check it, or order it "
-            "from the DID store") in result.stderr
+    assert ("numbers.yaml:8:3) is not on the account: check it, or order it from the DID "
+            "store") in result.stderr
+    assert "number +33199000099 (" in result.stderr
 
 
 def test_an_unknown_var_is_an_error_naming_the_variables_used(manifest: Write,

@@ -67,8 +67,8 @@ class NumberKind(ResourceKind):
             if live is None:
                 if number not in live_numbers:
                     origin = desired.origin("numbers", number)
-                    where = f"{origin}: " if origin is not None else ""
-                    ctx.error(f"{where}number {number} is not on the account: check it, or "
+                    where = f" ({origin})" if origin is not None else ""
+                    ctx.error(f"number {number}{where} is not on the account: check it, or "
                               "order it from the DID store")
                 continue
             change = self._reconcile(number, app_name, live, ctx)
