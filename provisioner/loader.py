@@ -26,15 +26,20 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
+from provisioner.duplicate_keys import duplicate_key
 from provisioner.errors import Problem
 from provisioner.fastyaml import compose_plain
+from provisioner.sensitive import KNOWN
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 """``${env:NAME}``, or ``${env:NAME:-default}`` (the default when NAME is not set; still a
 secret wherever it ends up, like any value of an env placeholder)."""
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+"""``${env:NAME}`` alone: what saved plans write back in place of an environment value."""
 VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
 PLACEHOLDER = re.compile(f"{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
 
@@ -149,6 +154,8 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
         line = _deepest_line(text, MAX_DEPTH) or 1
         return Document(display, None), [Problem(
             display, line, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
+    except DuplicateKeyError as exc:  # its message quotes both values, passwords included
+        return Document(display, None), [duplicate_key(text, display, exc)]
     except MarkedYAMLError as exc:
         raw = (exc.problem or exc.context or "invalid YAML").strip()
         reason = plain_words(raw)
@@ -344,8 +351,10 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
             return _as_text(_variable(match.group(3), path, doc, problems))
         name, default = match.group(1), match.group(2)
         if name in env:
+            KNOWN.add(env[name], name)  # sensitive wherever it ends up, whatever the field
             return env[name]
         if default is not None:
+            KNOWN.add(default, name)  # a default is as sensitive as the value it stands for
             return default
         if not isinstance(env, SyntaxOnlyEnv):
             problems.append(doc.problem(
@@ -355,10 +364,30 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         return ""
 
     result = PLACEHOLDER.sub(replace, text)
+    _remember_shape(text, doc)
+    key = next((part for part in reversed(path) if isinstance(part, str)), None)
+    if key is not None and ENV_PATTERN.search(text):
+        KNOWN.add_key(key)
     if "${" in PLACEHOLDER.sub("", text):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
+
+
+def _remember_shape(text: str, doc: Document) -> None:
+    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
+    text): a live value of that shape is masked even when it holds an old value."""
+    literals, names, last = [""], [], 0
+    for match in PLACEHOLDER.finditer(text):
+        literals[-1] += text[last:match.start()]
+        last = match.end()
+        if match.group(3) is not None:
+            literals[-1] += _as_text(doc.variables.get(match.group(3), ""))
+        else:
+            names.append(match.group(1))
+            literals.append("")
+    literals[-1] += text[last:]
+    KNOWN.add_shape(literals, names)
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:

@@ -376,3 +376,17 @@ def test_bom_is_accepted_and_shifts_nothing(tmp_path: Path) -> None:
     assert problems == []
     assert doc.values[("version",)] == (1, 10)
     assert doc.values[("apps", "bot", "package")] == (2, 23)
+
+
+def test_duplicate_key_names_the_key_and_its_two_places_never_the_values(tmp_path: Path) -> None:
+    """ruamel's own message quotes both entries whole: a literal password would be printed."""
+    text = ("version: 1\napps:\n  bot:\n    package: REALTIME10\n"
+            "    params: {url: 'https://b.example.com', password: Literal-Pa55word}\n"
+            "  other: {package: ACTIONS10}\n"
+            "  bot:\n    package: REALTIME10\n    params: {password: Other-Pa55word}\n")
+    doc, problems = load_document(write(tmp_path, text), "d.yaml", {})
+    assert doc.data is None
+    assert [(p.line, p.col) for p in problems] == [(7, 3)]
+    message = problems[0].message
+    assert "'bot'" in message and "line 3, column 3" in message and "line 7, column 3" in message
+    assert "Pa55word" not in message and "REALTIME10" not in message

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from provisioner.sensitive import SCRUBBER
+from provisioner.sensitive import KNOWN, SCRUBBER
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -63,6 +63,7 @@ class Group(click.Group):
 @click.version_option(package_name="callr-provisioner")
 def main() -> None:
     """Manage CALLR accounts as code: validate, plan and apply YAML manifests."""
+    KNOWN.clear()  # each command learns its own sensitive values (in-process runs share KNOWN)
 
 
 class _StderrHandler(logging.Handler):

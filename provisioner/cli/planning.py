@@ -37,9 +37,10 @@ from provisioner.models.manifest import SECTIONS
 from provisioner.outside import changed_outside
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
-from provisioner.render.common import drift
+from provisioner.render.common import drift, safe
 from provisioner.render.text import confirmed, generated_secrets, render_change, render_report
 from provisioner.render.text import render_plan as render_text
+from provisioner.sensitive import KNOWN
 
 
 def _render(result: Plan, fmt: str, no_color: bool) -> str:
@@ -79,9 +80,9 @@ def validate(paths: tuple[Path, ...], source: Source, strict_env: bool, fmt: str
     if fmt == "json":
         sys.exit(_validate_json(paths, source, env))
     desired = source.load(paths, env)
-    click.echo(f"Valid: {describe(desired)}.")
+    click.echo(f"Valid: {safe(describe(desired))}.")
     for name, nested in desired.accounts.items():
-        click.echo(f"  sub-account {name}: {describe(nested)}")
+        click.echo(f"  sub-account {safe(name)}: {safe(describe(nested))}")
 
 
 def _validate_json(paths: tuple[Path, ...], source: Source,
@@ -99,7 +100,7 @@ def _validate_json(paths: tuple[Path, ...], source: Source,
         body["valid"] = True
         body["counts"] = {"": counts(desired),
                           **{name: counts(nested) for name, nested in desired.accounts.items()}}
-    click.echo(json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False))
+    click.echo(json.dumps(KNOWN.mask_deep(body), indent=2, sort_keys=True, ensure_ascii=False))
     return 0 if body["valid"] else 1
 
 
@@ -148,7 +149,7 @@ def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: 
         click.echo(f"Saved the plan to {out}: `provisioner apply {out}` makes exactly these "
                    "calls, if the account has not changed.", err=True)
     if detailed_exitcode and not result.is_empty:
-        click.echo(drift(result), err=True)
+        click.echo(safe(drift(result)), err=True)
     _check_safe(result, force, applying=False)
     if detailed_exitcode and not result.is_empty:
         sys.exit(2)
@@ -265,9 +266,9 @@ def _echo_step(step: StepResult) -> None:
     if step.status is Status.APPLIED:
         click.echo("done: " + head + confirmed(step), err=True)
     elif step.status is Status.FAILED:
-        click.echo(f"failed: {head}: {step.error}", err=True)
+        click.echo(f"failed: {head}: {safe(str(step.error))}", err=True)
     else:
-        click.echo(f"skipped: {head} ({step.reason})", err=True)
+        click.echo(f"skipped: {head} ({safe(step.reason)})", err=True)
 
 
 def _saved_plan_path(paths: tuple[Path, ...], source: Source) -> Path | None:

@@ -17,6 +17,7 @@ from provisioner.cli.options import (
     target_options,
 )
 from provisioner.errors import ProvisionerError
+from provisioner.sensitive import KNOWN
 
 
 @main.command()
@@ -108,7 +109,7 @@ def graph(paths: tuple[Path, ...], source: Source) -> None:
     """
     from provisioner.graph import blueprint, to_dot
 
-    click.echo(to_dot(blueprint(source.load(paths))), nl=False)
+    click.echo(KNOWN.mask(to_dot(blueprint(source.load(paths)))), nl=False)
 
 
 @main.command("export")
@@ -171,32 +172,63 @@ def emulator() -> None:
 @click.option("--rate-limit", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Requests per second admitted; beyond, HTTP 429 with Retry-After.")
 @click.option("--seed", default=None, type=int, help="Seed of the random fault draws.")
+@click.option("--variant", "variants", multiple=True, metavar="NAME[,NAME...]",
+              help="Play the alternative of an unconfirmed API behaviour (see the README's "
+                   "'CALLR API fidelity'); repeatable.")
+@click.option("--fail-method", "fail_methods", multiple=True, metavar="METHOD[:N]",
+              help="The first N (default 1) calls of METHOD answer HTTP 503 without running; "
+                   "repeatable.")
 @handle_errors
 def serve(host: str, port: int, state: Path | None, login: str, password: str, api_key: str,
           media_delay: float, latency_ms: float, fail_rate: float, drop_rate: float,
-          rate_limit: float | None, seed: int | None) -> None:
+          rate_limit: float | None, seed: int | None, variants: tuple[str, ...],
+          fail_methods: tuple[str, ...]) -> None:
     """Serve the emulator at http://HOST:PORT/json-rpc/v1.1/ until interrupted.
 
     Stats: GET /_emulator/stats, POST /_emulator/stats/reset.
     """
     from provisioner.emulator import Emulator, FaultProfile, make_server
+    from provisioner.emulator import variants as emulator_variants
 
     profile = FaultProfile(latency_ms=latency_ms, fail_rate=fail_rate, drop_rate=drop_rate,
                            rate_limit=rate_limit, seed=seed)
     try:
+        chosen = emulator_variants.parse(variants)
+    except ValueError as exc:
+        raise ProvisionerError(f"--variant: {exc}") from exc
+    try:
         emu = Emulator(state, logins={login: password}, api_keys={api_key},
-                       media_delay=media_delay, job_delay=media_delay, fault_profile=profile)
+                       media_delay=media_delay, job_delay=media_delay, fault_profile=profile,
+                       variants=chosen)
     except (OSError, ValueError) as exc:
         raise ProvisionerError(f"cannot use the state file {state}: {exc}") from exc
+    for method, times in _fail_methods(fail_methods):
+        emu.faults.unavailable(method, times=times)
     try:
         server = make_server(emu, host, port)
     except OSError as exc:
         raise ProvisionerError(f"cannot listen on {host}:{port}: {exc}") from exc
+    played = f"; variants: {', '.join(sorted(chosen))}" if chosen else ""
     click.echo(f"CALLR emulator at http://{host}:{server.server_port}/json-rpc/v1.1/ "
-               f"(state: {state or 'in memory'}); Ctrl-C to stop.")
+               f"(state: {state or 'in memory'}{played}); Ctrl-C to stop.")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("stopped.")
     finally:
         server.server_close()
+
+
+def _fail_methods(specs: tuple[str, ...]) -> list[tuple[str, int]]:
+    """``("apps.assign_did:2", "did.get")`` -> ``[("apps.assign_did", 2), ("did.get", 1)]``."""
+    from provisioner.api.methods import METHODS
+
+    parsed: list[tuple[str, int]] = []
+    for spec in specs:
+        method, _, count = spec.partition(":")
+        if method not in METHODS:
+            raise ProvisionerError(f"--fail-method: unknown method {method!r}")
+        if count and not (count.isdigit() and int(count) > 0):
+            raise ProvisionerError(f"--fail-method {spec}: N must be a positive whole number")
+        parsed.append((method, int(count) if count else 1))
+    return parsed

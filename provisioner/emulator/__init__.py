@@ -3,7 +3,7 @@
 Public interface::
 
     emu = Emulator(state_path=None, *, logins=None, api_keys=None, media_delay=1.0,
-                   job_delay=1.0, clock=time.time, fault_profile=None)
+                   job_delay=1.0, clock=time.time, fault_profile=None, variants=())
     emu.wsgi          # WSGI app serving POST /json-rpc/v1.1/, GET /_emulator/stats,
                       # POST /_emulator/stats/reset
     emu.transport()   # httpx transport for in-process clients (a dropped response raises
@@ -14,6 +14,7 @@ Public interface::
     emu.provision_numbers(count, account_hash=None)  # bulk DIDs for benchmarks and tests
     server = make_server(emu, host="127.0.0.1", port=0)
 
+``variants`` names alternatives of unconfirmed API behaviours to play (``variants.py``).
 ``FaultProfile(latency_ms, fail_rate, drop_rate, rate_limit, seed)`` adds random faults to every
 request (see ``faults.py``); persistence is a snapshot plus a change log (see ``persist.py``).
 """

@@ -19,6 +19,7 @@ import httpx
 
 from ..api.methods import METHODS
 from . import dispatch
+from . import variants as variants_module
 from .errors import METHOD_NOT_FOUND, ApiError
 from .faults import Draw, FaultProfile, Faults
 from .handlers import HANDLERS, check_params
@@ -37,7 +38,7 @@ StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
 JSON_HEADERS = [("Content-Type", "application/json; charset=utf-8")]
 LOST_PAGE = b"<html><body>502 Bad Gateway</body></html>"
-REASONS = {429: "429 Too Many Requests", 503: "503 Service Unavailable"}
+REASONS = {401: "401 Unauthorized", 429: "429 Too Many Requests", 503: "503 Service Unavailable"}
 
 
 class Emulator:
@@ -53,7 +54,10 @@ class Emulator:
         job_delay: float = 1.0,
         clock: Callable[[], float] = time.time,
         fault_profile: FaultProfile | None = None,
+        variants: Iterable[str] = (),
     ) -> None:
+        self.variants = variants_module.parse(variants)
+        self._missing = variants_module.missing_methods(self.variants)
         self.logins = dict(logins) if logins is not None else {"sandbox": "sandbox"}
         self.api_keys = frozenset(api_keys) if api_keys is not None else frozenset({"sandbox"})
         self.media_delay = media_delay
@@ -113,6 +117,9 @@ class Emulator:
             return _rejected(start_response, draw)
         status, payload, lost = self._handle(body, environ)
         self._delay()
+        if lost == "503":
+            self._stats.fault("fail")
+            return _rejected(start_response, Draw(status=503))
         if draw.drop or lost == "drop":
             self._stats.fault("drop")
             log.info("fault injection: dropping the connection without a response")
@@ -121,12 +128,15 @@ class Emulator:
             self._stats.fault("drop")
             log.info("fault injection: losing the response of a call")
             return _plain(start_response, "502 Bad Gateway", LOST_PAGE)
-        start_response(f"{status} OK", [*JSON_HEADERS, ("Content-Length", str(len(payload)))])
+        start_response(REASONS.get(status, f"{status} OK"),
+                       [*JSON_HEADERS, ("Content-Length", str(len(payload)))])
         return [payload]
 
     def handle(self, body: bytes, environ: Environ) -> tuple[int, bytes]:
         """One JSON-RPC request without random faults: (HTTP status, response body)."""
         status, payload, lost = self._handle(body, environ)
+        if lost == "503":
+            return status, payload
         if lost:
             return 502, LOST_PAGE
         return status, payload
@@ -135,15 +145,21 @@ class Emulator:
         """(200, JSON-RPC response, "" or the rule that loses the response)."""
         req_id: Any = None
         lose = ""
+        status = 200
         try:
             request = dispatch.parse(body)
             req_id = request["id"]
             method, params = request["method"], request["params"]
+            status = variants_module.auth_status(self.variants)
             self._authenticate(environ.get("HTTP_AUTHORIZATION", ""))
-            if method not in METHODS or method not in HANDLERS:
+            status = 200
+            if method not in METHODS or method not in HANDLERS or method in self._missing:
                 raise ApiError(METHOD_NOT_FOUND, f"Method not found: {method}")
             check_params(method, params)
+            variants_module.check_request(self.variants, method, params)
             injected, lose = self.faults.take(method)
+            if lose == "503":
+                return 503, REASONS[503].encode("ascii"), lose
             if injected is not None:
                 self._stats.fault("fail")
                 raise ApiError(injected[0], injected[1])
@@ -158,7 +174,8 @@ class Emulator:
             log.exception("emulator handler crashed")
             error = {"code": -32603, "message": "Internal error", "data": None}
             response = {"jsonrpc": "2.0", "id": req_id, "error": error}
-        return 200, json.dumps(response).encode("utf-8"), lose
+            status = 200
+        return status, json.dumps(response).encode("utf-8"), lose
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -203,7 +220,8 @@ class Emulator:
             now = self.clock()
             if METHODS[method].read_only:
                 return json.dumps(dispatch.read(
-                    state, method, params, login_as, now, self.media_delay, self.job_delay
+                    state, method, params, login_as, now, self.media_delay, self.job_delay,
+                    self.variants,
                 ))
             entry = {
                 "seq": state["log_seq"] + 1,
@@ -215,6 +233,8 @@ class Emulator:
                 "md": self.media_delay,
                 "jd": self.job_delay,
             }
+            if self.variants:
+                entry["v"] = sorted(self.variants)
             line = json.dumps(entry, sort_keys=True, separators=(",", ":"))
             try:
                 result = dispatch.run_entry(state, entry)

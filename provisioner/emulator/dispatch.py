@@ -65,10 +65,10 @@ def login_as(state: State, header: str) -> Account:
 
 
 def read(state: State, method: str, params: list[Any], header: str, now: float,
-         media_delay: float, job_delay: float) -> Any:
+         media_delay: float, job_delay: float, variants: frozenset[str] = frozenset()) -> Any:
     """Run a read-only method (no randomness, nothing logged)."""
     settle_jobs(state, now, job_delay)
-    ctx = Ctx(state, login_as(state, header), now, media_delay, job_delay)
+    ctx = Ctx(state, login_as(state, header), now, media_delay, job_delay, variants)
     return HANDLERS[method].handler(ctx, *params)
 
 
@@ -76,7 +76,9 @@ def run_entry(state: State, entry: dict[str, Any]) -> Any:
     """Run a write entry; handlers validate before they mutate, so a failure changes nothing."""
     settle_jobs(state, entry["now"], entry["jd"])
     account = login_as(state, entry["as"])
-    ctx = Ctx(state, account, entry["now"], entry["md"], entry["jd"])
+    # The variants are logged with the write so a replay gives the same state.
+    ctx = Ctx(state, account, entry["now"], entry["md"], entry["jd"],
+              frozenset(entry.get("v", ())))
     with seeded(entry["seed"]):
         return HANDLERS[entry["m"]].handler(ctx, *entry["p"])
 

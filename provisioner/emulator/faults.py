@@ -55,7 +55,7 @@ class Draw:
 @dataclass
 class _Rule:
     method: str
-    kind: str  # "fail", "lose" (502 page) or "drop" (connection closed)
+    kind: str  # "fail", "503" (HTTP 503, unexecuted), "lose" (502 page) or "drop" (closed)
     times: int
     skip: int
     code: int = 0
@@ -92,6 +92,12 @@ class Faults:
         with self._lock:
             self._rules.append(_Rule(method, "fail", times, skip, code, message))
 
+    def unavailable(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls to ``method`` answer HTTP 503 without running
+        (``emulator serve --fail-method METHOD[:N]``)."""
+        with self._lock:
+            self._rules.append(_Rule(method, "503", times, 0))
+
     def lose_response(
         self, method: str, *, times: int = 1, skip: int = 0, drop: bool = False
     ) -> None:
@@ -106,7 +112,8 @@ class Faults:
             self._rules.clear()
 
     def take(self, method: str) -> tuple[tuple[int, str] | None, str]:
-        """Consume one call of ``method``: (injected error or None, "" / "lose" / "drop")."""
+        """Consume one call of ``method``: (injected error or None, "" / "503" / "lose" /
+        "drop"); "503" means the call must not run."""
         error: tuple[int, str] | None = None
         lose = ""
         with self._lock:
@@ -119,6 +126,8 @@ class Faults:
                 rule.times -= 1
                 if rule.kind == "fail" and error is None:
                     error = (rule.code, rule.message)
+                elif rule.kind == "503":
+                    lose = "503"
                 elif rule.kind != "fail":
                     lose = lose or rule.kind
             self._rules = [r for r in self._rules if r.times > 0]

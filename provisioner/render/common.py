@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from provisioner.plan import MISSING, Action, Change, Plan, Ref, RouteChange, plain
+from provisioner.sensitive import REDACTED, printable, shown
 
 _PHRASES = (
     (Action.CREATE, "to create"), (Action.REPLACE, "to replace"), (Action.UPDATE, "to update"),
@@ -19,11 +20,17 @@ def value(v: Any, sensitive: bool = False) -> str:
     if v is MISSING:
         return "(absent)"
     if isinstance(v, Ref) and not sensitive:
-        return v.describe()
-    shown = plain(_readable(v), sensitive)
-    if isinstance(shown, str) and shown == "(sensitive)":
-        return shown
-    return json.dumps(shown, ensure_ascii=False, sort_keys=False)
+        return printable(v.describe())
+    form = plain(_readable(v), sensitive)
+    if isinstance(form, str) and form.startswith(REDACTED[:-1]) and form.endswith(")"):
+        return form  # "(sensitive)", "(sensitive: NAME)": a marker, not a string
+    return printable(json.dumps(form, ensure_ascii=False, sort_keys=False))
+
+
+def safe(text: str) -> str:
+    """Untrusted text (a name, an address, an API message) as a renderer may show it: every
+    sensitive value masked, control characters escaped (``sensitive.shown``)."""
+    return shown(text)
 
 
 def _readable(v: Any) -> Any:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections import Counter
 
 from provisioner.plan import Action, Change, Plan
-from provisioner.render.common import ACTION_ORDER, risks, summary, value, verdict
+from provisioner.render.common import ACTION_ORDER, risks, safe, summary, value, verdict
 
 MASTER = "(master account)"
 
 
 def render_plan(plan: Plan) -> str:
-    lines = [f"### CALLR plan for {plan.target}: {verdict(plan)}", "", f"**{summary(plan)}**",
+    lines = [f"### CALLR plan for {_cell(plan.target)}: {verdict(plan)}", "",
+             f"**{summary(plan)}**",
              ""]
     if plan.changes:
         lines += _summary_table(plan)
@@ -28,7 +29,7 @@ def render_plan(plan: Plan) -> str:
         lines.append("")
     if plan.routing:
         lines += ["#### Routing impact", "", "| Number | Before | After |", "|---|---|---|"]
-        lines += [f"| `{r.number}`{_where(r.account)} | {_cell(f'-> {r.before}')} | "
+        lines += [f"| {_code(r.number)}{_where(r.account)} | {_cell(f'-> {r.before}')} | "
                   f"{_cell(f'-> {r.after}')} |" for r in plan.routing]
         lines.append("")
     if plan.outside:
@@ -40,7 +41,7 @@ def render_plan(plan: Plan) -> str:
             lines += ["#### Changed by the manifests", ""]
     for kind, changes in _by_kind(plan.own_changes()).items():
         lines += _details(kind, changes)
-    lines += [f"> Warning: {w}" for w in plan.warnings]
+    lines += [f"> Warning: {_cell(w)}" for w in plan.warnings]
     lines.append(f"<sub>plan fingerprint `{plan.fingerprint()}`</sub>")
     return "\n".join(lines) + "\n"
 
@@ -76,13 +77,13 @@ def _table(changes: list[Change]) -> list[str]:
     """One row per change: symbol, address, action and summary, field diffs and notes."""
     lines = ["| | Address | Change | Details |", "|---|---|---|---|"]
     for change in changes:
-        details = [f"`{f.path}`: {_cell(value(f.old, f.sensitive))} → "
-                   f"{_cell(value(f.new, f.sensitive))}"
+        details = [f"{_code(f.path)}: {_cell(value(f.old, f.masked))} → "
+                   f"{_cell(value(f.new, f.masked))}"
                    if not change.action.introduces
-                   else f"`{f.path}`: {_cell(value(f.new, f.sensitive))}"
+                   else f"{_code(f.path)}: {_cell(value(f.new, f.masked))}"
                    for f in change.fields]
         details += [f"_{_cell(note)}_" for note in change.notes]
-        lines.append(f"| `{change.action.symbol}` | `{change.address}` | "
+        lines.append(f"| `{change.action.symbol}` | {_code(change.address)} | "
                      f"{change.action.value} {_cell(change.summary)} | "
                      f"{'<br>'.join(details)} |")
     return lines
@@ -93,8 +94,29 @@ def _where(account: str) -> str:
 
 
 def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+    """Untrusted text as an inline code span (nothing inside is markup): sensitive values
+    masked, control characters escaped, fenced by more backticks than it holds (CommonMark),
+    pipes escaped for tables."""
+    body = safe(text).replace("|", "\\|")
+    fence = "`" * (_longest_run(body, "`") + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = run = 0
+    for c in text:
+        run = run + 1 if c == char else 0
+        longest = max(longest, run)
+    return longest
+
+
+_MARKUP = str.maketrans({"\\": "\\\\", "`": "\\`", "*": "\\*", "[": "\\[", "]": "\\]",
+                         "|": "\\|", "<": "&lt;", "&": "&amp;"})
+"""What could start markup in a comment: code, emphasis, links and images, table cells, HTML
+(``</details><img ...>``) and entities. ``_`` needs no escape (GitHub ignores it inside words)."""
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Untrusted text (a name, a value, a note) as literal Markdown on one line."""
+    return safe(text).translate(_MARKUP)

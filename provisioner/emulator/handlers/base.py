@@ -27,6 +27,7 @@ class Ctx:
     now: float
     media_delay: float
     job_delay: float
+    variants: frozenset[str] = frozenset()  # see emulator/variants.py
 
     @property
     def is_sub(self) -> bool:
