@@ -158,10 +158,11 @@ class Executor:
                         continue
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in sorted(done, key=lambda f: running[f]):
-                        i = running.pop(future)
+                        i = running[future]
                         outcome = future.result()
                         report.results.update(outcome.results)
                         self._record(steps, i, _step(changes[i], outcome))
+                        del running[future]  # after recording: a signal loses no outcome
                         if outcome.error is None:
                             release(i)
                         else:
@@ -182,7 +183,7 @@ class Executor:
         """After a signal: the changes in flight have finished (the pool waited for them);
         record them, journal the counts, and return what was done."""
         for future, i in sorted(running.items(), key=lambda item: item[1]):
-            if future.done() and future.exception() is None:
+            if i not in steps and future.done() and future.exception() is None:
                 outcome = future.result()
                 report.results.update(outcome.results)
                 steps[i] = _step(plan.changes[i], outcome)
