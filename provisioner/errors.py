@@ -51,6 +51,12 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
+@dataclass(frozen=True, order=True)
+class Notice(Problem):
+    """A located warning: worth reading, but the manifest is valid (an action name the Callr
+    Actions catalogue does not list ...)."""
+
+
 class ManifestError(ProvisionerError):
     def __init__(self, problems: list[Problem]) -> None:
         # A message may quote a value (a URL that is not one): values from the environment,

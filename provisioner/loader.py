@@ -11,6 +11,11 @@ located problem (unless the placeholder has a ``:-default``, or the environment 
 placeholders take the values of ``--var``/``--var-file`` (``Document.variables``); a scalar
 that is exactly one ``${var:NAME}`` takes the variable's value with its type (a var-file's
 ``30`` stays an int), inside a longer string its text.
+
+Those two are the tool's only placeholders: any other ``${...}`` (above all a Callr Actions
+expression, ``${{ $target }}``) is left exactly as written. ``$${env:`` and ``$${var:`` are
+the escape: they read as a literal ``${env:`` / ``${var:`` (each ``$${`` before ``env:`` or
+``var:`` loses one ``$``).
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ secret wherever it ends up, like any value of an env placeholder)."""
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 """``${env:NAME}`` alone: what saved plans write back in place of an environment value."""
 VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
-PLACEHOLDER = re.compile(f"{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
+ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
+PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
+OURS = re.compile(r"\$\{(?:env|var):")
+"""What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 
 
 @dataclass
@@ -63,6 +71,8 @@ class Document:
     """Nodes an overlay put here -> the overlay's file (their positions are in that file)."""
     root: Path | None = None
     """The folder audio files must stay inside (the PATH given on the command line)."""
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment ``${env:...}`` read from (files this one refers to read it too)."""
     converted: int = field(default=0, repr=False, compare=False)
     unset: set[Path_] = field(default_factory=set)
     """Scalars with a missing variable or a malformed placeholder (their other problems are
@@ -276,27 +286,14 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
         out: dict[Any, Any] = {}
         for key, value in node.items():
             child = (*path, key)
-            try:
-                kline, kcol = node.lc.key(key)
-                vline, vcol = node.lc.value(key)
-                doc.keys[child] = (kline + 1, kcol + 1)
-                # An empty (null) value has no token of its own: ruamel gives the position of
-                # whatever follows, possibly past the end of the file; the key is better.
-                doc.values[child] = (vline + 1, vcol + 1) if value is not None else (
-                    kline + 1, kcol + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
+            remember_entry(node, key, child, doc.keys, doc.values)
             out[_plain_key(key)] = _convert(value, child, doc, env, problems)
         return out
     if isinstance(node, CommentedSeq):
         items = []
         for index, value in enumerate(node):
             child = (*path, index)
-            try:
-                line, col = node.lc.item(index)
-                doc.values[child] = (line + 1, col + 1)
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
+            remember_item(node, index, child, doc.values)
             items.append(_convert(value, child, doc, env, problems))
         return items
     if isinstance(node, str):
@@ -308,6 +305,32 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
     if isinstance(node, float):
         return float(node)
     return node
+
+
+Positions = dict[Path_, tuple[int, int]]
+
+
+def remember_entry(node: CommentedMap, key: Any, path: Path_, keys: Positions,
+                   values: Positions) -> None:
+    """Record the 1-based line and column of a round-trip mapping's key and of its value."""
+    try:
+        kline, kcol = node.lc.key(key)
+        vline, vcol = node.lc.value(key)
+    except (KeyError, TypeError, AttributeError):
+        return
+    keys[path] = (kline + 1, kcol + 1)
+    # An empty (null) value has no token of its own: ruamel gives the position of whatever
+    # follows, possibly past the end of the file; the key is better.
+    values[path] = (vline + 1, vcol + 1) if node.get(key) is not None else (kline + 1, kcol + 1)
+
+
+def remember_item(node: CommentedSeq, index: int, path: Path_, values: Positions) -> None:
+    """Record the 1-based line and column of a round-trip sequence's item."""
+    try:
+        line, col = node.lc.item(index)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return
+    values[path] = (line + 1, col + 1)
 
 
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
@@ -341,15 +364,18 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     whole_var = VAR_PATTERN.fullmatch(text)
     if whole_var is not None:
         return _variable(whole_var.group(1), path, doc, problems)
-    doc.env_paths.add(path)
+    if ENV_PATTERN.search(text):
+        doc.env_paths.add(path)
     whole = ENV_PATTERN.fullmatch(text)
     if whole is not None and whole.group(2) is None:
         doc.env_names[path] = whole.group(1)
 
     def replace(match: re.Match[str]) -> str:
-        if match.group(3) is not None:
-            return _as_text(_variable(match.group(3), path, doc, problems))
-        name, default = match.group(1), match.group(2)
+        if match.group(1) is not None:
+            return match.group(1)  # $${env: -> ${env:
+        if match.group(4) is not None:
+            return _as_text(_variable(match.group(4), path, doc, problems))
+        name, default = match.group(2), match.group(3)
         if name in env:
             KNOWN.add(env[name], name)  # sensitive wherever it ends up, whatever the field
             return env[name]
@@ -368,7 +394,7 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     key = next((part for part in reversed(path) if isinstance(part, str)), None)
     if key is not None and ENV_PATTERN.search(text):
         KNOWN.add_key(key)
-    if "${" in PLACEHOLDER.sub("", text):
+    if OURS.search(PLACEHOLDER.sub("", text)):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
@@ -381,13 +407,32 @@ def _remember_shape(text: str, doc: Document) -> None:
     for match in PLACEHOLDER.finditer(text):
         literals[-1] += text[last:match.start()]
         last = match.end()
-        if match.group(3) is not None:
-            literals[-1] += _as_text(doc.variables.get(match.group(3), ""))
+        if match.group(1) is not None:  # an escape: literal text
+            literals[-1] += match.group(1)
+        elif match.group(4) is not None:
+            literals[-1] += _as_text(doc.variables.get(match.group(4), ""))
         else:
-            names.append(match.group(1))
+            names.append(match.group(2))
             literals.append("")
     literals[-1] += text[last:]
     KNOWN.add_shape(literals, names)
+
+
+def substitute_lines(text: str, display: str, env: Mapping[str, str],
+                     variables: Mapping[str, Any],
+                     used: set[str] | None = None) -> tuple[str, list[Problem]]:
+    """``text`` (a file another file refers to) with its placeholders replaced line by line,
+    each problem located at its line in ``display``; the variables it uses are added to
+    ``used`` (the referring file's ``used_variables``)."""
+    doc = Document(display, None, variables=variables,
+                   used_variables=used if used is not None else set())
+    problems: list[Problem] = []
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "${" in line:
+            doc.values[(index,)] = (index + 1, 1)
+            lines[index] = _as_text(_substitute(line, (index,), doc, env, problems))
+    return "\n".join(lines), [Problem(p.file, p.line, p.col, "", p.message) for p in problems]
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:

@@ -246,6 +246,10 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
+    api: str = "jsonrpc"
+    """The API the plan was made through and must be applied through: jsonrpc or rest."""
+    readiness: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
+    """The manifests' objects REST v2 cannot manage (``migrate.readiness``), as JSON."""
     outside: tuple[str, ...] | None = None
     """Addresses of the changes the manifests did not ask for (made outside them: drift), when
     ``plan --base`` told them apart (``provisioner.outside``); None when it was not asked."""
@@ -271,6 +275,11 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """The plan for reading: secrets redacted, every sensitive value masked wherever it
         is (a name, a summary, a note as much as a field)."""
+        extra: dict[str, Any] = {"api": self.api} if self.api != "jsonrpc" else {}
+        if self.outside is not None:  # plan --base
+            extra["changed_outside"] = list(self.outside)
+        if self.readiness:
+            extra["rest_v2_readiness"] = [dict(b) for b in self.readiness]
         body: dict[str, Any] = KNOWN.mask_deep({
             "format_version": 1,
             "target": self.target,
@@ -280,7 +289,7 @@ class Plan:
             "routing": [{"account": r.account or None, "number": r.number, "before": r.before,
                          "after": r.after} for r in self.routing],
             "unsafe": list(self.unsafe),
-            "changed_outside": None if self.outside is None else list(self.outside),
+            **extra,
         })
         return body
 

@@ -28,6 +28,7 @@ from provisioner.errors import ConfigError
 
 DEFAULT_SANDBOX_STATE = Path(".provisioner") / "sandbox.json"
 SANDBOX_ENDPOINT = "http://sandbox.invalid/json-rpc/v1.1/"
+SANDBOX_REST_ENDPOINT = "http://sandbox.invalid/v2.0"
 SANDBOX_MEDIA_DELAY = 0.5
 CREDENTIAL_KEYS = ("api_key", "login", "password")
 SANDBOX_VARIANTS_ENV = "PROVISIONER_SANDBOX_VARIANTS"
@@ -45,10 +46,10 @@ class Target:
 
 def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
                  parallelism: int = DEFAULT_PARALLELISM,
-                 variants: Iterable[str] = ()) -> Target:
-    """The emulated account; no rate cap unless ``max_rps`` is given. ``variants`` (names of
-    ``emulator/variants.py``, commas allowed) make it play alternatives of unconfirmed API
-    behaviours."""
+                 variants: Iterable[str] = (), api: str = "jsonrpc") -> Target:
+    """The emulated account, through ``api`` (jsonrpc or rest); no rate cap unless
+    ``max_rps`` is given. ``variants`` (names of ``emulator/variants.py``, commas allowed) make
+    it play alternatives of unconfirmed API behaviours."""
     from provisioner.emulator import Emulator
     from provisioner.emulator.variants import parse as parse_variants
 
@@ -66,6 +67,13 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
     except ValueError as exc:  # truncated JSON, another format ...
         raise ConfigError(f"{path} is not a valid sandbox state ({exc}); delete it to start "
                           "afresh") from exc
+    if api == "rest":
+        from provisioner.api.rest import RestClient
+
+        rest = RestClient.open_rest(Credentials(api_key="sandbox"), SANDBOX_REST_ENDPOINT,
+                                    transport=emulator.transport(), max_rps=max_rps,
+                                    parallelism=parallelism)
+        return Target(rest, f"sandbox account through REST v2 (state file {path})")
     client = CallrClient.connect(
         Credentials("sandbox", "sandbox"), SANDBOX_ENDPOINT, transport=emulator.transport(),
         max_rps=max_rps, parallelism=parallelism,
@@ -76,15 +84,21 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
 
 def open_live(endpoint: str, env: Mapping[str, str], *,
               credentials_file: Path | None = None, max_rps: float | None = None,
-              parallelism: int = DEFAULT_PARALLELISM) -> Target:
+              parallelism: int = DEFAULT_PARALLELISM, api: str = "jsonrpc") -> Target:
     """The live API. ``max_rps`` None: ``LIVE_DEFAULT_MAX_RPS``, or no cap for a loopback
     endpoint (a local emulator, not CALLR); 0: no rate cap."""
     credentials = (read_credentials_file(credentials_file) if credentials_file is not None
                    else credentials_from_env(env))
     credentials.remember()
+    rps = _default_rps(endpoint) if max_rps is None else max_rps
+    if api == "rest":
+        from provisioner.api.rest import RestClient
+
+        rest = RestClient.open_rest(credentials, endpoint, max_rps=rps, parallelism=parallelism)
+        return Target(rest, f"CALLR account at {rest.endpoint} through REST v2 "
+                            f"({credentials.describe()})")
     client = CallrClient.connect(
-        credentials, endpoint or DEFAULT_ENDPOINT,
-        max_rps=_default_rps(endpoint) if max_rps is None else max_rps, parallelism=parallelism,
+        credentials, endpoint or DEFAULT_ENDPOINT, max_rps=rps, parallelism=parallelism,
     )
     return Target(client, f"CALLR account at {client.endpoint} ({credentials.describe()})")
 

@@ -25,8 +25,10 @@ SIP_SECRET = "s1p-p4ssw0rd-value"
 MANIFEST = f"""
     version: 1
     apps:
-      a: {{package: ACTIONS10, params: {{script: a}}}}
-      b: {{package: ACTIONS10, params: {{script: b}}}}
+      a: {{package: ACTIONS10, params: {{script: {{branches: {{inbound-call: {{actions: [
+          {{action: say@v2, params: {{what: a}}}}]}}}}}}}}}}
+      b: {{package: ACTIONS10, params: {{script: {{branches: {{inbound-call: {{actions: [
+          {{action: say@v2, params: {{what: b}}}}]}}}}}}}}}}
     numbers:
       "+33199000001": a
     webhooks:

@@ -159,13 +159,31 @@ def test_missing_env_variable(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value",
-                         ["${BOT_PASSWORD}", "${env:}", "${env:1X}", "${env:A", "${ENV:A}",
-                          "${var:}", "${var:A", "${VAR:A}", "${var:1x}"])
+                         ["${env:}", "${env:1X}", "${env:A", "${var:}", "${var:A", "${var:1x}",
+                          "${env:A}${var:", "$${env:A}${env:"])
 def test_malformed_placeholder(tmp_path: Path, value: str) -> None:
     _, problems = env_doc(tmp_path, value, {"A": "1", "BOT_PASSWORD": "x"})
     assert [p.message for p in problems] == [
         "malformed placeholder: use ${env:NAME} or ${var:NAME}"]
     assert problems[0].path == "apps.bot.params.password"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("${{ $target }}", "${{ $target }}"),
+    ("Hello ${{ $user.name.first }} ${env:A}!", "Hello ${{ $user.name.first }} 1!"),
+    ("${BOT_PASSWORD}", "${BOT_PASSWORD}"),
+    ("${ENV:A}", "${ENV:A}"),
+    ("$${env:A}", "${env:A}"),
+    ("$${var:x} is ${env:A}", "${var:x} is 1"),
+    ("$$${env:A}", "$${env:A}"),
+    ("$${{ kept }}", "$${{ kept }}"),
+    ("$${", "$${"),
+])
+def test_only_env_and_var_are_placeholders_and_double_dollar_escapes_them(
+        tmp_path: Path, value: str, expected: str) -> None:
+    doc, problems = env_doc(tmp_path, value, {"A": "1"})
+    assert problems == []
+    assert password(doc) == expected
 
 
 def test_env_in_a_list_item(tmp_path: Path) -> None:

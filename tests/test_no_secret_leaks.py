@@ -50,7 +50,8 @@ apps:
     package: REALTIME10
     params: {{url: "https://bot.example.com/callr", login: bot,
               password: "${{env:BOT_PASSWORD}}", data_format: JSON}}
-  ivr: {{package: ACTIONS10, params: {{script: "- say: {script}"}}}}
+  ivr: {{package: ACTIONS10, params: {{script: {{branches: {{inbound-call: {{actions: [
+      {{action: say@v2, params: {{what: "{script}"}}}}]}}}}}}}}}}
   relay: {{package: REALTIME10, params: {{url: "https://relay.example.com/{script}"{relay}}}}}
 numbers: {{"+33199000001": bot}}
 sip:

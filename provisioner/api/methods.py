@@ -169,6 +169,9 @@ GUESSES: tuple[Guess, ...] = (
     Guess("no rate limit below the live default of --max-rps",
           reason="every HTTP 429 halves the request rate for the rest of the run "
                  "(api/limits.py)"),
+    Guess("REST v2: GET /numbers objects name the scenario a number is assigned to "
+          "(inferred; the REST table, api/rest/table.py, marks its own rows)",
+          variants=("rest-numbers-without-scenario",)),
     Guess("every app package is one of the four the tool manages",
           reason="apps of other packages are read and left alone; doctor lists them"),
 )

@@ -314,18 +314,24 @@ class RpcSession:
             log.debug("-> %s%s %s (id %d, Authorization: %s)", method,
                       f" as {login_as}" if login_as else "", redact_fields(params), request_id,
                       redact_authorization(authorization))
+        response = self._transmit(method, lambda: self.http.post(self.endpoint, json=body,
+                                                                 headers=headers))
+        return self._answer(method, request_id, response)
+
+    def _transmit(self, label: str, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """One HTTP request within the caps, counted; a failure without an HTTP answer is a
+        ``_Failure`` that says whether the request may have reached the API."""
         with self.caps.slot():
             with self._lock:
                 self._calls += 1
             try:
-                response = self.http.post(self.endpoint, json=body, headers=headers)
+                return send()
             except UNSENT_ERRORS as exc:
-                raise _Failure(f"{method}: cannot reach {self.endpoint}: {exc}",
+                raise _Failure(f"{label}: cannot reach {self.endpoint}: {exc}",
                                sent=False) from exc
             except httpx.HTTPError as exc:
-                raise _Failure(f"{method}: no answer from {self.endpoint}: "
+                raise _Failure(f"{label}: no answer from {self.endpoint}: "
                                f"{type(exc).__name__} {exc}", sent=True) from exc
-        return self._answer(method, request_id, response)
 
     def _answer(self, method: str, request_id: int, response: httpx.Response) -> Any:
         status = response.status_code

@@ -15,6 +15,7 @@ import click
 
 from provisioner import planfile, targeting
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
+from provisioner.api.rest.choice import choose_api
 from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
 from provisioner.manifest import Desired, load, unknown_variables
@@ -80,6 +81,10 @@ def target_options(func: F) -> F:
                      help="Read the live API credentials from this file (mode 600) instead of "
                           "the environment: lines `api_key: KEY`, or `login: LOGIN` and "
                           "`password: PASSWORD` (`key=value` also accepted)."),
+        click.option("--api", type=click.Choice(["jsonrpc", "rest"]), default=None,
+                     envvar="CALLR_API", expose_value=False, callback=_remember,
+                     help="The CALLR API to talk to: jsonrpc (v1.1, until 2027-06-30) or rest "
+                          "(v2) [from the endpoint: a path ending in /v2.0 is rest]."),
         click.option("--max-rps", type=click.FloatRange(min=0), default=None,
                      expose_value=False, callback=_remember,
                      help="At most this many API requests per second [live API: "
@@ -122,6 +127,10 @@ class Source:
         desired = load(paths, env, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
         unknown_variables(variables, desired.variables_used)
+        notices = [*desired.warnings, *(n for sub in desired.accounts.values()
+                                        for n in sub.warnings)]
+        for notice in sorted(notices):
+            click.echo(click.style("Warning: ", fg="yellow") + str(notice), err=True)
         if self.targets:
             targeting.resolve(desired, self.targets)
         return desired
@@ -165,11 +174,14 @@ def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str) -> Tar
     meta: dict[str, Any] = ctx.meta if ctx is not None else {}
     max_rps: float | None = meta.get("provisioner.target.max_rps")
     parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
-    if sandbox or sandbox_state is not None:
+    chosen: str | None = meta.get("provisioner.target.api")
+    if sandbox or sandbox_state is not None:  # the endpoint does not matter
         return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism,
-                            variants=meta.get("provisioner.target.sandbox_variants") or ())
+                            variants=meta.get("provisioner.target.sandbox_variants") or (),
+                            api=chosen or "jsonrpc")
+    api, endpoint = choose_api(chosen, endpoint)
     return open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
-                     credentials_file=meta.get("provisioner.target.credentials_file"))
+                     credentials_file=meta.get("provisioner.target.credentials_file"), api=api)
 
 
 def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str:

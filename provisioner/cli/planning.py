@@ -33,6 +33,7 @@ from provisioner.executor import ApplyReport, Interrupted, Status, StepResult
 from provisioner.journal import JOURNAL_DIR
 from provisioner.loader import SyntaxOnlyEnv
 from provisioner.manifest import Desired
+from provisioner.migrate import readiness
 from provisioner.models.manifest import SECTIONS
 from provisioner.outside import changed_outside
 from provisioner.plan import Plan
@@ -144,6 +145,9 @@ def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: 
     if before is not None:
         result = replace(result, outside=changed_outside(result, desired, before))
     click.echo(_render(result, fmt, no_color), nl=False)
+    if fmt != "json" and result.api == "jsonrpc":
+        for line in readiness.note(result.readiness):
+            click.echo(line)
     if out is not None:
         planfile.save(result, out, account)
         click.echo(f"Saved the plan to {out}: `provisioner apply {out}` makes exactly these "

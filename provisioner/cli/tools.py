@@ -209,7 +209,8 @@ def serve(host: str, port: int, state: Path | None, login: str, password: str, a
     except OSError as exc:
         raise ProvisionerError(f"cannot listen on {host}:{port}: {exc}") from exc
     played = f"; variants: {', '.join(sorted(chosen))}" if chosen else ""
-    click.echo(f"CALLR emulator at http://{host}:{server.server_port}/json-rpc/v1.1/ "
+    base = f"http://{host}:{server.server_port}"
+    click.echo(f"CALLR emulator at {base}/json-rpc/v1.1/ and REST v2 at {base}/v2.0 "
                f"(state: {state or 'in memory'}{played}); Ctrl-C to stop.")
     try:
         server.serve_forever()

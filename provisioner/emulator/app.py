@@ -18,7 +18,7 @@ from wsgiref.simple_server import make_server as _wsgiref_make_server
 import httpx
 
 from ..api.methods import METHODS
-from . import dispatch
+from . import dispatch, rest
 from . import variants as variants_module
 from .errors import METHOD_NOT_FOUND, ApiError
 from .faults import Draw, FaultProfile, Faults
@@ -100,6 +100,8 @@ class Emulator:
         path, verb = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
         if path in (STATS_PATH, RESET_PATH):
             return self._control(path, verb, start_response)
+        if path == rest.PREFIX or path.startswith(rest.PREFIX + "/"):
+            return rest.serve(self, environ, start_response)
         if path not in PATHS:
             return _plain(start_response, "404 Not Found", b"Not Found")
         if verb != "POST":
@@ -176,6 +178,27 @@ class Emulator:
             response = {"jsonrpc": "2.0", "id": req_id, "error": error}
             status = 200
         return status, json.dumps(response).encode("utf-8"), lose
+
+    # --- shared with the REST v2 front end (``rest/``) ---------------------------------------
+
+    def run(self, method: str, params: list[Any], login_as: str) -> str:
+        """Run one JSON-RPC method on the state (no random fault): its result as JSON."""
+        if method not in METHODS or method not in HANDLERS:
+            raise ApiError(METHOD_NOT_FOUND, f"Method not found: {method}")
+        check_params(method, params)
+        return self._execute(method, params, login_as)
+
+    def count_request(self) -> None:
+        self._stats.request()
+
+    def count_method(self, label: str) -> None:
+        self._stats.method(label)
+
+    def count_fault(self, kind: str) -> None:
+        self._stats.fault(kind)
+
+    def delay(self) -> None:
+        self._delay()
 
     # --- internals ----------------------------------------------------------------------------
 

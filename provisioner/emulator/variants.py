@@ -36,6 +36,8 @@ VARIANTS: dict[str, str] = {
     "no-did-get": "did.get does not exist (-32601)",
     "small-pages": "a search with quantity > 50 fails with error 151",
     "http-auth-errors": "bad credentials answer HTTP 401 with the JSON-RPC error body",
+    # REST v2 (emulator/rest/)
+    "rest-numbers-without-scenario": "REST GET /numbers objects carry no `scenario` field",
 }
 
 

@@ -56,6 +56,8 @@ class Export:
     env: list[EnvVar] = field(default_factory=list)
     audio: list[AudioFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    scenarios: dict[str, str] = field(default_factory=dict)
+    """Callr Actions scenario files (path relative to the export directory -> text)."""
 
     @property
     def is_empty(self) -> bool:
@@ -85,6 +87,7 @@ def export_account(client: CallrClient) -> Export:
     result.env = sorted(shared.env.values(), key=lambda var: var.name)
     result.audio = sorted(shared.audio, key=lambda audio: audio.path)
     result.notices = list(shared.notices)
+    result.scenarios = dict(sorted(shared.scenarios.items()))
     return result
 
 

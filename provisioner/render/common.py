@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.plan import MISSING, Action, Change, Plan, Ref, RouteChange, plain
+from provisioner.actions import is_multiline, line_diff
+from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, Ref, RouteChange, plain
 from provisioner.sensitive import REDACTED, printable, shown
 
 _PHRASES = (
@@ -42,6 +43,18 @@ def _readable(v: Any) -> Any:
     if isinstance(v, list | tuple):
         return [_readable(item) for item in v]
     return v
+
+
+def text_diff(field: FieldChange) -> list[str] | None:
+    """A multi-line string's change (an Actions script ...) as unified diff lines, for a
+    reviewer to see which lines changed; None for any other value (shown whole)."""
+    if field.masked or not (is_multiline(field.old) or is_multiline(field.new)):
+        return None
+    sides = [side if isinstance(side, str) else "" if side is None or side is MISSING else None
+             for side in (field.old, field.new)]
+    if sides[0] is None or sides[1] is None:
+        return None  # a string against a mapping or a number: shown whole
+    return [safe(line) for line in line_diff(sides[0], sides[1])]
 
 
 def summary(plan: Plan) -> str:

@@ -3,15 +3,17 @@
 A heading with the verdict, a summary table per sub-account and kind, the risks (deletes,
 reassigned numbers, purchases, unsafe messages), the routing impact (each number whose call
 handling changes, before and after), then one collapsible ``<details>`` per kind with the changes
-and their field-level diffs (secrets as ``(sensitive)``).
+and their field-level diffs (secrets as ``(sensitive)``); a multi-line string (an Actions
+script) as a fenced ``diff`` block after the kind's table.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from provisioner.plan import Action, Change, Plan
-from provisioner.render.common import ACTION_ORDER, risks, safe, summary, value, verdict
+from provisioner.render.common import ACTION_ORDER, risks, safe, summary, text_diff, value, verdict
 
 MASTER = "(master account)"
 
@@ -36,7 +38,8 @@ def render_plan(plan: Plan) -> str:
         lines += ["#### Changed outside the manifests", "",
                   "The live account differs where the manifests did not change; apply changes "
                   "these objects back to what the manifests say.", ""]
-        lines += [*_table(list(plan.outside_changes())), ""]
+        rows, blocks = _table(list(plan.outside_changes()))
+        lines += [*rows, "", *blocks]
         if plan.own_changes():
             lines += ["#### Changed by the manifests", ""]
     for kind, changes in _by_kind(plan.own_changes()).items():
@@ -69,24 +72,40 @@ def _by_kind(changes: tuple[Change, ...]) -> dict[str, list[Change]]:
 def _details(kind: str, changes: list[Change]) -> list[str]:
     counter = Counter(c.action for c in changes)
     what = ", ".join(f"{counter[a]} {a.value}" for a in ACTION_ORDER if counter[a])
-    return [f"<details><summary><b>{kind}</b>: {what}</summary>", "", *_table(changes), "",
+    rows, blocks = _table(changes)
+    return [f"<details><summary><b>{kind}</b>: {what}</summary>", "", *rows, "", *blocks,
             "</details>", ""]
 
 
-def _table(changes: list[Change]) -> list[str]:
-    """One row per change: symbol, address, action and summary, field diffs and notes."""
+def _table(changes: list[Change]) -> tuple[list[str], list[str]]:
+    """One row per change (symbol, address, action and summary, field diffs and notes), and
+    the diff blocks of its multi-line strings, to go below the table."""
     lines = ["| | Address | Change | Details |", "|---|---|---|---|"]
+    blocks: list[str] = []
     for change in changes:
-        details = [f"{_code(f.path)}: {_cell(value(f.old, f.masked))} → "
-                   f"{_cell(value(f.new, f.masked))}"
-                   if not change.action.introduces
-                   else f"{_code(f.path)}: {_cell(value(f.new, f.masked))}"
-                   for f in change.fields]
+        details = []
+        for f in change.fields:
+            diff = text_diff(f)
+            if diff is not None:  # a multi-line string: a diff block below the table
+                details.append(f"{_code(f.path)}: see the diff below")
+                blocks += [f"{_code(change.address)} {_code(f.path)}:", "", *_fenced(diff), ""]
+            elif change.action.introduces:
+                details.append(f"{_code(f.path)}: {_cell(value(f.new, f.masked))}")
+            else:
+                details.append(f"{_code(f.path)}: {_cell(value(f.old, f.masked))} → "
+                               f"{_cell(value(f.new, f.masked))}")
         details += [f"_{_cell(note)}_" for note in change.notes]
         lines.append(f"| `{change.action.symbol}` | {_code(change.address)} | "
                      f"{change.action.value} {_cell(change.summary)} | "
                      f"{'<br>'.join(details)} |")
-    return lines
+    return lines, blocks
+
+
+def _fenced(diff: list[str]) -> list[str]:
+    """A ```diff block; a longer fence when a line itself holds backticks."""
+    longest = max((len(run) for line in diff for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}diff", *diff, fence]
 
 
 def _where(account: str) -> str:

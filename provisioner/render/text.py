@@ -8,12 +8,14 @@ import click
 
 from provisioner.executor import ApplyReport, Status, StepResult
 from provisioner.plan import Action, Change, Plan
-from provisioner.render.common import number_label, safe, summary, value
+from provisioner.render.common import number_label, safe, summary, text_diff, value
 from provisioner.sensitive import printable
 
 COLORS = {Action.CREATE: "green", Action.ASSIGN: "green", Action.PURCHASE: "magenta",
           Action.UPDATE: "yellow", Action.REASSIGN: "yellow", Action.REPLACE: "yellow",
           Action.DELETE: "red", Action.UNASSIGN: "red"}
+
+DIFF_COLORS = {"-": "red", "+": "green", "@": "cyan"}
 
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:
@@ -52,7 +54,12 @@ def render_change(change: Change, *, color: bool = False) -> list[str]:
         head += f"  {safe(change.summary)}"
     lines = [head]
     for f in change.fields:
-        if change.action.introduces:
+        diff = text_diff(f)
+        if diff is not None:  # a multi-line string: its changed lines, no \n escapes
+            lines.append(f"      {safe(f.path)}:")
+            lines.extend(_paint(f"          {line}".rstrip(), DIFF_COLORS.get(line[:1]), color)
+                         for line in diff)
+        elif change.action.introduces:
             lines.append(f"      {safe(f.path)}: {value(f.new, f.masked)}")
         else:
             lines.append(f"      {safe(f.path)}: {value(f.old, f.masked)} -> "
