@@ -20,7 +20,9 @@ from provisioner.manifest import load
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
 WORKFLOWS = sorted((EXAMPLES / "gitops" / ".github" / "workflows").glob("*.yml"))
-MANIFESTS = sorted(p for p in EXAMPLES.rglob("*.yaml") if ".github" not in p.parts)
+MANIFESTS = sorted(p for p in EXAMPLES.rglob("*.yaml")
+                   if ".github" not in p.parts and "scenarios" not in p.parts)
+"""The example manifests (Callr Actions scenario files have a schema of their own)."""
 SCHEMA = ROOT / "schemas" / "manifest.schema.json"
 
 CURRENT_MAJORS = {"actions/checkout": 6, "actions/setup-python": 6,

@@ -19,7 +19,9 @@ from provisioner.render.text import render_report
 from tests.conftest import ENDPOINT, Account
 
 Write = Callable[..., Path]
-APP = "version: 1\napps:\n  app-000: {package: ACTIONS10, params: {script: a}}\n"
+SCENARIO = "{branches: {main: {actions: [{action: hangup@v1}]}}}"
+"""A valid Callr Actions scenario (ACTIONS10 params are checked)."""
+APP = "version: 1\napps:\n  app-000: {package: ACTIONS10, params: {script: " + SCENARIO + "}}\n"
 NUMBER = APP + 'numbers: {"+33199000001": app-000}\n'
 
 
@@ -72,7 +74,8 @@ def test_a_re_sent_write_whose_answer_is_lost_again(account: Account, emulator: 
 def test_failed_changes_still_mark_the_confirmed_ones(account: Account, client: CallrClient,
                                                       emulator: Emulator,
                                                       manifest: Write) -> None:
-    path = manifest(APP + "  app-001: {package: ACTIONS10, params: {script: b}}\n")
+    path = manifest(APP + "  app-001: {package: ACTIONS10, params: {script: " + SCENARIO
+                    + "}}\n")
     plan = account.plan(path)
     emulator.faults.lose_response("apps.create", drop=True)
     emulator.faults.fail("apps.create", code=151, message="Injected fault", skip=1)

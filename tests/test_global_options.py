@@ -12,7 +12,9 @@ from provisioner.cli import main
 from tests.terminal import run, run_in_pty
 
 Write = Callable[..., Path]
-APP = "version: 1\napps:\n  a: {package: ACTIONS10, params: {script: s}}\n"
+SCENARIO = "{branches: {main: {actions: [{action: hangup@v1}]}}}"
+"""A valid Callr Actions scenario (ACTIONS10 params are checked)."""
+APP = "version: 1\napps:\n  a: {package: ACTIONS10, params: {script: " + SCENARIO + "}}\n"
 GLOBAL = ("-v", "--debug", "--no-color", "-q")
 
 

@@ -15,6 +15,8 @@ from tests.conftest import Account
 from tests.terminal import run
 
 Write = Callable[..., Path]
+SCENARIO = "{branches: {main: {actions: [{action: hangup@v1}]}}}"
+"""A valid Callr Actions scenario (ACTIONS10 params are checked)."""
 
 BASE = """\
 version: 1
@@ -93,13 +95,13 @@ def test_known_after_apply_names_the_sub_account() -> None:
 def test_an_unmanaged_app_is_named_everywhere(account: Account, client: CallrClient,
                                               manifest: Write, tmp_path: Path) -> None:
     account.converge(manifest(BASE))
-    rogue = client.apps_create("ACTIONS10", "rogue-app", {"script": "x"})
+    rogue = client.apps_create("CALLTRACKING10", "rogue-app", {})
     client.apps_assign_did(str(rogue["hash"]), did_hash(client, "+33199000002"))
     plan = account.plan(manifest(BASE))
     [number] = plan.changes
     assert number.summary == "rogue-app -> bot"
     [route] = plan.routing
-    assert route.before == "app rogue-app (ACTIONS10)"
+    assert route.before == "app rogue-app (CALLTRACKING10)"
     assert str(rogue["hash"]) not in str(plan.to_dict()["changes"])
 
 
@@ -110,8 +112,8 @@ def test_plan_base_separates_drift_from_the_pull_requests_changes(
     assert run("apply", base, "--yes", "--sandbox-state", state).exit_code == 0
     head = manifest(BASE.replace("+33123456789", "+33123456780")
                     + "  # a comment moves nothing\n", "head/manifests/apps.yaml").parent
-    manifest("version: 1\napps: {desk: {package: ACTIONS10, params: {script: s}}}\n",
-             "head/manifests/desk.yaml")
+    manifest("version: 1\napps: {desk: {package: ACTIONS10, params: {script: "
+             + SCENARIO + "}}}\n", "head/manifests/desk.yaml")
     drift = run("plan", "--sandbox-state", state, base)
     assert drift.exit_code == 0 and "No changes" in drift.stdout
     # by hand, on the account: the bot's URL and the number of the bot
@@ -148,7 +150,7 @@ def test_pruned_objects_are_outside_unless_the_policy_changed(
         account: Account, client: CallrClient, manifest: Write) -> None:
     head = load([manifest(BASE + "policy: {prune: [apps]}\n")], {})
     account.converge(manifest(BASE))
-    client.apps_create("ACTIONS10", "rogue-app", {"script": "x"})
+    client.apps_create("CALLTRACKING10", "rogue-app", {})
     plan = build_plan(head, client, "test")
     assert [c.address for c in plan.changes] == ["app.rogue-app"]
     assert changed_outside(plan, head, head) == ("app.rogue-app",)

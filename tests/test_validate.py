@@ -20,6 +20,9 @@ ROOT = Path(__file__).parent.parent
 GITOPS = ROOT / "examples" / "gitops"
 INVALID = Path(__file__).parent / "data" / "invalid"
 Write = Callable[..., Path]
+SCENARIO = "{branches: {main: {actions: [{action: hangup@v1}]}}}"
+"""A valid Callr Actions scenario (ACTIONS10 params are checked)."""
+APP = "version: 1\napps: {a: {package: ACTIONS10, params: {script: " + SCENARIO + "}}}\n"
 
 
 def test_validate_needs_no_secret_value(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,7 +81,7 @@ def test_a_directory_scan_skips_dot_folders_and_dot_files(monkeypatch: pytest.Mo
 
 
 def test_dot_files_are_read_when_named(manifest: Write, tmp_path: Path) -> None:
-    manifest("version: 1\napps: {a: {package: ACTIONS10, params: {script: s}}}\n", "m/apps.yaml")
+    manifest(APP, "m/apps.yaml")
     manifest("not: a manifest\n", "m/.hidden/ci.yml")
     manifest("also: not one\n", "m/.pre-commit-config.yaml")
     assert run("validate", tmp_path / "m").exit_code == 0
@@ -88,8 +91,7 @@ def test_dot_files_are_read_when_named(manifest: Write, tmp_path: Path) -> None:
 
 
 def test_a_dot_folder_given_as_the_path_is_scanned(manifest: Write, tmp_path: Path) -> None:
-    manifest("version: 1\napps: {a: {package: ACTIONS10, params: {script: s}}}\n",
-             ".manifests/apps.yaml")
+    manifest(APP, ".manifests/apps.yaml")
     assert len(load([tmp_path / ".manifests"], {}).apps) == 1
 
 
