@@ -155,3 +155,14 @@ def test_pruned_objects_are_outside_unless_the_policy_changed(
     assert [c.address for c in plan.changes] == ["app.rogue-app"]
     assert changed_outside(plan, head, head) == ("app.rogue-app",)
     assert changed_outside(plan, head, load([manifest(BASE)], {})) == (), "the PR prunes"
+
+
+def test_a_var_only_the_pull_request_uses_is_fine_with_base(manifest: Write,
+                                                            tmp_path: Path) -> None:
+    base = manifest(BASE, "base/apps.yaml").parent
+    head = manifest(BASE.replace("https://bot.example.com/a", "https://${var:bot_host}/a"),
+                    "head/apps.yaml").parent
+    result = run("plan", head, "--base", base, "--var", "bot_host=bot.example.com",
+                 "--sandbox-state", tmp_path / "sb.json")
+    assert result.exit_code == 0, result.stderr
+    assert "--var bot_host" not in result.stderr

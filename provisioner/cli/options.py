@@ -7,7 +7,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -117,13 +117,7 @@ class Source:
     def load(self, paths: tuple[Path, ...], env: Mapping[str, str] | None = None) -> Desired:
         """The validated manifests; an unknown --target fails here, before any API call.
         ``env`` replaces the process environment (``SyntaxOnlyEnv`` for ``validate``)."""
-        variables: dict[str, str] = {}
-        for text in self.var:
-            try:
-                name, value = parse_var(text)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
-            variables[name] = value
+        variables = self._variables()
         desired = load(paths, env, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
         unknown_variables(variables, desired.variables_used)
@@ -136,9 +130,21 @@ class Source:
         return desired
 
     def load_base(self, paths: tuple[Path, ...]) -> Desired:
-        """The base branch's manifests (``plan --base``), with the same variables and overlays;
-        targets do not apply to them."""
-        return replace(self, targets=()).load(paths)
+        """The base branch's manifests (``plan --base``), with the same variables and overlays,
+        quietly: a ``--var`` only the pull request uses is no error there, and the base's
+        notices are not the pull request's."""
+        return load(paths, variables=self._variables(), var_files=self.var_files,
+                    overlays=self.overlays)
+
+    def _variables(self) -> dict[str, str]:
+        variables: dict[str, str] = {}
+        for text in self.var:
+            try:
+                name, value = parse_var(text)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            variables[name] = value
+        return variables
 
 
 def manifest_options(func: F) -> F:
