@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from provisioner.errors import ManifestError, Problem
-from provisioner.loader import plain_words
+from provisioner.loader import yaml_error
 from provisioner.manifest import expand_paths
 
 WIDTH = 100
@@ -62,9 +62,7 @@ def format_text(text: str, display: str) -> str:
             warnings.simplefilter("ignore", ReusedAnchorWarning)
             tree = yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = plain_words((exc.problem or exc.context or "invalid YAML").strip())
+        line, col, reason = yaml_error(exc)
         raise ManifestError([Problem(display, line, col, "", f"YAML error: {reason}")]) from None
     except (YAMLError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         raise ManifestError([Problem(display, 1, 1, "", f"YAML error: {exc}")]) from None

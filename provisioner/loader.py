@@ -167,11 +167,7 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
     except DuplicateKeyError as exc:  # its message quotes both values, passwords included
         return Document(display, None), [duplicate_key(text, display, exc)]
     except MarkedYAMLError as exc:
-        raw = (exc.problem or exc.context or "invalid YAML").strip()
-        reason = plain_words(raw)
-        opened = reason.startswith(_UNCLOSED) and exc.context_mark is not None
-        mark = exc.context_mark if opened else exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col, reason = yaml_error(exc)
         return Document(display, None), [Problem(display, line, col, "", f"YAML error: {reason}")]
     except (YAMLError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         # ruamel raises more than YAMLError on some malformed input (bad !!binary, dates ...)
@@ -203,6 +199,16 @@ _PLAIN_WORDS = (
 """ruamel.yaml's parser messages -> what to fix, in plain words (unknown ones stay as is)."""
 _UNCLOSED = ("a quote that is never closed", "a '{' without", "a '[' without")
 """Messages located where the quote or bracket opened (ruamel points where it gave up)."""
+
+
+def yaml_error(exc: MarkedYAMLError) -> tuple[int, int, str]:
+    """Line, column and plain words of a YAML syntax error: an unclosed quote or bracket is
+    located where it opened, not where the parser gave up."""
+    reason = plain_words((exc.problem or exc.context or "invalid YAML").strip())
+    opened = reason.startswith(_UNCLOSED) and exc.context_mark is not None
+    mark = exc.context_mark if opened else exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return line, col, reason
 
 
 def plain_words(reason: str) -> str:

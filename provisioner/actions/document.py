@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from provisioner.loader import remember_entry, remember_item
+from provisioner.loader import remember_entry, remember_item, yaml_error
 
 MAX_SCRIPT_CHARS = 32_768
 """The longest script the API accepts (REST v2 ``script``: 1..32,768 characters)."""
@@ -101,9 +101,7 @@ def parse(text: str) -> Scenario:
             warnings.simplefilter("ignore", ReusedAnchorWarning)
             tree = yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = (exc.problem or exc.context or "invalid YAML").strip()
+        line, col, reason = yaml_error(exc)
         raise ScenarioSyntaxError(f"not valid YAML: {reason}", line, col) from None
     except RecursionError:
         too_deep = f"not valid YAML: nested deeper than {MAX_DEPTH} levels"
