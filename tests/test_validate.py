@@ -148,7 +148,8 @@ def test_validate_json_when_valid_counts_the_entries(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("BOT_PASSWORD", raising=False)
     result = run("validate", "--format", "json", GITOPS / "manifests")
     assert result.exit_code == 0, result.stdout
-    assert json.loads(result.stdout) == {"valid": True, "problems": [], "error": None,
+    assert json.loads(result.stdout) == {"valid": True, "problems": [], "warnings": [],
+                                         "error": None,
                                          "counts": {"": {"apps": 2, "numbers": 2}}}
 
 
@@ -160,3 +161,18 @@ def test_validate_json_reports_usage_errors_too(manifest: Write) -> None:
     assert result.exit_code == 1
     body = json.loads(result.stdout)
     assert body["valid"] is False and "--var nope" in body["error"]
+
+
+def test_validate_json_lists_warnings_apart(manifest: Write) -> None:
+    import json
+
+    scenario = "{branches: {main: {actions: [{action: frobnicate@v1}]}}}"
+    path = manifest("version: 1\napps:\n  a: {package: ACTIONS10, params: {script: "
+                    + scenario + "}}\n")
+    result = run("validate", "--format", "json", path)
+    assert result.exit_code == 0
+    body = json.loads(result.stdout)
+    assert body["valid"] is True and body["problems"] == []
+    (warning,) = body["warnings"]
+    assert warning["line"] == 3 and "frobnicate@v1" in warning["message"]
+    assert warning["path"] == "apps.a.params.script.branches.main.actions[0].action"

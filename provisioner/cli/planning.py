@@ -28,7 +28,7 @@ from provisioner.cli.options import (
     target_options,
     use_color,
 )
-from provisioner.errors import ConfigError, ManifestError, ProvisionerError, UnsafePlan
+from provisioner.errors import ConfigError, ManifestError, Problem, ProvisionerError, UnsafePlan
 from provisioner.executor import ApplyReport, Interrupted, Status, StepResult
 from provisioner.journal import JOURNAL_DIR
 from provisioner.loader import SyntaxOnlyEnv
@@ -73,7 +73,8 @@ def _check_safe(result: Plan, force: bool, *, applying: bool) -> None:
                    "default placeholders are checked by syntax only, so no secret is needed).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
-              help="json: {valid, problems: [{file, line, column, path, message}], counts}.")
+              help="json: {valid, problems: [{file, line, column, path, message}], warnings, "
+                   "error, counts}.")
 @handle_errors
 def validate(paths: tuple[Path, ...], source: Source, strict_env: bool, fmt: str) -> None:
     """Check manifests offline: schema, formats, ranges and references."""
@@ -89,20 +90,27 @@ def validate(paths: tuple[Path, ...], source: Source, strict_env: bool, fmt: str
 def _validate_json(paths: tuple[Path, ...], source: Source,
                    env: SyntaxOnlyEnv | None) -> int:
     """``validate --format json``: the report on stdout, whatever happens; the exit code."""
-    body: dict[str, Any] = {"valid": False, "problems": [], "error": None, "counts": None}
+    body: dict[str, Any] = {"valid": False, "problems": [], "warnings": [], "error": None,
+                            "counts": None}
     try:
         desired = source.load(paths, env)
     except ManifestError as exc:
-        body["problems"] = [{"file": p.file, "line": p.line, "column": p.col, "path": p.path,
-                             "message": p.message} for p in exc.problems]
+        body["problems"] = [_located(p) for p in exc.problems]
     except ProvisionerError as exc:
         body["error"] = str(exc)
     else:
         body["valid"] = True
+        body["warnings"] = [_located(p) for p in sorted(
+            [*desired.warnings, *(w for sub in desired.accounts.values() for w in sub.warnings)])]
         body["counts"] = {"": counts(desired),
                           **{name: counts(nested) for name, nested in desired.accounts.items()}}
     click.echo(json.dumps(KNOWN.mask_deep(body), indent=2, sort_keys=True, ensure_ascii=False))
     return 0 if body["valid"] else 1
+
+
+def _located(problem: Problem) -> dict[str, Any]:
+    return {"file": problem.file, "line": problem.line, "column": problem.col,
+            "path": problem.path, "message": problem.message}
 
 
 def counts(desired: Desired) -> dict[str, int]:
