@@ -11,17 +11,16 @@ formatted file formats to itself.
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from provisioner.errors import ManifestError, Problem
-from provisioner.loader import yaml_error
+from provisioner.loader import quiet_load, yaml_error
 from provisioner.manifest import expand_paths
 
 WIDTH = 100
@@ -58,9 +57,7 @@ def format_text(text: str, display: str) -> str:
     """``text`` in the canonical layout; ManifestError (located) if it is not valid YAML."""
     yaml = _yaml()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ReusedAnchorWarning)
-            tree = yaml.load(text)
+        tree = quiet_load(yaml, text)
     except MarkedYAMLError as exc:
         line, col, reason = yaml_error(exc)
         raise ManifestError([Problem(display, line, col, "", f"YAML error: {reason}")]) from None

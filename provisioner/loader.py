@@ -157,9 +157,7 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        with warnings.catch_warnings():  # a reused anchor is legal YAML: no warning on stderr
-            warnings.simplefilter("ignore", ReusedAnchorWarning)
-            tree = yaml.load(text)
+        tree = quiet_load(yaml, text)
     except RecursionError:
         line = _deepest_line(text, MAX_DEPTH) or 1
         return Document(display, None), [Problem(
@@ -199,6 +197,13 @@ _PLAIN_WORDS = (
 """ruamel.yaml's parser messages -> what to fix, in plain words (unknown ones stay as is)."""
 _UNCLOSED = ("a quote that is never closed", "a '{' without", "a '[' without")
 """Messages located where the quote or bracket opened (ruamel points where it gave up)."""
+
+
+def quiet_load(yaml: YAML, text: str) -> Any:
+    """``yaml.load(text)`` without the warning of a reused anchor (legal YAML) on stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReusedAnchorWarning)
+        return yaml.load(text)
 
 
 def yaml_error(exc: MarkedYAMLError) -> tuple[int, int, str]:

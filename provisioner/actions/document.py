@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import datetime
 import io
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from provisioner.loader import remember_entry, remember_item, yaml_error
+from provisioner.loader import quiet_load, remember_entry, remember_item, yaml_error
 
 MAX_SCRIPT_CHARS = 32_768
 """The longest script the API accepts (REST v2 ``script``: 1..32,768 characters)."""
@@ -97,9 +96,7 @@ def parse(text: str) -> Scenario:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ReusedAnchorWarning)
-            tree = yaml.load(text)
+        tree = quiet_load(yaml, text)
     except MarkedYAMLError as exc:
         line, col, reason = yaml_error(exc)
         raise ScenarioSyntaxError(f"not valid YAML: {reason}", line, col) from None
