@@ -23,21 +23,22 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from provisioner.duplicate_keys import duplicate_key
-from provisioner.errors import Problem
+from provisioner.errors import Notice, Problem
 from provisioner.fastyaml import compose_plain
+from provisioner.positions import remember_entry, remember_item
 from provisioner.sensitive import KNOWN
+from provisioner.yaml_errors import quiet_load, yaml_error
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -49,6 +50,8 @@ VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
 ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
 PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
 OURS = re.compile(r"\$\{(?:env|var):")
+LOOKALIKE = re.compile(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)\}")
+"""``${BOT_PASSWORD}``: not a placeholder (only ``env:``/``var:`` are), so a notice says so."""
 """What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 
 
@@ -77,6 +80,8 @@ class Document:
     unset: set[Path_] = field(default_factory=set)
     """Scalars with a missing variable or a malformed placeholder (their other problems are
     consequences, left out by ``without_second_hand``)."""
+    notices: list[Problem] = field(default_factory=list)
+    """Located warnings: a ``${NAME}`` that looks like a forgotten ``env:`` ..."""
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the node at ``path``, or of its nearest located ancestor."""
@@ -180,49 +185,6 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
     return doc, problems
 
 
-_PLAIN_WORDS = (
-    ("expected <block end>, but found",
-     "bad indentation: this line is not aligned with the keys above it (indent it exactly as "
-     "its siblings, with spaces)"),
-    ("mapping values are not allowed here",
-     "unexpected ':' here: a key indented deeper than the key above it (align it with its "
-     "siblings), or a value holding ': ' (quote the value)"),
-    ("could not find expected ':'", "a key without ':' after it (or a quote left open)"),
-    ("found character '\\t' that cannot start any token",
-     "a tab in the indentation: YAML indents with spaces only"),
-    ("found unexpected end of stream", "a quote that is never closed (the file ends inside it)"),
-    ("expected ',' or '}', but got", "a '{' without its closing '}'"),
-    ("expected ',' or ']', but got", "a '[' without its closing ']'"),
-)
-"""ruamel.yaml's parser messages -> what to fix, in plain words (unknown ones stay as is)."""
-_UNCLOSED = ("a quote that is never closed", "a '{' without", "a '[' without")
-"""Messages located where the quote or bracket opened (ruamel points where it gave up)."""
-
-
-def quiet_load(yaml: YAML, text: str) -> Any:
-    """``yaml.load(text)`` without the warning of a reused anchor (legal YAML) on stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ReusedAnchorWarning)
-        return yaml.load(text)
-
-
-def yaml_error(exc: MarkedYAMLError) -> tuple[int, int, str]:
-    """Line, column and plain words of a YAML syntax error: an unclosed quote or bracket is
-    located where it opened, not where the parser gave up."""
-    reason = plain_words((exc.problem or exc.context or "invalid YAML").strip())
-    opened = reason.startswith(_UNCLOSED) and exc.context_mark is not None
-    mark = exc.context_mark if opened else exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    return line, col, reason
-
-
-def plain_words(reason: str) -> str:
-    for start, words in _PLAIN_WORDS:
-        if reason.startswith(start):
-            return words
-    return reason
-
-
 MAX_BYTES = 5_000_000
 """A manifest file larger than this is refused (real ones are a few kilobytes)."""
 MAX_DEPTH = 64
@@ -318,32 +280,6 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
     return node
 
 
-Positions = dict[Path_, tuple[int, int]]
-
-
-def remember_entry(node: CommentedMap, key: Any, path: Path_, keys: Positions,
-                   values: Positions) -> None:
-    """Record the 1-based line and column of a round-trip mapping's key and of its value."""
-    try:
-        kline, kcol = node.lc.key(key)
-        vline, vcol = node.lc.value(key)
-    except (KeyError, TypeError, AttributeError):
-        return
-    keys[path] = (kline + 1, kcol + 1)
-    # An empty (null) value has no token of its own: ruamel gives the position of whatever
-    # follows, possibly past the end of the file; the key is better.
-    values[path] = (vline + 1, vcol + 1) if node.get(key) is not None else (kline + 1, kcol + 1)
-
-
-def remember_item(node: CommentedSeq, index: int, path: Path_, values: Positions) -> None:
-    """Record the 1-based line and column of a round-trip sequence's item."""
-    try:
-        line, col = node.lc.item(index)
-    except (KeyError, TypeError, AttributeError, IndexError):
-        return
-    values[path] = (line + 1, col + 1)
-
-
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
                     problems: list[Problem]) -> Any:
     """Plain data with every placeholder of its strings replaced (the fast path's data)."""
@@ -393,7 +329,7 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         if default is not None:
             KNOWN.add(default, name)  # a default is as sensitive as the value it stands for
             return default
-        if not isinstance(env, SyntaxOnlyEnv):
+        if not getattr(env, "syntax_only", False):  # SyntaxOnlyEnv, maybe wrapped
             problems.append(doc.problem(
                 path, f"environment variable {name} is not set (export {name}=... before running)"
             ))
@@ -405,28 +341,14 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     key = next((part for part in reversed(path) if isinstance(part, str)), None)
     if key is not None and ENV_PATTERN.search(text):
         KNOWN.add_key(key)
+    for match in LOOKALIKE.finditer(text):  # kept as written, but probably meant ${env:NAME}
+        notice = doc.problem(path, f"{match.group()} is sent as written: write "
+                                   f"${{env:{match.group(1)}}} to read the environment")
+        doc.notices.append(Notice(*astuple(notice)))
     if OURS.search(PLACEHOLDER.sub("", text)):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
-
-
-def _remember_shape(text: str, doc: Document) -> None:
-    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
-    text): a live value of that shape is masked even when it holds an old value."""
-    literals, names, last = [""], [], 0
-    for match in PLACEHOLDER.finditer(text):
-        literals[-1] += text[last:match.start()]
-        last = match.end()
-        if match.group(1) is not None:  # an escape: literal text
-            literals[-1] += match.group(1)
-        elif match.group(4) is not None:
-            literals[-1] += _as_text(doc.variables.get(match.group(4), ""))
-        else:
-            names.append(match.group(2))
-            literals.append("")
-    literals[-1] += text[last:]
-    KNOWN.add_shape(literals, names)
 
 
 def substitute_lines(text: str, display: str, env: Mapping[str, str],
@@ -444,6 +366,24 @@ def substitute_lines(text: str, display: str, env: Mapping[str, str],
             doc.values[(index,)] = (index + 1, 1)
             lines[index] = _as_text(_substitute(line, (index,), doc, env, problems))
     return "\n".join(lines), [Problem(p.file, p.line, p.col, "", p.message) for p in problems]
+
+
+def _remember_shape(text: str, doc: Document) -> None:
+    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
+    text): a live value of that shape is masked even when it holds an old value."""
+    literals, names, last = [""], [], 0
+    for match in PLACEHOLDER.finditer(text):
+        literals[-1] += text[last:match.start()]
+        last = match.end()
+        if match.group(1) is not None:  # an escaped $${env: is text
+            literals[-1] += match.group(1)
+        elif match.group(4) is not None:  # ${var:NAME} (group 3 is an env default)
+            literals[-1] += _as_text(doc.variables.get(match.group(4), ""))
+        else:
+            names.append(match.group(2))
+            literals.append("")
+    literals[-1] += text[last:]
+    KNOWN.add_shape(literals, names)
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:
@@ -480,6 +420,8 @@ class SyntaxOnlyEnv(dict[str, str]):
     """An environment with no variable set, where a missing one is not a problem: ``validate``
     checks ``${env:NAME}`` placeholders by their syntax only (``plan`` and ``apply`` resolve
     them), so it runs without the secrets' values, like a pre-commit hook must."""
+
+    syntax_only = True
 
 
 def default_env() -> Mapping[str, str]:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from provisioner import overlay
+from provisioner.envref import RecordingEnv
 from provisioner.errors import ConfigError, ManifestError, Notice, Problem
 from provisioner.loader import (
     Document,
@@ -76,6 +77,9 @@ class Desired:
     """The names of the ``${var:NAME}`` placeholders of the files and overlays (master only)."""
     warnings: list[Problem] = field(default_factory=list)
     """Located notices that do not make the manifest invalid (an unknown Actions action)."""
+    env_used: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Every ``${env:NAME}`` value read while loading (a saved plan stores references to
+    them, never the values: ``envref``)."""
 
     def origin(self, section: str, identity: Any) -> Origin | None:
         return self.origins.get((section, identity))
@@ -120,7 +124,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     ``${var:NAME}`` takes ``var_files`` (in order) then ``variables``; ``overlays`` apply, in
     order, on top of the base files before validation (``provisioner.overlay``).
     """
-    env = default_env() if env is None else env
+    env = RecordingEnv(default_env() if env is None else env)
     files, problems = expand_paths(paths)
     filed, var_problems = overlay.read_var_files(var_files, _display, env)
     variables = {**filed, **(variables or {})}
@@ -136,6 +140,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     desired = Desired()
     for doc, doc_problems, _ in [*loaded, *((doc, [], None) for doc in added)]:
         problems.extend(doc_problems)
+        desired.warnings.extend(doc.notices)
         if doc.data is None and not doc_problems:
             problems.append(Problem(doc.file, 1, 1, "", "empty manifest: add 'version: 1'"))
             continue
@@ -152,6 +157,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
         raise ManifestError(problems)
     desired.variables_used = {name for doc in [*(doc for doc, _, _ in loaded), *added]
                               for name in doc.used_variables}
+    desired.env_used = dict(env.used)
     return desired
 
 
