@@ -31,8 +31,8 @@ from provisioner.loader import (
 )
 from provisioner.models.manifest import SECTIONS, Section
 from provisioner.models.policy import Policy, check_policy, merge_policy
+from provisioner.paths import PATH_ERRORS, probe, shown
 from provisioner.paths import Kind as PathKind
-from provisioner.paths import probe, shown
 from provisioner.pydantic_errors import closest, did_you_mean, problems_from
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -195,7 +195,10 @@ def _without_scenario_files(loaded: list[tuple[Document, list[Problem], Path]],
     referenced: set[Path] = set()
     for doc, _, path in loaded:
         for written in _script_files(doc.data):
-            referenced.add((path.parent / written).resolve())
+            try:
+                referenced.add((path.parent / written).resolve())
+            except PATH_ERRORS:
+                continue  # not a file this folder holds; the scenario check reports it
     if not referenced:
         return loaded
     return [entry for entry in loaded if entry[2].resolve() not in referenced]

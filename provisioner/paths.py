@@ -44,7 +44,7 @@ def reason(exc: BaseException) -> str:
     if isinstance(exc, RuntimeError):
         return "a symlink loop"
     if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[0].lower() + exc.strerror[1:]
+        return exc.strerror
     return type(exc).__name__
 
 

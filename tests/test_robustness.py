@@ -47,7 +47,7 @@ def test_a_nul_byte_in_a_manifest_path_is_a_located_problem() -> None:
 def test_a_300_character_manifest_path_is_a_located_problem(tmp_path: Path) -> None:
     found = problems(tmp_path / f"{LONG}.yaml")
     assert len(found) == 1
-    assert found[0].endswith(".yaml:1:1: cannot use this path: file name too long")
+    assert found[0].endswith(".yaml:1:1: cannot use this path: File name too long")
 
 
 def test_a_symlink_loop_as_manifest_overlay_or_var_file_is_a_located_problem(
@@ -55,12 +55,12 @@ def test_a_symlink_loop_as_manifest_overlay_or_var_file_is_a_located_problem(
     manifest = tmp_path / "account.yaml"
     manifest.write_text("version: 1\n", encoding="utf-8")
     looped = loop(tmp_path, "loop.yaml")
-    assert problems(looped) == [f"{looped}:1:1: cannot use this path: too many levels of "
+    assert problems(looped) == [f"{looped}:1:1: cannot use this path: Too many levels of "
                                 "symbolic links"]
     assert problems(manifest, overlays=[looped]) == [
-        f"{looped}:1:1: cannot use this overlay file: too many levels of symbolic links"]
+        f"{looped}:1:1: cannot use this overlay file: Too many levels of symbolic links"]
     assert problems(manifest, var_files=[tmp_path / LONG]) == [
-        f"{tmp_path / LONG}:1:1: cannot use this var-file: file name too long"]
+        f"{tmp_path / LONG}:1:1: cannot use this var-file: File name too long"]
 
 
 def test_a_symlink_loop_in_a_manifest_folder_is_skipped(tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_export_into_a_hostile_path_is_a_clean_error(tmp_path: Path,
     result = run("export", "--sandbox", "-o", out)
     assert result.exit_code == 1, result.stderr
     assert isinstance(result.exception, SystemExit)
-    reason = "file name too long" if where == "long" else "too many levels of symbolic links"
+    reason = "File name too long" if where == "long" else "Too many levels of symbolic links"
     assert f"cannot export into {out}: {reason}" in result.stderr
 
 
@@ -155,3 +155,14 @@ def test_a_hostile_sandbox_state_path_is_a_clean_error(tmp_path: Path,
         assert result.exit_code == 1, result.stderr
         assert isinstance(result.exception, SystemExit)
         assert "File name too long" in result.stderr
+
+
+def test_a_scenario_file_in_a_symlink_loop_is_a_located_problem(tmp_path: Path) -> None:
+    manifest = tmp_path / "account.yaml"
+    manifest.write_text("version: 1\napps:\n  bot:\n    package: ACTIONS10\n"
+                        "    params: {script_file: loop.yaml}\n", encoding="utf-8")
+    loop(tmp_path, "loop.yaml")
+    assert problems(manifest) == [
+        f"{manifest}:5:27: apps.bot.params.script_file: cannot read loop.yaml: a symlink loop"]
+    assert problems(tmp_path) == [  # the folder: the looping name is skipped, not a manifest
+        f"{manifest}:5:27: apps.bot.params.script_file: cannot read loop.yaml: a symlink loop"]
