@@ -44,7 +44,15 @@ from provisioner.errors import StalePlan
 from provisioner.loader import ENV_PATTERN, load_document
 from provisioner.manifest import Desired
 from provisioner.plan import Action, BasisEntry, Plan
-from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, call_ids, fingerprint, refs, verify
+from provisioner.planbasis import (
+    ABSENT,
+    KIND_BY_NAME,
+    Index,
+    fingerprint,
+    ids_by_address,
+    refs,
+    verify,
+)
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -110,13 +118,15 @@ def basis_of(plan: Plan, accounts: Sequence[Account],
     hidden = list(hidden)
     contexts = {a.ctx.account: a.ctx for a in accounts}
     index = {name: Index(name, ctx.live) for name, ctx in contexts.items()}
+    ids = ids_by_address((change.account, change.address, (call.args for call in change.calls))
+                         for change in plan.changes)
     entries = set()
     for change in plan.changes:
         ctx = contexts.get(change.account)
         if ctx is None or ctx.reader is None or change.kind not in ctx.live:
             continue  # not read: a kind without live objects, or an account created by the plan
-        ids = {i for call in change.calls for i in call_ids(call.args)}
-        lives = index[change.account].touched(change.kind, change.address, ids)
+        lives = index[change.account].touched(change.kind, change.address,
+                                              ids[(change.account, change.address)])
         mark = fingerprint(lives, hidden) if lives else ABSENT
         entries.add(BasisEntry(change.account, change.kind, change.address, mark))
     return tuple(sorted(entries, key=lambda e: (e.account, e.kind, e.address)))

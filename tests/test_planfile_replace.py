@@ -42,7 +42,7 @@ REALTIME = '{url: "https://bot.example.com/v1", login: bot}'
 
 
 def trunks(client: CallrClient) -> list[dict[str, Any]]:
-    return [t["properties"] for t in client.call("sip/trunk/origination.search")]
+    return [t["properties"] for t in client.search_all("sip/trunk/origination.search")]
 
 
 def saved_replace(account: Account, manifest: Callable[..., Path], tmp_path: Path,
@@ -73,5 +73,77 @@ def test_saved_app_replace_applies(account: Account, client: CallrClient,
     loaded = planfile.load(out, client, ACCOUNT, {})
     assert apply_plan(loaded, client).ok
     apps = client.call("apps.get_list", with_numbers=True)
-    assert [(a["name"], a["package"]) for a in apps] == [("desk", "REALTIME10")]
+    assert [(a["name"], a["package"]["name"]) for a in apps] == [("desk", "REALTIME10")]
     assert not account.plan(manifest(after, "after.yaml")).changes
+
+
+def test_trunk_replaced_is_stale_when_the_old_trunk_changed(
+        account: Account, client: CallrClient, manifest: Callable[..., Path],
+        tmp_path: Path) -> None:
+    out = saved_replace(account, manifest, tmp_path, TRUNK.format(host="a.example"),
+                        TRUNK.format(host="b.example"))
+    (old,) = client.search_all("sip/trunk/origination.search")
+    client.call("sip/trunk/origination.edit", id=old["id"],
+                properties={"host": "a.example", "port": 5061}, options=None)
+    with pytest.raises(StalePlan, match=r"sip_trunk\.origination\.pbx: changed since the plan"):
+        planfile.load(out, client, ACCOUNT, {})
+    assert [t["port"] for t in trunks(client)] == [5061]
+
+
+def test_trunk_replaced_is_stale_when_the_old_trunk_is_gone(
+        account: Account, client: CallrClient, manifest: Callable[..., Path],
+        tmp_path: Path) -> None:
+    out = saved_replace(account, manifest, tmp_path, TRUNK.format(host="a.example"),
+                        TRUNK.format(host="b.example"))
+    (old,) = client.search_all("sip/trunk/origination.search")
+    client.call("sip/trunk/origination.delete", id=old["id"])
+    with pytest.raises(StalePlan, match=r"sip_trunk\.origination\.pbx: was deleted since"):
+        planfile.load(out, client, ACCOUNT, {})
+    assert trunks(client) == []
+
+
+def test_app_replaced_is_stale_when_the_old_app_changed(
+        account: Account, client: CallrClient, manifest: Callable[..., Path],
+        tmp_path: Path) -> None:
+    before = APP.format(package="CALLTRACKING10", params=CALLTRACKING)
+    out = saved_replace(account, manifest, tmp_path, before,
+                        APP.format(package="REALTIME10", params=REALTIME))
+    (old,) = client.call("apps.get_list", with_numbers=True)
+    client.call("apps.edit", hash=old["hash"], name=None,
+                params={"targets": [{"number": "+33123456789", "timeout": 45}]})
+    with pytest.raises(StalePlan, match=r"app\.desk: changed since the plan"):
+        planfile.load(out, client, ACCOUNT, {})
+
+
+def test_one_basis_entry_per_replaced_object(account: Account, manifest: Callable[..., Path],
+                                             tmp_path: Path) -> None:
+    """The create and the delete of a replace share one entry: the old object's fingerprint."""
+    out = saved_replace(account, manifest, tmp_path, TRUNK.format(host="a.example"),
+                        TRUNK.format(host="b.example"))
+    body = json.loads(out.read_text())
+    assert [c["action"] for c in body["changes"]] == ["replace", "delete"]
+    (entry,) = body["basis"]
+    assert entry["address"] == "sip_trunk.origination.pbx"
+    assert entry["fingerprint"] != "absent"
+
+
+@pytest.mark.usefixtures("no_callr_env")
+def test_cli_saved_trunk_replace_needs_force_and_applies(
+        tmp_path: Path, manifest: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # apply journals under ./.provisioner
+    state, out = tmp_path / "state.json", tmp_path / "plan.json"
+    before = manifest(TRUNK.format(host="a.example"), "before.yaml")
+    after = manifest(TRUNK.format(host="b.example"), "after.yaml")
+    assert run("apply", "--sandbox-state", state, "--yes", before).exit_code == 0
+    refused = run("plan", "--sandbox-state", state, "--out", out, after)
+    assert refused.exit_code == 3, refused.stderr
+    planned = run("plan", "--sandbox-state", state, "--out", out, "--force", after)
+    assert planned.exit_code == 0, planned.stderr
+    unforced = run("apply", "--sandbox-state", state, "--yes", out)
+    assert unforced.exit_code == 3, unforced.stderr
+    applied = run("apply", "--sandbox-state", state, "--yes", "--force", out)
+    assert applied.exit_code == 0, applied.stderr
+    assert "since the plan" not in applied.stderr
+    assert "Apply complete: 2 changes applied." in applied.stdout
+    clean = run("plan", "--sandbox-state", state, "--detailed-exitcode", after)
+    assert clean.exit_code == 0, clean.stdout + clean.stderr
