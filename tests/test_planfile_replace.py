@@ -77,6 +77,41 @@ def test_saved_app_replace_applies(account: Account, client: CallrClient,
     assert not account.plan(manifest(after, "after.yaml")).changes
 
 
+SUB = """
+    version: 1
+    subaccounts:
+      Acme Corp:
+        account: {{firstname: Ada, lastname: Lovelace}}
+        contact: {{emails: [ops@acme.example]}}
+        resources:
+          apps:
+            desk: {{package: {package}, params: {params}}}
+          sip:
+            trunks:
+              origination:
+                pbx: {{properties: {{host: {host}}}}}
+              termination:
+                pbx: {{properties: {{allowed_ips: ["{ip}"]}}}}
+"""
+
+
+def test_saved_replaces_inside_a_subaccount_apply(
+        account: Account, client: CallrClient, manifest: Callable[..., Path],
+        tmp_path: Path) -> None:
+    """Two trunks (one per direction) and an app replaced in a sub-account, in one saved plan."""
+    before = SUB.format(package="CALLTRACKING10", params=CALLTRACKING, host="a.example",
+                        ip="203.0.113.10")
+    after = SUB.format(package="REALTIME10", params=REALTIME, host="b.example",
+                       ip="203.0.113.20")
+    out = saved_replace(account, manifest, tmp_path, before, after)
+    replaces = [c["address"] for c in json.loads(out.read_text())["changes"]
+                if c["action"] == "replace"]
+    assert len(replaces) == 3
+    loaded = planfile.load(out, client, ACCOUNT, {})
+    assert apply_plan(loaded, client).ok
+    assert not account.plan(manifest(after, "after.yaml")).changes
+
+
 def test_trunk_replaced_is_stale_when_the_old_trunk_changed(
         account: Account, client: CallrClient, manifest: Callable[..., Path],
         tmp_path: Path) -> None:
