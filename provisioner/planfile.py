@@ -4,10 +4,12 @@ The file (``type: callr-provisioner-plan``, ``format_version`` 1) holds the tool
 target account's identity (endpoint and login, a hash of the API key, or the sandbox state
 file: never a secret), every change with every call in order (``Ref``s and files kept as
 references), the routing impact, the *guards* (per account: protected addresses, safety
-thresholds, ignore patterns) and a *basis*: for every live object a change touches, the sha256
-of its normalized attributes with secrets and environment values left out (``planbasis``), or
-``absent`` for an object the plan creates. An integrity seal covers all of it (``planseal``:
-sha256, or HMAC-SHA256 under ``PROVISIONER_PLAN_KEY``). See "Saved plans" in README.md.
+thresholds, ignore patterns) and a *basis*: for each address the changes touch, the sha256 of
+the normalized attributes of the live objects there, with secrets and environment values left
+out (``planbasis``), or ``absent`` for an object the plan creates (a replace, whose create and
+delete share one address, has the fingerprint of the object it replaces). An integrity seal
+covers all of it (``planseal``: sha256, or HMAC-SHA256 under ``PROVISIONER_PLAN_KEY``). See
+"Saved plans" in README.md.
 
 No secret value is stored, nor any value read from the environment. A secret is written as a
 reference resolved at apply: ``{"$secret": "env:NAME"}`` when the manifest wrote it as
@@ -114,7 +116,9 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
 
 def basis_of(plan: Plan, accounts: Sequence[Account],
              hidden: Iterable[str] = ()) -> tuple[BasisEntry, ...]:
-    """A fingerprint (or ``absent``) for each live object a change touches, in kinds read."""
+    """A fingerprint (or ``absent``) for each address the changes touch, in kinds read: of
+    the live objects there, else of those named by the calls of any change at that address
+    (the same objects ``planbasis.verify`` finds at apply)."""
     hidden = list(hidden)
     contexts = {a.ctx.account: a.ctx for a in accounts}
     index = {name: Index(name, ctx.live) for name, ctx in contexts.items()}
