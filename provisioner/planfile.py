@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner import plancheck, planseal
+from provisioner import planbasis, plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rest.session import api_of
 from provisioner.api.rpc import Credentials
@@ -46,15 +46,7 @@ from provisioner.errors import StalePlan
 from provisioner.loader import ENV_PATTERN, load_document
 from provisioner.manifest import Desired
 from provisioner.plan import Action, BasisEntry, Plan
-from provisioner.planbasis import (
-    ABSENT,
-    KIND_BY_NAME,
-    Index,
-    fingerprint,
-    ids_by_address,
-    refs,
-    verify,
-)
+from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, fingerprint, refs, verify
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -122,8 +114,9 @@ def basis_of(plan: Plan, accounts: Sequence[Account],
     hidden = list(hidden)
     contexts = {a.ctx.account: a.ctx for a in accounts}
     index = {name: Index(name, ctx.live) for name, ctx in contexts.items()}
-    ids = ids_by_address((change.account, change.address, (call.args for call in change.calls))
-                         for change in plan.changes)
+    ids = planbasis.ids_by_address(
+        (change.account, change.address, (call.args for call in change.calls))
+        for change in plan.changes)
     entries = set()
     for change in plan.changes:
         ctx = contexts.get(change.account)
