@@ -24,13 +24,16 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import Problem
-from provisioner.loader import Document, Path_, dotted, load_document
+from provisioner.loader import Document, Path_, dotted, load_document, walk
 from provisioner.models.manifest import SECTIONS
 from provisioner.models.values import compact_number
-from provisioner.pydantic_errors import did_you_mean
+from provisioner.pydantic_errors import closest, did_you_mean
+
+if TYPE_CHECKING:
+    from provisioner.manifest import Desired
 
 DELETE = "$delete"
 MAP_SECTIONS = frozenset(s.path for s in SECTIONS if not s.is_list)
@@ -256,3 +259,28 @@ def _drop(base: Document, path: Path_) -> None:
     base.env_paths.difference_update({w for w in base.env_paths if w[:size] == path})
 
 
+def reword_added(problems: list[Problem], added: Sequence[Document],
+                 desired: Desired) -> list[Problem]:
+    """An entry an overlay adds that lacks what a new entry needs is most often a typo of an
+    entry of the base (``apps.support-lin``): say so, with the closest name, instead of
+    "missing package"."""
+    entries: dict[tuple[str, str], tuple[Document, Path_, Any]] = {}
+    for doc in added:
+        for section in SECTIONS:
+            node = None if section.is_list else walk(doc.data, section.path)
+            for name in node if isinstance(node, dict) else ():
+                path = (*section.path, name)
+                entries[(doc.locate(path)[0], dotted(path))] = (doc, path, section)
+    out = []
+    for problem in problems:
+        found = entries.get((problem.file, problem.path))
+        if found is not None and problem.message.startswith("missing "):
+            doc, path, section = found
+            name = path[-1]
+            hint = closest(str(name), [str(n) for n in desired.names(section.name) if n != name])
+            needs = problem.message.removeprefix("missing ").removeprefix("required key ")
+            problem = doc.problem(path, (
+                f"no {section.singular} {name!r} in the base manifests to override{hint}; an "
+                f"overlay adds a new {section.singular} only with its {needs}"), key=True)
+        out.append(problem)
+    return out

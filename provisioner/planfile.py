@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ from provisioner.render.codec import (
     plan_to_dict,
 )
 from provisioner.resources import PlanContext
+from provisioner.resources.base import unmanaged_names
 from provisioner.routing import route_changes
 from provisioner.sensitive import KNOWN, REDACTED, Secret
 from provisioner.version import tool_version
@@ -93,17 +94,25 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
         return plan  # nothing touched, nothing routed differently, no secret sent
     unassigning = {c.address for c in plan.changes if c.kind == "number"
                    and c.action is Action.UNASSIGN}
+    addresses = {c.address for c in plan.changes}
     routing = []
     for a in accounts:
         freed = {n for n in a.ctx.live.get("number", {})
                  if a.ctx.address("number", n) in unassigning}
-        routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed))
+        routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed,
+                                     _planned_in(a.ctx, addresses),
+                                     unmanaged_names(a.ctx, "app")))
     guards = {a.ctx.account: plancheck.guard_of(a.desired, a.ctx.account).to_dict()
               for a in accounts}
     env_values = {k: v for a in accounts for k, v in a.desired.env_used.items()}
     return replace(plan, basis=basis_of(plan, accounts, env_values.values()),
                    routing=tuple(routing), secret_sources=secret_sources(plan, accounts),
                    guards=guards, env_values=env_values)
+
+
+def _planned_in(ctx: PlanContext, addresses: set[str]) -> Callable[[str, Any], bool]:
+    """Whether the plan changes (kind, identity) of this account (for its routing impact)."""
+    return lambda kind, identity: ctx.address(kind, identity) in addresses
 
 
 def basis_of(plan: Plan, accounts: Sequence[Account],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rest.choice import choose_api
 from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
-from provisioner.manifest import Desired, load
+from provisioner.manifest import Desired, load, unknown_variables
 from provisioner.overlay import parse_var
 from provisioner.sensitive import shown, shown_lines
 from provisioner.target import (
@@ -114,17 +114,13 @@ class Source:
     overlays: tuple[Path, ...] = ()
     targets: tuple[str, ...] = ()
 
-    def load(self, paths: tuple[Path, ...]) -> Desired:
-        """The validated manifests; an unknown --target fails here, before any API call."""
-        variables: dict[str, str] = {}
-        for text in self.var:
-            try:
-                name, value = parse_var(text)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
-            variables[name] = value
-        desired = load(paths, variables=variables, var_files=self.var_files,
+    def load(self, paths: tuple[Path, ...], env: Mapping[str, str] | None = None) -> Desired:
+        """The validated manifests; an unknown --target fails here, before any API call.
+        ``env`` replaces the process environment (``SyntaxOnlyEnv`` for ``validate``)."""
+        variables = self._variables()
+        desired = load(paths, env, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
+        unknown_variables(variables, desired.variables_used)
         notices = [*desired.warnings, *(n for sub in desired.accounts.values()
                                         for n in sub.warnings)]
         for notice in sorted(notices):
@@ -132,6 +128,23 @@ class Source:
         if self.targets:
             targeting.resolve(desired, self.targets)
         return desired
+
+    def load_base(self, paths: tuple[Path, ...]) -> Desired:
+        """The base branch's manifests (``plan --base``), with the same variables and overlays,
+        quietly: a ``--var`` only the pull request uses is no error there, and the base's
+        notices are not the pull request's."""
+        return load(paths, variables=self._variables(), var_files=self.var_files,
+                    overlays=self.overlays)
+
+    def _variables(self) -> dict[str, str]:
+        variables: dict[str, str] = {}
+        for text in self.var:
+            try:
+                name, value = parse_var(text)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            variables[name] = value
+        return variables
 
 
 def manifest_options(func: F) -> F:
@@ -151,7 +164,9 @@ def manifest_options(func: F) -> F:
         click.option("--overlay", multiple=True, type=file_type, metavar="FILE",
                      help="Override the manifests with FILE (repeatable, in order)."),
         click.option("--target", multiple=True, metavar="SECTION.NAME",
-                     help="Plan only this object and what it depends on (repeatable)."),
+                     help="Plan only this object and what it depends on (repeatable): "
+                          "apps.NAME as the manifest writes it, or app.NAME as plans print "
+                          "it."),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)
@@ -184,9 +199,17 @@ def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str
 
 
 def use_color(no_color: bool, *, err: bool = False) -> bool:
-    """Colors only on a terminal, and neither --no-color nor NO_COLOR (https://no-color.org)."""
+    """Colors only on a terminal, and neither --no-color (before or after the subcommand) nor
+    NO_COLOR (https://no-color.org)."""
     stream = sys.stderr if err else sys.stdout
-    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
+    return (not no_color and not global_flag("no_color") and not os.environ.get("NO_COLOR")
+            and stream.isatty())
+
+
+def global_flag(name: str) -> bool:
+    """Whether ``--no-color`` or ``-q`` was given before the subcommand (``cli.app``)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(f"provisioner.{name}"))
 
 
 no_color_option = click.option("--no-color", is_flag=True,

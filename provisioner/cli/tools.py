@@ -59,6 +59,36 @@ def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None,
         sys.exit(1)
 
 
+@main.command("fmt")
+@paths_argument
+@click.option("--check", is_flag=True,
+              help="Write nothing: list the files that are not in the canonical layout and "
+                   "exit 1 if there is any (for CI and pre-commit).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change, as a diff.")
+@handle_errors
+def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite manifests in the canonical layout (comments, order and quotes kept)."""
+    import difflib
+
+    from provisioner.fmt import format_paths, write_atomically
+
+    changed = [one for one in format_paths(paths) if one.changed]
+    for one in changed:
+        if show_diff:
+            click.echo("".join(difflib.unified_diff(
+                one.before.splitlines(keepends=True), one.after.splitlines(keepends=True),
+                str(one.path), f"{one.path} (formatted)")), nl=False)
+        if check:
+            click.echo(str(one.path))
+        elif not show_diff:
+            write_atomically(one.path, one.after)
+            click.echo(f"formatted {one.path}")
+    if check and changed:
+        click.echo(f"{len(changed)} file{'s' if len(changed) != 1 else ''} not in the "
+                   "canonical layout: run `provisioner fmt` on them.", err=True)
+        sys.exit(1)
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the manifest (for editors and CI)."""

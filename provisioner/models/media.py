@@ -102,6 +102,7 @@ def refused_path(written: str, path: Path, origin: Origin,
 def check_references(desired: Desired) -> list[Problem]:
     """Every media name used in an app's media fields is a media of the same account."""
     from provisioner.models.apps import MEDIA_PATHS
+    from provisioner.pydantic_errors import closest
 
     problems: list[Problem] = []
     for app_name, app in desired.apps.items():
@@ -115,8 +116,10 @@ def check_references(desired: Desired) -> list[Problem]:
             if desired.is_defined("media", name) and media is None:
                 continue  # invalid entry: its own problem is reported
             what = "is marked absent" if media is not None else "is not defined"
+            hint = "" if media is not None else closest(name, desired.names("media"))
             origin = desired.origins[("apps", app_name)]
-            problems.append(origin.problem(f"media {name!r} {what} in media", "params", *path))
+            problems.append(origin.problem(f"media {name!r} {what} in media{hint}", "params",
+                                           *path))
     return problems
 
 

@@ -148,7 +148,8 @@ def _file(written: str, origin: Origin, problems: list[Problem]) -> tuple[str, L
     except UnicodeDecodeError:
         problems.append(origin.problem(f"{written} is not UTF-8 text", "params", "script_file"))
         return None
-    text, found = substitute_lines(raw, shown, origin.doc.env, origin.doc.variables)
+    text, found = substitute_lines(raw, shown, origin.doc.env, origin.doc.variables,
+                                   origin.doc.used_variables)
     anchor = origin.problem("", "params", "script_file")
     for p in found:
         problems.append(Problem(anchor.file, anchor.line, anchor.col, anchor.path,

@@ -151,8 +151,12 @@ class PlanContext:
         return self.ids.get((kind, identity))
 
     def name_of(self, kind: str, ident: Any) -> Any:
-        """The manifest identity of a live id, or the id itself when nothing names it."""
-        return self.names.get((kind, ident), ident)
+        """The manifest identity of a live id; for an object the manifest does not manage
+        (ignored ones too), its live name; the id itself when nothing names it."""
+        named = self.names.get((kind, ident))
+        if named is not None:
+            return named
+        return unmanaged_names(self, kind).get(ident, ident)
 
     def call(self, address: str, method: str, *, until: Until | None = None,
              **args: Any) -> Call:
@@ -308,3 +312,10 @@ class ResourceKind(ABC):
             )
             return None
         return found[0] if found else None
+
+
+def unmanaged_names(ctx: PlanContext, kind: str) -> dict[Any, Any]:
+    """Live id -> live name of every object of ``kind`` the account has, ignored ones too."""
+    return {live.id: identity
+            for table in (ctx.live.get(kind, {}), ctx.ignored.get(kind, {}))
+            for identity, lives in table.items() for live in lives}
