@@ -147,7 +147,7 @@ def test_git_add_all_never_commits_the_work_folder(workdir: Path) -> None:
 def test_a_plan_after_a_collision_removes_the_extra_copies(served: Served, tmp_path: Path) -> None:
     """Two applies at once against a served emulator (from two directories: no common lock)
     left every app twice; the number went to the newer copy of app0. The next plan removes the
-    extra copies, marked as duplicates, and one apply converges."""
+    extra copies, marked as duplicates, and one apply of that saved plan converges."""
     (tmp_path / "account.yaml").write_text(
         MANIFEST + 'numbers: {"+33199000001": app0}\n', encoding="utf-8")
     env = cli_env(CALLR_LOGIN="sandbox", CALLR_PASSWORD="sandbox")
@@ -164,14 +164,14 @@ def test_a_plan_after_a_collision_removes_the_extra_copies(served: Served, tmp_p
         originals = {app["name"]: app["hash"] for app in client.apps_get_list(False)
                      if app["hash"] not in copies.values()}
     plan = provisioner("plan", "--endpoint", served.url, "--no-color", "account.yaml",
-                       env=env, cwd=tmp_path)
+                       "--out", "plan.json", env=env, cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
     removed = {originals["app0"]} | {copies[i] for i in range(1, APPS)}
     for app_hash in removed:
         assert f"duplicate ACTIONS10 {app_hash}" in plan.stdout
     assert plan.stdout.count("# duplicate: 2 apps share this identity") == APPS
-    done = provisioner("apply", "--yes", "--endpoint", served.url, "account.yaml", env=env,
-                       cwd=tmp_path)
+    done = provisioner("apply", "--endpoint", served.url, "plan.json", env=env,
+                       cwd=tmp_path)  # the reviewed plan, exactly
     assert done.returncode == 0, done.stderr
     with CallrClient.connect(Credentials("sandbox", "sandbox"), served.url) as client:
         kept = sorted((app["name"], app["hash"]) for app in client.apps_get_list(False))
