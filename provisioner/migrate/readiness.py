@@ -70,8 +70,10 @@ def _blockers(desired: Desired, ctx: PlanContext) -> Iterator[Blocker]:
         if spec.tts is not None:
             yield _blocker(desired, ctx, "media", "media", name, "tts",
                            NO_EQUIVALENT + " (text-to-speech media; use say@v2 in a scenario)")
-        else:
-            yield _blocker(desired, ctx, "media", "media", name, "file", NOT_YET)
+        elif spec.category is not None or spec.language is not None:
+            yield _blocker(desired, ctx, "media", "media", name, "file",
+                           "category and language are media tags, and REST v2 audio files "
+                           "have no tags: remove them to manage this media through REST v2")
     for section, kind, shown, reason in _SECTIONS:
         for identity in getattr(desired, section):
             yield _blocker(desired, ctx, section, kind, identity, "", reason, shown)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +39,11 @@ CONVERTING = ("PENDING_CONVERSION", "PROCESSING")
 _UNSETTLED = ("PENDING_CONTENT", "ERROR")
 """Live statuses whose content is missing or unusable whatever the fingerprint says."""
 _SHOWN_TEXT = 40
+NAME_LIMIT = 64
+"""Characters in an audio file's name (REST v2, §2.2 and §2.8)."""
+_NAMED = re.compile(r"^(?P<name>.+) #(?P<digest>[0-9a-f]{8})$")
+"""``<name> #<8 hex of the sha256>``: the fingerprint carried in the name (REST v2 has no
+tags); JSON-RPC reads it too, so a media made through either API is matched by the other."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,12 @@ class MediaKind(ResourceKind):
             media = library[key]
             tags = {str(k): list(v) for k, v in (media.get("tags") or {}).items()}
             status = media.get("status", "")
-            found = (tags.get(FINGERPRINT) or [None])[0]
-            out.append(Live(int(media["id"]), media.get("name", ""), {
+            name, named = split_name(str(media.get("name", "")))
+            found = (tags.get(FINGERPRINT) or [named])[0]
+            ident = media["sid"] if "sid" in media else int(media["id"])  # REST: the sid
+            out.append(Live(ident, name, {
                 "fingerprint": None if status in _UNSETTLED else found,
+                "named": found is not None and found == named,
                 "content": _live_shown(media, found),
                 "text": media.get("content") or "",
                 "category": _one(tags.get("CATEGORY")),
@@ -90,6 +99,13 @@ class MediaKind(ResourceKind):
 
     def want(self, name: Any, spec: MediaSpec, ctx: PlanContext) -> Wanted | None:
         content = self._content(name, spec, ctx)
+        if content is not None and over_rest(ctx) and len(named(name, content.fingerprint)) > \
+                NAME_LIMIT:
+            ctx.error(f"{ctx.address(self.kind, name)}: the name is too long for REST v2 (an "
+                      f"audio file name is at most {NAME_LIMIT} characters, and the tool adds "
+                      f"' #' and 8 hex digits of the content fingerprint: {NAME_LIMIT - 10} "
+                      "characters at most)")
+            return None
         return None if content is None else Wanted(spec, content)
 
 
@@ -122,12 +138,19 @@ class MediaKind(ResourceKind):
     def create(self, name: str, want: Wanted, ctx: PlanContext) -> Change:
         spec, content = want.spec, want.content
         address = ctx.address(self.kind, name)
-        create = ctx.call(address, "media/library.create", name=name)
-        media_id = Ref(create.id)
+        if over_rest(ctx):  # no tags: the fingerprint rides in the name
+            create = ctx.call(address, "media/library.create",
+                              name=named(name, content.fingerprint))
+            media_id = Ref(create.id)
+            calls: tuple[Call, ...] = (create,
+                                       *self._set_content(address, media_id, content, ctx))
+        else:
+            create = ctx.call(address, "media/library.create", name=name)
+            media_id = Ref(create.id)
+            tags = _tags({}, spec, content.fingerprint)
+            calls = (create, ctx.call(address, "media/library.set_tags", id=media_id, tags=tags),
+                     *self._set_content(address, media_id, content, ctx))
         ctx.publish(self.kind, name, media_id)
-        tags = _tags({}, spec, content.fingerprint)
-        calls = (create, ctx.call(address, "media/library.set_tags", id=media_id, tags=tags),
-                 *self._set_content(address, media_id, content, ctx))
         fields = [FieldChange("content", None, content.shown)]
         if content.text is not None:
             fields.append(FieldChange("text", None, content.text))
@@ -138,11 +161,14 @@ class MediaKind(ResourceKind):
     def update(self, name: str, live: Live, want: Wanted, ctx: PlanContext) -> Change | None:
         spec, content = want.spec, want.content
         fields: list[FieldChange] = []
-        if live.attrs["fingerprint"] != content.fingerprint:
+        if not same_fingerprint(live.attrs["fingerprint"], content.fingerprint):
             fields.append(FieldChange("content", live.attrs["content"], content.shown))
-        if content.text is not None and live.attrs["text"] != content.text:
+        if (content.text is not None and not live.attrs["named"] and not over_rest(ctx)
+                and live.attrs["text"] != content.text):  # REST audio files carry no text
             fields.append(FieldChange("text", live.attrs["text"], content.text))
         new_content = bool(fields)
+        if new_content and over_rest(ctx):
+            return self._replace(name, live, want, fields, ctx)
         for key, value in _managed(spec).items():
             if live.attrs[key] != value:
                 old = MISSING if live.attrs[key] is None else live.attrs[key]
@@ -164,6 +190,17 @@ class MediaKind(ResourceKind):
                          "content is set once",)
         return Change(address, self.kind, Action.UPDATE, f"id {live.id}", tuple(fields), calls,
                       notes, ctx.account)
+
+    def _replace(self, name: str, live: Live, want: Wanted, fields: list[FieldChange],
+                 ctx: PlanContext) -> Change:
+        """REST v2: a changed file is a new audio file (its name carries the new fingerprint,
+        and audio files cannot be renamed), then the old one is deleted once the new is ready."""
+        created = self.create(name, want, ctx)
+        delete = ctx.call(created.address, "media/library.delete", id=live.id)
+        notes = ("REST v2: a new audio file replaces the old one (new sid), which is deleted "
+                 "once the new one is ready",)
+        return Change(created.address, self.kind, Action.REPLACE, f"sid {live.id}",
+                      tuple(fields), (*created.calls, delete), notes, ctx.account)
 
     def _still_converting(self, name: str, live: Live, ctx: PlanContext) -> Change | None:
         """Up to date but not READY yet (an earlier apply stopped waiting): wait again, so apps
@@ -189,8 +226,15 @@ class MediaKind(ResourceKind):
     def renaming(self, name: str, live: Live, change: Change | None,
                  ctx: PlanContext) -> Change:
         """A media found by a previous name: ``media/library.set_name`` first (same id, so apps
-        wired to it keep playing it), then the content and tag calls of ``change``, if any."""
+        wired to it keep playing it), then the content and tag calls of ``change``, if any.
+        REST v2 cannot rename an audio file: the plan reports it."""
         address = ctx.address(self.kind, name)
+        if over_rest(ctx):
+            ctx.error(f"{address}: renaming {live.identity} -> {name} needs "
+                      "media/library.set_name, which REST v2 does not have: plan it through "
+                      "--api jsonrpc, or drop previous_names to create a new audio file")
+            return change if change is not None else Change(address, self.kind, Action.UPDATE,
+                                                            "", account=ctx.account)
         call = ctx.call(address, "media/library.set_name", id=live.id, name=name)
         field = FieldChange("name", live.identity, name)
         summary = f"rename {live.identity} -> {name}"
@@ -224,6 +268,31 @@ def media_in_use(apps: Any) -> set[Any]:
         for path in MEDIA_PATHS:
             walk(app.get("p") if isinstance(app, dict) else None, path)
     return used
+
+
+def over_rest(ctx: PlanContext) -> bool:
+    """Whether this plan reads and writes through REST API v2."""
+    return ctx.reader is not None and getattr(ctx.reader.client, "api", "") == "rest"
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """``("greeting", "sha256:1a2b3c4d")`` of ``"greeting #1a2b3c4d"``; (name, None) without."""
+    found = _NAMED.match(name)
+    if found is None:
+        return name, None
+    return found["name"], "sha256:" + found["digest"]
+
+
+def named(name: str, fingerprint: str) -> str:
+    """The audio file name that carries ``fingerprint``: ``<name> #<first 8 hex>``."""
+    return f"{name} #{fingerprint.partition(':')[2][:8]}"
+
+
+def same_fingerprint(live: str | None, wanted: str) -> bool:
+    """A full fingerprint (a tag) matches exactly, one read from a name by its 8-hex prefix."""
+    if live is None:
+        return False
+    return live == wanted or (len(live) == len("sha256:") + 8 and wanted.startswith(live))
 
 
 def tts_fingerprint(text: str, voice: str, rate: int) -> str:

@@ -127,7 +127,7 @@ class RestSession(RpcSession):
                       else "", redact_fields(request.body))
         response = self._transmit(label, lambda: exchange(
             self.http, table_row.verb, url, self.limits, watched=self.watched,
-            params=request.query or None, json=request.body, headers=self._headers(login_as)))
+            params=request.query or None, headers=self._headers(login_as), **_body(request)))
         return self._answer_rest(label, table_row.operation, response)
 
     def _answer_rest(self, label: str, operation: str, response: httpx.Response) -> Any:
@@ -149,6 +149,11 @@ class RestSession(RpcSession):
         if status >= 400:
             raise rest_error(status, body, operation)
         return body
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """httpx's body option: ``files`` (multipart/form-data) or ``json``."""
+    return {"files": request.files} if request.files else {"json": request.body}
 
 
 class RestClient(CallrClient):

@@ -35,6 +35,9 @@ class Request:
     path: dict[str, str]
     query: dict[str, str]
     body: Json = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    """A ``multipart/form-data`` body (field -> (filename, bytes, content type)) instead of
+    the JSON ``body``."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,32 @@ def _true(_: Json, __: Args) -> Json:
     return True
 
 
+def audio_of(audio: dict[str, Any]) -> dict[str, Any]:
+    """An audio file in the media kind's shape: id = sid, status ``READY``, no tags (REST v2
+    audio files have none; the fingerprint rides in the name, see ``resources/media.py``)."""
+    sid = str(audio["sid"])
+    return {"id": sid, "sid": sid, "name": audio.get("name", ""), "tags": {},
+            "status": str(audio.get("status", "")).upper().replace("-", "_")}
+
+
+def _library(files: Json, _: Args) -> Json:
+    return {audio_of(audio)["id"]: audio_of(audio) for audio in files}
+
+
+_SOUNDS = ((b"RIFF", "audio/wav"), (b"fLaC", "audio/flac"), (b"OggS", "audio/ogg"),
+           (b"ID3", "audio/mpeg"), (b"\xff\xfb", "audio/mpeg"))
+"""Magic numbers of the accepted formats (§2.8); MP4 is sent as ``audio/mp4`` otherwise."""
+
+
+def _upload(args: Args) -> Request:
+    import base64
+
+    data = base64.b64decode(str(args["audio_base64"]))
+    kind = next((mime for magic, mime in _SOUNDS if data.startswith(magic)), "audio/mp4")
+    return Request({"sid": str(args["id"])}, {},
+                   files={"file": ("audio." + kind.split("/")[1], data, kind)})
+
+
 def _rows(*rows: Row) -> dict[str, Row]:
     return {row.operation: row for row in rows}
 
@@ -165,6 +194,17 @@ REST_ROWS: dict[str, Row] = _rows(
     Row("did.get", "GET", "/numbers/{number}", "I", "I",
         lambda args: Request({"number": str(args["hash"])}, {}),
         lambda number, _: did_of(number)),
+    # audio files (the media library without tags, §2.8)
+    Row("media/library.get_list", "GET", "/audio-files", "C", "I",
+        lambda _: Request({}, {"order": "asc"}), _library, paged=True),
+    Row("media/library.get", "GET", "/audio-files/{sid}", "C", "I", _sid("id"),
+        lambda audio, _: audio_of(audio), note="AudioFile fields beyond name, status INFERRED"),
+    Row("media/library.create", "POST", "/audio-files", "C", "C",
+        lambda args: Request({}, {}, {"name": str(args["name"])}),
+        lambda audio, _: str(audio["sid"]), note="JSON body: name only, pending-content"),
+    Row("media/library.set_content", "POST", "/audio-files/{sid}/file", "C", "I", _upload,
+        _true, note="multipart field name file INFERRED; the text has no REST equivalent"),
+    Row("media/library.delete", "DELETE", "/audio-files/{sid}", "C", "I", _sid("id"), _true),
 )
 
 
