@@ -21,13 +21,11 @@ from provisioner.resources.base import PlanContext
 ACTIONS = "ACTIONS10"
 MIGRATE = "provisioner migrate"
 NO_EQUIVALENT = "no REST v2 equivalent documented"
-NOT_YET = "not managed through REST v2 by this version of the tool"
 _SECTIONS = (
     ("webhooks", "webhook", "", NO_EQUIVALENT + " (webhooks are configured in the CALLR portal)"),
     ("sip_subscribers", "sip_subscriber", "", NO_EQUIVALENT + " (SIP)"),
     ("trunks_origination", "sip_trunk", "origination.", NO_EQUIVALENT + " (SIP)"),
     ("trunks_termination", "sip_trunk", "termination.", NO_EQUIVALENT + " (SIP)"),
-    ("orders", "order", "", NOT_YET + " (DID store bodies are inferred)"),
 )
 """(section, kind, identity prefix, reason): addresses as the kinds write them."""
 
@@ -77,6 +75,13 @@ def _blockers(desired: Desired, ctx: PlanContext) -> Iterator[Blocker]:
     for section, kind, shown, reason in _SECTIONS:
         for identity in getattr(desired, section):
             yield _blocker(desired, ctx, section, kind, identity, "", reason, shown)
+    for key, order in desired.orders.items():
+        if order.area_code_id is not None:
+            yield _blocker(desired, ctx, "orders", "order", key, "",
+                           "area_code_id is a JSON-RPC store id: REST v2 replaced numeric area "
+                           "codes with a prefix or an area (rest-v2.md §2.4), and GET "
+                           "/numbers/store/prefixes lists no ids: write 'prefix: \"+331\"' or "
+                           "'area: paris' (as that list names them) instead")
     for name in desired.subaccounts:
         yield _blocker(desired, ctx, "subaccounts", "subaccount", name, "",
                        NO_EQUIVALENT + " (sub-accounts)")

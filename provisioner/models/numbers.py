@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from provisioner.models.values import Spec, bounded
 
@@ -23,11 +23,32 @@ class OrderSpec(Spec):
     not list explicitly, so applying the same manifest twice never buys twice.
     """
 
-    area_code_id: int = Field(ge=1)
+    area_code_id: int | None = Field(None, ge=1)
+    """The JSON-RPC store's numeric area code (``did/areacode.get_list``)."""
+    prefix: str | None = Field(None, pattern=r"^\+[1-9][0-9]{0,14}$")
+    """REST v2 (EXPERIMENTAL): the store prefix, as ``GET /numbers/store/prefixes`` lists it."""
+    area: str | None = Field(None, min_length=1, max_length=64)
+    """REST v2 (EXPERIMENTAL): the store area (``paris``), as the prefixes list names it."""
     class_: Literal["CLASSIC", "GOLD"] = Field("CLASSIC", alias="class")
     quantity: bounded(1, 100)  # type: ignore[valid-type]
     app: str
     mode: Literal["RANDOM", "SEQUENTIAL"] = "RANDOM"
+
+    @model_validator(mode="after")
+    def _one_area(self) -> OrderSpec:
+        given = [self.area_code_id, self.prefix, self.area]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError("give exactly one of 'area_code_id' (JSON-RPC), 'prefix' or "
+                             "'area' (REST v2)")
+        return self
+
+    @property
+    def where(self) -> int | str:
+        """The store area as the reserve operation takes it: the JSON-RPC id, or the REST v2
+        prefix or area (v2 replaced numeric area-code ids with these, ``rest-v2.md`` §2.4)."""
+        found = self.area_code_id if self.area_code_id is not None else self.prefix or self.area
+        assert found is not None  # _one_area
+        return found
 
 
 def check_orders(desired: Desired) -> list[Problem]:

@@ -382,3 +382,8 @@ def unmanaged_names(ctx: PlanContext, kind: str) -> dict[Any, Any]:
     return {live.id: identity
             for table in (ctx.live.get(kind, {}), ctx.ignored.get(kind, {}))
             for identity, lives in table.items() for live in lives}
+
+
+def over_rest(ctx: PlanContext) -> bool:
+    """Whether this plan reads and writes through REST API v2 (kinds whose calls differ)."""
+    return ctx.reader is not None and getattr(ctx.reader.client, "api", "") == "rest"

@@ -29,7 +29,7 @@ from provisioner.models.apps import MEDIA_PATHS
 from provisioner.models.media import MediaSpec
 from provisioner.plan import MISSING, Action, Call, Change, FieldChange, FileData, Ref, Until
 from provisioner.resources import duplicates
-from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind, over_rest
 from provisioner.resources.duplicates import Split
 
 FINGERPRINT = "FINGERPRINT"
@@ -268,11 +268,6 @@ def media_in_use(apps: Any) -> set[Any]:
         for path in MEDIA_PATHS:
             walk(app.get("p") if isinstance(app, dict) else None, path)
     return used
-
-
-def over_rest(ctx: PlanContext) -> bool:
-    """Whether this plan reads and writes through REST API v2."""
-    return ctx.reader is not None and getattr(ctx.reader.client, "api", "") == "rest"
 
 
 def split_name(name: str) -> tuple[str, str | None]:

@@ -14,19 +14,46 @@ from typing import Any
 from provisioner.manifest import Desired
 from provisioner.models.numbers import OrderSpec
 from provisioner.plan import Action, Call, Change, FieldChange, Ref
-from provisioner.resources.base import PlanContext
+from provisioner.resources.base import PlanContext, over_rest
+
+EXPERIMENTAL = ("EXPERIMENTAL: REST v2 number store bodies are inferred (rest-v2.md §2.4); "
+                "no quote is available through REST v2, so the cost is not shown")
 
 
 def plan_orders(desired: Desired, ctx: PlanContext) -> list[Change]:
     changes = []
-    for index, order in enumerate(desired.orders.values()):
+    rest = over_rest(ctx)
+    for index, (key, order) in enumerate(desired.orders.items()):
         target = ctx.id_of("app", order.app)
         if target is None:
             continue  # the app could not be planned; its own error says why
+        if not _area_known(desired.origin("orders", key), order, rest, ctx):
+            continue
         missing = order.quantity - _owned(order, target, desired, ctx)
         if missing > 0:
             changes.append(_purchase(index, order, target, missing, ctx))
     return changes
+
+
+def _area_known(origin: Any, order: OrderSpec, rest: bool, ctx: PlanContext) -> bool:
+    """Whether the order's store area can be used through this API; an error says why not.
+    (An ``area_code_id`` through REST is refused earlier, by ``migrate.readiness``.)"""
+    where = f"{origin}: " if origin is not None else ""
+    if not rest:
+        if order.area_code_id is None:
+            ctx.error(f"{where}order for {order.app}: 'prefix' and 'area' name a store area "
+                      "through REST v2 only; through JSON-RPC write 'area_code_id' "
+                      "(did/areacode.get_list)")
+            return False
+        return True
+    listed = ctx.read("did/areacode.get_list", country_code=None, type=None) or []
+    wanted = ("prefix", order.prefix) if order.prefix is not None else ("area", order.area)
+    if any(str(row.get(wanted[0], "")).lower() == str(wanted[1]).lower() for row in listed):
+        return True
+    known = sorted({str(row.get(wanted[0])) for row in listed})
+    ctx.error(f"{where}order for {order.app}: {wanted[0]} {wanted[1]!r} is not in the number "
+              f"store (GET /numbers/store/prefixes lists {', '.join(known) or 'none'})")
+    return False
 
 
 def _owned(order: OrderSpec, app_hash: Any, desired: Desired, ctx: PlanContext) -> int:
@@ -49,18 +76,21 @@ def _purchase(index: int, order: OrderSpec, app: Any, missing: int,
               ctx: PlanContext) -> Change:
     address = ctx.address("order", f"{order.app}[{index}]")
     # "class" is a Python keyword: the method table's parameter is passed by dict.
-    args: dict[str, Any] = {"area_code_id": order.area_code_id, "class": order.class_,
+    args: dict[str, Any] = {"area_code_id": order.where, "class": order.class_,
                             "quantity": missing}
-    quote = ctx.read("did/store.get_quote", **args)
+    rest = over_rest(ctx)  # no quote through REST v2
+    quote = None if rest else ctx.read("did/store.get_quote", **args)
     reserve = ctx.call(address, "did/store.reserve", mode=order.mode, **args)
     buy = ctx.call(address, "did/store.buy_order", token=Ref(reserve.id, ("token",)))
     calls: list[Call] = [reserve, buy]
     for i in range(missing):
         calls.append(ctx.call(address, "apps.assign_did", app_hash=app,
                               did_hash=Ref(buy.id, ("success", i, "hash"))))
-    summary = (f"buy {missing} {order.class_} number{'s' if missing > 1 else ''} in area code "
-               f"{order.area_code_id} for {order.app}")
-    fields, notes = _cost(quote, missing)
+    area = (f"area code {order.area_code_id}" if order.area_code_id is not None
+            else f"prefix {order.prefix}" if order.prefix is not None else f"area {order.area}")
+    summary = (f"buy {missing} {order.class_} number{'s' if missing > 1 else ''} in {area} "
+               f"for {order.app}{' (EXPERIMENTAL, REST v2)' if rest else ''}")
+    fields, notes = ((), (EXPERIMENTAL,)) if rest else _cost(quote, missing)
     return Change(address, "order", Action.PURCHASE, summary, fields, tuple(calls), notes,
                   ctx.account)
 

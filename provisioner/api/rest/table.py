@@ -156,6 +156,36 @@ def _upload(args: Args) -> Request:
                    files={"file": ("audio." + kind.split("/")[1], data, kind)})
 
 
+def _reserve(args: Args) -> Request:
+    """``{prefix | area, class, quantity, mode}``: the area code of the operation is the v2
+    prefix (``+331``) or area (``paris``), which replaced numeric area codes (§2.4)."""
+    where = args["area_code_id"]
+    if not isinstance(where, str):
+        raise ValueError("REST v2 has no numeric area codes: order by prefix or area")
+    body = {"prefix" if where.startswith("+") else "area": where,
+            "class": str(args["class"]).lower(), "quantity": int(args["quantity"]),
+            "mode": str(args["mode"]).lower()}
+    return Request({}, {}, body)
+
+
+def _store_item(e164: str) -> dict[str, Any]:
+    return {"hash": e164, "intl_number": e164}
+
+
+def _order(order: Json, _: Args) -> Json:
+    """The reservation in ``did/store.reserve``'s shape: token, items keyed by E.164."""
+    return {**order, "items": [_store_item(str(i["e164"])) for i in order.get("items") or []]}
+
+
+def _bought(answer: Json, _: Args) -> Json:
+    return {"success": [_store_item(str(n)) for n in answer.get("numbers") or []], "errors": []}
+
+
+def _prefixes(args: Args) -> Request:
+    query = {"country": args.get("country_code"), "type": args.get("type")}
+    return Request({}, {k: str(v) for k, v in query.items() if v is not None})
+
+
 def _rows(*rows: Row) -> dict[str, Row]:
     return {row.operation: row for row in rows}
 
@@ -194,6 +224,17 @@ REST_ROWS: dict[str, Row] = _rows(
     Row("did.get", "GET", "/numbers/{number}", "I", "I",
         lambda args: Request({"number": str(args["hash"])}, {}),
         lambda number, _: did_of(number)),
+    # the number store: EXPERIMENTAL (paths CONFIRMED, bodies INFERRED, §2.4)
+    Row("did/areacode.get_list", "GET", "/numbers/store/prefixes", "C", "I", _prefixes,
+        lambda rows, _: list(rows), note="EXPERIMENTAL: rows {prefix, area, type} INFERRED"),
+    Row("did/store.reserve", "POST", "/numbers/store", "C", "I", _reserve, _order,
+        note="EXPERIMENTAL: body {prefix|area, class, quantity, mode} and answer INFERRED"),
+    Row("did/store.buy_order", "POST", "/numbers/store/{token}", "C", "I",
+        lambda args: Request({"token": str(args["token"])}, {}), _bought,
+        note="EXPERIMENTAL: answer {numbers: [e164]} INFERRED"),
+    Row("did/store.cancel_order", "DELETE", "/numbers/store/{token}", "C", "I",
+        lambda args: Request({"token": str(args["token"])}, {}), _true,
+        note="EXPERIMENTAL: 204 INFERRED"),
     # audio files (the media library without tags, §2.8)
     Row("media/library.get_list", "GET", "/audio-files", "C", "I",
         lambda _: Request({}, {"order": "asc"}), _library, paged=True),
