@@ -3,17 +3,20 @@ in-process: reserve, buy with the token, assign; only with allow_purchase; bough
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from provisioner import planfile, planseal
 from provisioner.api.rest import RestClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
 from provisioner.engine import apply_plan
 from provisioner.errors import PlanError, PurchaseNotAllowed
 from provisioner.plan import Action
+from provisioner.render.codec import PlanFileError
 from provisioner.render.text import render_plan
 from tests.conftest import Account
 
@@ -95,3 +98,21 @@ def test_unknown_prefix_and_prefix_through_json_rpc_are_refused(
     assert not [m for m in emulator.stats()["methods"]
                 if m.startswith(("POST", "DELETE", "PUT", "PATCH"))
                 or m.startswith("did/store.") or m.startswith("apps.create")]
+
+
+def test_saved_rest_purchase_relabelled_is_still_a_purchase(
+        rest_account: Account, emulator: Emulator, manifest: Callable[..., Path],
+        tmp_path: Path) -> None:
+    """plancheck derives purchases from the ``did/store.*`` operations, which REST plans carry
+    under the same names: a relabelled change is refused before any write."""
+    out = tmp_path / "plan.json"
+    planfile.save(rest_account.plan(manifest(APPS % 'prefix: "+331"')), out, "acct")
+    body = json.loads(out.read_text())
+    for item in body["changes"]:
+        if item["action"] == "purchase":
+            item["action"] = "assign"
+    body[planseal.SEAL] = planseal.seal(body, None)
+    out.write_text(json.dumps(body))
+    with pytest.raises(PlanFileError, match="the change says assign but its calls purchase"):
+        planfile.load(out, rest_account.client, "acct", {})
+    assert not [m for m in emulator.stats()["methods"] if not m.startswith("GET")]
