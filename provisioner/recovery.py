@@ -165,13 +165,17 @@ def _sub_state(flag: str, wanted: bool) -> Row:
 
 def _bought(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
     """A reservation still open was not bought; one that is gone was bought (or expired): its
-    numbers, known from the reserve result, are on the account if it was bought."""
-    try:
-        client.call("did/store.view_order", token=args["token"])
-    except NotFoundError:
-        pass
-    else:
-        return None
+    numbers, known from the reserve result, are on the account if it was bought. REST v2 has
+    no ``view_order``: there, none of the numbers on the account means not bought (the token
+    buys the reserved numbers once, so sending it again cannot buy twice)."""
+    rest = getattr(client, "api", "") == "rest"
+    if not rest:
+        try:
+            client.call("did/store.view_order", token=args["token"])
+        except NotFoundError:
+            pass
+        else:
+            return None
     reservation = next((r for r in results.values()
                         if isinstance(r, dict) and r.get("token") == args["token"]), None)
     items = (reservation or {}).get("items") or []
@@ -185,6 +189,8 @@ def _bought(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any
         return {"contract": reservation.get("contract") if reservation else None,
                 "cost": reservation.get("cost") if reservation else None,
                 "errors": [], "success": items}
+    if rest and not owned:
+        return None
     raise RecoveryError("did/store.buy_order: the reservation is gone but its numbers are not on "
                         "the account (it expired?): check the account before ordering again")
 

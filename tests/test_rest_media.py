@@ -117,3 +117,20 @@ def test_refused_at_plan_time_before_any_write(
     assert any(f"media.{long_name}" in m and "at most 64 characters" in m
                for m in too_long.value.messages), too_long.value.messages
     assert not [m for m in emulator.stats()["methods"] if not m.startswith("GET")]
+
+
+def test_replace_interrupted_before_the_delete_converges(
+        rest_account: Account, emulator: Emulator, tmp_path: Path,
+        manifest: Callable[..., Path]) -> None:
+    audio(tmp_path)
+    path = manifest(MEDIA.format(name="hold-music"), name="hold.yaml")
+    rest_account.converge(path)
+    changed = audio(tmp_path, (DATA / "beep.wav").read_bytes() + b"\0\0")
+    emulator.faults.fail("media/library.delete", times=10)
+    _, report = rest_account.apply(path)
+    assert not report.ok
+    assert len(names(emulator)) == 2  # the new audio file and the old one
+    emulator.faults.clear()
+    rest_account.converge(path)  # one copy deleted as a duplicate, the other made current
+    assert names(emulator) == [f"hold-music #{short(changed)}"]
+    assert rest_account.plan(path).is_empty

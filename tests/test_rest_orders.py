@@ -116,3 +116,17 @@ def test_saved_rest_purchase_relabelled_is_still_a_purchase(
     with pytest.raises(PlanFileError, match="the change says assign but its calls purchase"):
         planfile.load(out, rest_account.client, "acct", {})
     assert not [m for m in emulator.stats()["methods"] if not m.startswith("GET")]
+
+
+def test_lost_buy_answer_over_rest_buys_once(
+        rest_account: Account, account: Account, emulator: Emulator,
+        manifest: Callable[..., Path]) -> None:
+    """REST v2 has no ``did/store.view_order``: recovery tells a bought order by its reserved
+    numbers being on the account, so a lost answer never buys twice."""
+    path = manifest(APPS % 'prefix: "+331"')
+    before = owned(account)
+    emulator.faults.lose_response("did/store.buy_order")
+    report = apply_plan(rest_account.plan(path), rest_account.client, allow_purchase=True)
+    assert report.ok, [(s.change.address, s.error) for s in report.steps if s.error]
+    assert len(set(owned(account)) - set(before)) == 2
+    assert rest_account.plan(path).is_empty
