@@ -51,6 +51,15 @@ def short(data: bytes) -> str:
     return file_fingerprint(data).removeprefix("sha256:")[:8]
 
 
+def applied_then_changed(rest_account: Account, tmp_path: Path,
+                         manifest: Callable[..., Path]) -> tuple[Path, bytes]:
+    """A media applied through REST, then its file changed: (manifest, the new bytes)."""
+    audio(tmp_path)
+    path = manifest(MEDIA.format(name="hold-music"), name="hold.yaml")
+    rest_account.converge(path)
+    return path, audio(tmp_path, (DATA / "beep.wav").read_bytes() + b"\0\0")
+
+
 def test_created_through_rest_then_no_changes_through_both_apis(
         rest_account: Account, account: Account, emulator: Emulator, tmp_path: Path,
         manifest: Callable[..., Path]) -> None:
@@ -71,10 +80,7 @@ def test_created_through_rest_then_no_changes_through_both_apis(
 def test_changed_file_replaces_the_audio_file(
         rest_account: Account, emulator: Emulator, tmp_path: Path,
         manifest: Callable[..., Path]) -> None:
-    audio(tmp_path)
-    path = manifest(MEDIA.format(name="hold-music"), name="hold.yaml")
-    rest_account.converge(path)
-    changed = audio(tmp_path, (DATA / "beep.wav").read_bytes() + b"\0\0")
+    path, changed = applied_then_changed(rest_account, tmp_path, manifest)
     plan = rest_account.converge(path)
     change = plan.changes[0]
     assert plan.counts() == {Action.REPLACE: 1}
@@ -122,10 +128,7 @@ def test_refused_at_plan_time_before_any_write(
 def test_replace_interrupted_before_the_delete_converges(
         rest_account: Account, emulator: Emulator, tmp_path: Path,
         manifest: Callable[..., Path]) -> None:
-    audio(tmp_path)
-    path = manifest(MEDIA.format(name="hold-music"), name="hold.yaml")
-    rest_account.converge(path)
-    changed = audio(tmp_path, (DATA / "beep.wav").read_bytes() + b"\0\0")
+    path, changed = applied_then_changed(rest_account, tmp_path, manifest)
     emulator.faults.fail("media/library.delete", times=10)
     _, report = rest_account.apply(path)
     assert not report.ok

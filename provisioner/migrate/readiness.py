@@ -5,6 +5,8 @@ call (``refuse``), and a plan through JSON-RPC ends with a "REST v2 readiness" n
 (``note``), so a team sees what stands between it and the 2027-06-30 shutdown. The reasons come
 from ``shared/callr-api/rest-v2.md``: REST v2 knows only Callr Actions scenarios (§2.2), and no
 endpoint was found for webhooks (§2.10), sub-accounts, SIP (§2.11) or text-to-speech (§2.8).
+Audio files have no tags (§2.8: a media's category or language cannot be kept) and the number
+store has no numeric area codes (§2.4: an order names a prefix or an area instead).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ E.164 value (``rest-v2.md`` §1.4: numbers have no other id).
 Marks, as in ``methods.py``: ``C`` = the verb and path are CONFIRMED in ``rest-v2.md`` (checked
 against it by ``tests/api/test_rest_contract.py``), ``I`` = INFERRED. ``body`` marks the request
 and result bodies separately: most bodies beyond the scenario object are INFERRED. An operation
-with no row has no REST v2 equivalent: the engine refuses its kind at plan time.
+with no row has no REST v2 equivalent: the engine refuses its kind at plan time. The number
+store rows are EXPERIMENTAL (documented paths, undocumented bodies): plans say so.
 """
 
 from __future__ import annotations
