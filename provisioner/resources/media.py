@@ -152,7 +152,9 @@ class MediaKind(ResourceKind):
                      *self._set_content(address, media_id, content, ctx))
         ctx.publish(self.kind, name, media_id)
         fields = [FieldChange("content", None, content.shown)]
-        if content.text is not None:
+        if over_rest(ctx):  # REST audio files carry no text; the name carries the fingerprint
+            fields.append(FieldChange("name", None, named(name, content.fingerprint)))
+        elif content.text is not None:
             fields.append(FieldChange("text", None, content.text))
         fields.extend(FieldChange(key, None, value) for key, value in _managed(spec).items())
         return Change(address, self.kind, Action.CREATE, _summary(spec), tuple(fields), calls,
