@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+import re
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from provisioner.models.values import Spec, bounded
 
 if TYPE_CHECKING:
     from provisioner.errors import Problem
     from provisioner.manifest import Desired
+
+def _check_prefix(value: str) -> str:
+    if not re.fullmatch(r"\+[1-9][0-9]{0,14}", value):
+        raise ValueError(f"a store prefix is '+' and digits, as GET /numbers/store/prefixes "
+                         f"lists them (\"+331\"), not {value!r}")
+    return value
+
+
+StorePrefix = Annotated[str, AfterValidator(_check_prefix)]
 
 Assignment = str | None
 """The name of the app a number is assigned to, or null for none."""
@@ -25,7 +35,7 @@ class OrderSpec(Spec):
 
     area_code_id: int | None = Field(None, ge=1)
     """The JSON-RPC store's numeric area code (``did/areacode.get_list``)."""
-    prefix: str | None = Field(None, pattern=r"^\+[1-9][0-9]{0,14}$")
+    prefix: StorePrefix | None = None
     """REST v2 (EXPERIMENTAL): the store prefix, as ``GET /numbers/store/prefixes`` lists it."""
     area: str | None = Field(None, min_length=1, max_length=64)
     """REST v2 (EXPERIMENTAL): the store area (``paris``), as the prefixes list names it."""
