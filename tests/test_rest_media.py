@@ -137,3 +137,16 @@ def test_replace_interrupted_before_the_delete_converges(
     rest_account.converge(path)  # one copy deleted as a duplicate, the other made current
     assert names(emulator) == [f"hold-music #{short(changed)}"]
     assert rest_account.plan(path).is_empty
+
+
+def test_renaming_is_refused_through_rest(
+        rest_account: Account, emulator: Emulator, tmp_path: Path,
+        manifest: Callable[..., Path]) -> None:
+    audio(tmp_path)
+    rest_account.converge(manifest(MEDIA.format(name="hold-music"), name="hold.yaml"))
+    renamed = manifest(MEDIA.format(name="waiting") + "    previous_names: [hold-music]\n",
+                       name="hold.yaml")
+    with pytest.raises(PlanError) as refused:
+        rest_account.plan(renamed)
+    assert any("media.waiting: renaming hold-music -> waiting" in m and "set_name" in m
+               for m in refused.value.messages), refused.value.messages
