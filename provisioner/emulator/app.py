@@ -24,7 +24,7 @@ from .errors import METHOD_NOT_FOUND, ApiError
 from .faults import Draw, FaultProfile, Faults
 from .handlers import HANDLERS, check_params
 from .persist import Store
-from .seed import provision_numbers
+from .seed import add_app, provision_numbers
 from .stats import Stats
 from .store import State
 from .transport import EmulatorTransport, ResponseDropped
@@ -93,6 +93,15 @@ class Emulator:
             numbers = provision_numbers(state, count, account_hash)
             self.store.save()
         return numbers
+
+    def add_app(self, package: str, name: str, *, has_did: bool = True,
+                account_hash: str | None = None) -> str:
+        """Seed an app of any package, one ``apps.create`` refuses included (``CALLFORWARDING10``
+        and other packages of real accounts the tool does not manage), without the API."""
+        with self.store.request() as state:
+            app_hash = add_app(state, package, name, has_did=has_did, account_hash=account_hash)
+            self.store.save()
+        return app_hash
 
     # --- WSGI ---------------------------------------------------------------------------------
 
