@@ -78,7 +78,6 @@ CASES: dict[str, tuple[str | None, str]] = {
     "sip/trunk/origination.delete": (TRUNK, TRUNK.replace("a.example", "b.example")),
     "sip/trunk/termination.create": (None, TRUNK.replace("origination", "termination")),
     "webhooks.subscribe": (None, hook()),
-    "webhooks.update": (hook(), hook("{hmac_algo: MD5}")),
     "webhooks.unsubscribe": (hook(), HOOK_YAML.replace("{opts}", ", absent: true")),
     "account/sub.create": (None, sub()),
     "account/sub.edit": (sub(), sub().replace("ops@a.example", "noc@a.example")),

@@ -164,6 +164,8 @@ class Emulator:
             injected, lose = self.faults.take(method)
             if lose == "503":
                 return 503, REASONS[503].encode("ascii"), lose
+            if lose == "unrun":
+                return 502, LOST_PAGE, lose
             if injected is not None:
                 self._stats.fault("fail")
                 raise ApiError(injected[0], injected[1])

@@ -157,8 +157,15 @@ def _desired_attrs(spec: SubAccountSpec) -> dict[str, Any]:
 
 
 def _edit_properties(live: Live, edits: dict[str, Any]) -> dict[str, Any]:
-    """EditProperties: the given sub-objects whole (live values laid under the desired ones)."""
-    return {k: merge(live.attrs[k], v) for k, v in edits.items()}
+    """EditProperties: the given sub-objects whole (live values laid under the desired ones).
+
+    ``params`` carries only the sub-objects the manifest sets: EditParams documents ``billing``
+    only, so ``default`` (unconfirmed) is never sent unless the manifest sets it."""
+    out = {k: merge(live.attrs[k], v) for k, v in edits.items() if k != "params"}
+    if "params" in edits:
+        current = live.attrs["params"]
+        out["params"] = {k: merge(current.get(k, {}), v) for k, v in edits["params"].items()}
+    return out
 
 
 def _editable_params(params: Any) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Webhooks (``webhooks:``): identity is the pair (event type, endpoint).
 
-Live read: ``webhooks.get_list()``, one call for the account. A webhook of the manifest that is
-not live is created with ``webhooks.subscribe``; one that is live has only the options the
-manifest sets compared, and is updated in place (same hash) with ``webhooks.update``, which
-replaces type, endpoint and options whole: the call sends the live options with the desired
-ones laid over them. Entries with ``absent: true`` are unsubscribed; live webhooks the manifest
-does not mention are left alone. Two live webhooks with the same type and endpoint are a plan
-error (delete one by hand), except for an ``absent`` entry, which unsubscribes every one.
+Live read: ``webhooks.get_list()``, one call for the account (an account without that method,
+which is inferred, fails the plan before any write, naming it: ``engine.read_live``). A webhook
+of the manifest that is not live is created with ``webhooks.subscribe``; one that is live has
+only the options the manifest sets compared, and a difference is changed with
+``webhooks.unsubscribe`` then ``webhooks.subscribe`` (the live options with the desired ones laid
+over them), as third-party clients of the live API do: ``webhooks.update`` is unconfirmed. The
+webhook gets a new hash, and events of that type are not delivered between the two calls.
+Entries with ``absent: true`` are unsubscribed; live webhooks the manifest does not mention are
+left alone. Two live webhooks with the same type and endpoint are a plan error (delete one by
+hand), except for an ``absent`` entry, which unsubscribes every one.
 
 Event types: the manifest only checks their shape offline; at plan time the type of every entry
 that is not live yet is checked against the account's ``webhooks.get_event_types`` (the
@@ -16,12 +19,12 @@ by the API: a plan with no new webhook makes no call for the list). An ``absent`
 name a type that some live webhook has.
 
 The HMAC secret is wrapped in ``Secret`` on both sides: it compares by value and shows as
-``(sensitive)`` in every output; a changed secret is an update whose field change is marked
-sensitive. The comparison uses what ``webhooks.get_list`` returns. When the API returns no
-secret (null or absent) for a webhook whose manifest entry sets one, the secret cannot be
-compared, so the plan updates the webhook to set it, with a note saying so; against an API that
-never returns secrets, this would plan that update on every run (the emulator and the documented
-``Webhook.Options`` object do return ``hmac_secret``).
+``(sensitive)`` in every output; a changed secret is a change whose field is marked sensitive.
+When the list returns ``hmac_secret: null``, the webhook has no secret and a manifest secret is
+set. When the list leaves ``hmac_secret`` out altogether, the secret is write-only: it is sent
+when the webhook is subscribed and never compared afterwards (the plan would otherwise change
+the webhook on every run). Re-subscribing such a webhook for another option would drop a secret
+the manifest does not give, so that is a plan error.
 """
 
 from __future__ import annotations
@@ -50,7 +53,10 @@ class WebhookKind(ResourceKind):
         out = []
         for hook in reader.call("webhooks.get_list") or []:
             identity = (str(hook.get("type", "")), str(hook.get("endpoint", "")))
-            out.append(Live(hook["hash"], identity, {"options": normalize_options(hook)}))
+            options = hook.get("options")
+            hidden = isinstance(options, dict) and "hmac_secret" not in options
+            out.append(Live(hook["hash"], identity, {"options": normalize_options(hook),
+                                                     "secret_hidden": hidden}))
         return out
 
     def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
@@ -107,17 +113,27 @@ class WebhookKind(ResourceKind):
     def update(self, identity: Identity, live: Live, options: dict[str, Any],
                 ctx: PlanContext) -> Change | None:
         current: dict[str, Any] = live.attrs["options"]
-        fields = compare(current, options, SENSITIVE, prefix="options")
+        hidden = bool(live.attrs.get("secret_hidden"))
+        compared = {k: v for k, v in options.items() if not (hidden and k == "hmac_secret")}
+        fields = compare(current, compared, SENSITIVE, prefix="options")
         if not fields:
             return None
         address = self._address(identity, ctx)
-        call = ctx.call(address, "webhooks.update", hash=live.id, type=identity[0],
-                        endpoint=identity[1], options=merge(current, options))
-        notes: tuple[str, ...] = ()
-        if options.get("hmac_secret") is not None and current.get("hmac_secret") is None:
-            notes = ("the API returns no secret for this webhook: the manifest's secret is set",)
-        return Change(address, self.kind, Action.UPDATE, str(live.id), fields, (call,), notes,
-                      ctx.account)
+        if hidden and options.get("hmac_secret") is None and current.get("hmac_algo"):
+            ctx.error(f"{address}: changing it re-subscribes it, and the API does not show its "
+                      "HMAC secret: set options.hmac_secret so the secret is not lost")
+            return None
+        unsubscribe = ctx.call(address, "webhooks.unsubscribe", hash=live.id)
+        subscribe = ctx.call(address, "webhooks.subscribe", type=identity[0],
+                             endpoint=identity[1], options=merge(current, options) or None)
+        notes = ["changed by webhooks.unsubscribe then webhooks.subscribe (webhooks.update is "
+                 "unconfirmed): it gets a new hash, and no event is delivered in between"]
+        if options.get("hmac_secret") is not None and current.get("hmac_secret") is None \
+                and not hidden:
+            notes.append("the API returns no secret for this webhook: the manifest's secret "
+                         "is set")
+        return Change(address, self.kind, Action.UPDATE, str(live.id), fields,
+                      (unsubscribe, subscribe), tuple(notes), ctx.account)
 
     def delete(self, identity: Identity, live: Live, ctx: PlanContext) -> Change:
         address = self._address(identity, ctx)
