@@ -115,6 +115,12 @@ class SubAccountKind(ResourceKind):
         edit_fields = compare({k: live.attrs[k] for k in edits}, edits)
         if edit_fields:
             fields.extend(edit_fields)
+            if "params" in edits:  # only the params sub-objects that change are sent
+                changed = {f.path.split(".")[1] for f in edit_fields
+                           if f.path.startswith("params.")}
+                edits["params"] = {k: v for k, v in edits["params"].items() if k in changed}
+                if not edits["params"]:
+                    del edits["params"]
             calls.append(ctx.call(address, "account/sub.edit", hash=live.id,
                                   properties=_edit_properties(live, edits), options={}))
         for change in compare(live.attrs["account"], wanted["account"], prefix="account"):
