@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from provisioner import planfile, planner, safety
 from provisioner.api.client import CallrClient
-from provisioner.errors import PlanError, PurchaseNotAllowed
+from provisioner.errors import PlanError, ProtocolError, PurchaseNotAllowed
 from provisioner.executor import ApplyReport, Executor, StepResult
 from provisioner.manifest import Desired, load
 from provisioner.plan import Action, Change, Plan, Ref
@@ -55,7 +55,12 @@ def read_live(reader: LiveReader, desired: Desired,
     live: LiveAccount = {}
 
     def work(kind: ResourceKind) -> list[Live]:
-        objs = kind.read_for(reader, desired)
+        try:
+            objs = kind.read_for(reader, desired)
+        except ProtocolError as exc:
+            if exc.code != METHOD_NOT_FOUND:
+                raise
+            raise PlanError([missing_method(kind, exc.method)]) from None
         if on_read is not None:
             on_read(kind, objs)
         return objs
@@ -67,6 +72,16 @@ def read_live(reader: LiveReader, desired: Desired,
             grouped.setdefault(obj.identity, []).append(obj)
         live[kind.kind] = grouped
     return live
+
+
+METHOD_NOT_FOUND = -32601
+
+
+def missing_method(kind: ResourceKind, method: str) -> str:
+    """The plan error of a kind whose read method the account does not have."""
+    return (f"{kind.section}: the account has no method {method or '(unknown)'} (error -32601), "
+            f"which reading {kind.section} needs; remove the section or use an account that "
+            "offers it. Nothing was changed.")
 
 
 T = TypeVar("T")
