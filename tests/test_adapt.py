@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from provisioner.api.client import CallrClient
-from provisioner.api.rpc import Credentials
+from provisioner.api.rpc import Credentials, RetryPolicy
 from provisioner.emulator import Emulator
 from provisioner.engine import apply_plan, build_plan
 from provisioner.executor import Status
@@ -44,10 +44,10 @@ def connect(emu: Emulator) -> CallrClient:
                                transport=emu.transport())
 
 
-def once(emu: Emulator, path: Path) -> Any:
+def once(emu: Emulator, path: Path, parallelism: int | None = None) -> Any:
     with connect(emu) as client:
         plan = build_plan(load([path], {}), client, "t")
-        return plan, apply_plan(plan, client)
+        return plan, apply_plan(plan, client, parallelism=parallelism)
 
 
 def master(emu: Emulator) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def test_a_refused_move_falls_back_to_remove_then_assign(manifest: Write) -> Non
     _, report = once(emu, manifest(TWO_APPS % (N1, "one", N2, "one")))
     assert report.ok
     emu.reset_stats()
-    _, report = once(emu, manifest(TWO_APPS % (N1, "two", N2, "two")))
+    _, report = once(emu, manifest(TWO_APPS % (N1, "two", N2, "two")), parallelism=1)
     assert report.ok, [s.error for s in report.steps]
     by_name = {a["hash"]: a["name"] for a in master(emu)["apps"].values()}
     owners = {d["intl_number"]: by_name.get(d["app"]) for d in master(emu)["dids"].values()}
@@ -198,3 +198,36 @@ def test_a_failure_three_references_deep_skips_and_journals_every_dependent(
     assert {r["change"] for r in records} == set(dependents)
     assert all(r["outcome"] == "skipped" and "Acme" in r["message"] for r in records)
     assert subs(emu) == []
+
+
+# -- money: a failed assignment after buying --------------------------------------------------------
+
+ORDER_TWO = """\
+    version: 1
+    apps:
+      line: {package: ACTIONS10, params: {script: "- say: hi"}}
+    numbers:
+      order: {area_code_id: 2, class: CLASSIC, quantity: 2, app: line}
+    """
+
+
+def test_an_assignment_failing_after_the_buy_never_buys_twice(manifest: Write) -> None:
+    """``emulator serve --fail-method apps.assign_did``: the first apply buys two numbers and
+    fails to assign the first; the second assigns the bought numbers without buying again."""
+    emu = Emulator(None, media_delay=0.0, job_delay=0.0)
+    emu.faults.unavailable("apps.assign_did", times=2)  # the try, and recovery's re-send
+    path = manifest(ORDER_TWO)
+    with CallrClient.connect(Credentials("sandbox", "sandbox"), ENDPOINT,
+                             transport=emu.transport(), retry=RetryPolicy(attempts=1)) as client:
+        plan = build_plan(load([path], {}), client, "t")
+        first = apply_plan(plan, client, allow_purchase=True)
+        assert [s.change.kind for s in first.with_status(Status.FAILED)] == ["order"]
+        second = apply_plan(build_plan(load([path], {}), client, "t"), client,
+                            allow_purchase=True)
+        assert second.ok
+        assert build_plan(load([path], {}), client, "t").is_empty
+    methods = emu.stats()["methods"]
+    assert (methods["did/store.reserve"], methods["did/store.buy_order"]) == (1, 1)
+    assert methods["apps.assign_did"] == 2
+    lyon = [d for d in master(emu)["dids"].values() if d["intl_number"].startswith("+334")]
+    assert len(lyon) == 2 and all(d["app"] for d in lyon)

@@ -45,7 +45,7 @@ HOOK_YAML = f"version: 1\nwebhooks:\n  - {{type: sms.mo, endpoint: \"{HOOK}\"{{o
 SUB = ("version: 1\nsubaccounts:\n  Client A:\n    account: {firstname: Jane, lastname: Doe}\n"
        "    contact: {emails: [ops@a.example]}\n{extra}")
 ORDER = ("version: 1\napps:\n  a: {package: ACTIONS10, params: {script: a}}\n"
-         "numbers:\n  order: {area_code_id: 1, class: CLASSIC, quantity: 2, app: a}\n")
+         "numbers:\n  order: {area_code_id: 2, class: CLASSIC, quantity: 2, app: a}\n")
 
 
 def hook(options: str = "") -> str:
