@@ -200,7 +200,7 @@ def test_a_failure_three_references_deep_skips_and_journals_every_dependent(
     assert subs(emu) == []
 
 
-# -- money: a failed assignment after buying --------------------------------------------------------
+# -- money: a failed assignment after buying ---------------------------------------------------
 
 ORDER_TWO = """\
     version: 1

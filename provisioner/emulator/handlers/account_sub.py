@@ -3,9 +3,10 @@
 Every SubAccount object returned carries its ``hash`` (create, get, search hits); methods.md
 confirms it only for search hits (variant ``sub-create-without-hash``: the create result has
 none). Variant ``strict-sub-params``: create and edit refuse ``params.default`` (error 151), as
-CreateParams and EditParams document ``billing`` only. The password is only in the create result. Archive jobs are
-computed lazily from the clock: PENDING, RUNNING after ``job_delay / 2``, DONE after ``job_delay``;
-``settle_jobs`` (run at the start of every request) archives the sub-account once its job is DONE.
+CreateParams and EditParams document ``billing`` only. The password is only in the create
+result. Archive jobs are computed lazily from the clock: PENDING, RUNNING after
+``job_delay / 2``, DONE after ``job_delay``; ``settle_jobs`` (run at the start of every request)
+archives the sub-account once its job is DONE.
 """
 
 from __future__ import annotations
