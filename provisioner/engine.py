@@ -194,6 +194,19 @@ class _SubaccountReads:
         return None if future is None else future.result()
 
 
+PROBED_KINDS = frozenset({"webhook", "sip_subscriber", "sip_trunk"})
+"""Kinds read through inferred methods (``webhooks.get_list``, ``sip/*.search``)."""
+
+
+def _probe_methods(reader: LiveReader, desired: Desired) -> None:
+    """For a sub-account this plan creates (nothing of it can be read yet): read, in the
+    authenticated account, the kinds its manifest needs whose read methods are inferred, so a
+    method the API lacks fails the plan before any write (PlanError) instead of the apply."""
+    kinds = [kind for kind in KINDS if kind.kind in PROBED_KINDS and kind.needed(desired)]
+    if kinds:
+        read_live(reader, desired, kinds)
+
+
 EXPERIMENTAL_KINDS = frozenset({"sip_subscriber", "sip_trunk"})
 EXPERIMENTAL_NOTE = ("experimental: the sip/* methods are inferred from CALLR's naming (no public "
                      "client calls them); a method the account lacks fails the plan")
@@ -217,14 +230,17 @@ def _subaccount_contexts(client: CallrClient, desired: Desired, ctx: PlanContext
         if spec is not None and not spec.absent and login_as is not None:
             wanted.append((name, login_as, nested))
     contexts = _concurrently(client, wanted,
-                             lambda one: _subaccount_context(client, *one, early))
+                             lambda one: _subaccount_context(client, *one, early, ctx.reader))
     return {name: sub for (name, _, _), sub in zip(wanted, contexts, strict=True)}
 
 
 def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref,
-                        desired: Desired, early: _SubaccountReads | None = None) -> PlanContext:
-    """The context of a sub-account: read with Login-As, or empty when this plan creates it."""
+                        desired: Desired, early: _SubaccountReads | None = None,
+                        master: LiveReader | None = None) -> PlanContext:
+    """The context of a sub-account: read with Login-As, or empty when this plan creates it
+    (then the master's ``reader`` probes the inferred read methods its manifest needs)."""
     if isinstance(login_as, Ref):
+        _probe_methods(master or LiveReader(client), desired)
         return PlanContext({}, None, account=name, login_as=login_as)
     found = early.take(login_as) if early is not None else None
     if found is not None:

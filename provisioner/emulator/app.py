@@ -84,6 +84,12 @@ class Emulator:
     def reset_stats(self) -> None:
         self._stats.reset()
 
+    def set_variants(self, variants: Iterable[str]) -> None:
+        """Switch to other variants (``emulator/variants.py``) from the next request on: tests
+        seed an account under the plain API, then plan and apply under the alternatives."""
+        chosen = variants_module.parse(variants)
+        self.variants, self._missing = chosen, variants_module.missing_methods(chosen)
+
     def provision_numbers(self, count: int, account_hash: str | None = None) -> list[str]:
         """Give an account (default: the master) ``count`` more unassigned DIDs, without the API.
 
