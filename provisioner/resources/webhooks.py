@@ -23,14 +23,18 @@ The HMAC secret is wrapped in ``Secret`` on both sides: it compares by value and
 When the list returns ``hmac_secret: null``, the webhook has no secret and a manifest secret is
 set. When the list leaves ``hmac_secret`` out altogether, the secret is write-only: it is sent
 when the webhook is subscribed and never compared afterwards (the plan would otherwise change
-the webhook on every run). Re-subscribing such a webhook for another option would drop a secret
+the webhook on every run). A rotation is then told by the manifest: ``secret_rotated_at`` (UTC)
+beside the new secret re-subscribes a live webhook whose ``created_at`` is earlier, once (the new
+subscription is later). Re-subscribing such a webhook for another option would drop a secret
 the manifest does not give, so that is a plan error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from provisioner.diff import compare, merge
@@ -38,10 +42,18 @@ from provisioner.manifest import Desired
 from provisioner.models.webhooks import DOCUMENTED_TYPES, WebhookSpec
 from provisioner.plan import Action, Change, FieldChange, Ref
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
-from provisioner.sensitive import wrap_paths
+from provisioner.sensitive import REDACTED, wrap_paths
 
 SENSITIVE: frozenset[tuple[str, ...]] = frozenset({("hmac_secret",)})
 Identity = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Want:
+    """A manifest webhook, normalized: its options, and when its secret last changed."""
+
+    options: dict[str, Any]
+    rotated_at: str | None = None
 
 
 class WebhookKind(ResourceKind):
@@ -56,7 +68,8 @@ class WebhookKind(ResourceKind):
             options = hook.get("options")
             hidden = isinstance(options, dict) and "hmac_secret" not in options
             out.append(Live(hook["hash"], identity, {"options": normalize_options(hook),
-                                                     "secret_hidden": hidden}))
+                                                     "secret_hidden": hidden,
+                                                     "created_at": hook.get("created_at")}))
         return out
 
     def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
@@ -64,8 +77,14 @@ class WebhookKind(ResourceKind):
             return []
         return self.reconcile(desired.webhooks, ctx)
 
-    def want(self, identity: Any, spec: WebhookSpec, ctx: PlanContext) -> dict[str, Any]:
-        return desired_options(spec)
+    def want(self, identity: Any, spec: WebhookSpec, ctx: PlanContext) -> Want | None:
+        rotated = spec.secret_rotated_at
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if rotated is not None and rotated > now:
+            ctx.error(f"{self._address(identity, ctx)}: secret_rotated_at {rotated} is in the "
+                      "future: set it to the time the secret changed (UTC)")
+            return None
+        return Want(desired_options(spec), rotated)
 
     def _check_types(self, desired: Desired, ctx: PlanContext) -> bool:
         """Report every desired type the account does not know; True when all are known."""
@@ -98,7 +117,8 @@ class WebhookKind(ResourceKind):
     def _address(self, identity: Identity, ctx: PlanContext) -> str:
         return ctx.address(self.kind, f"{identity[0]}->{identity[1]}")
 
-    def create(self, identity: Identity, options: dict[str, Any], ctx: PlanContext) -> Change:
+    def create(self, identity: Identity, want: Want, ctx: PlanContext) -> Change:
+        options = want.options
         address = self._address(identity, ctx)
         call = ctx.call(address, "webhooks.subscribe", type=identity[0], endpoint=identity[1],
                         options=options or None)
@@ -110,12 +130,16 @@ class WebhookKind(ResourceKind):
         return Change(address, self.kind, Action.CREATE, "", fields, (call,),
                       account=ctx.account)
 
-    def update(self, identity: Identity, live: Live, options: dict[str, Any],
+    def update(self, identity: Identity, live: Live, want: Want,
                 ctx: PlanContext) -> Change | None:
+        options = want.options
         current: dict[str, Any] = live.attrs["options"]
         hidden = bool(live.attrs.get("secret_hidden"))
         compared = {k: v for k, v in options.items() if not (hidden and k == "hmac_secret")}
         fields = compare(current, compared, SENSITIVE, prefix="options")
+        if hidden and _set_before(live, want):
+            fields = (*fields, FieldChange("options.hmac_secret", REDACTED,
+                                           options["hmac_secret"], sensitive=True))
         if not fields:
             return None
         address = self._address(identity, ctx)
@@ -128,6 +152,9 @@ class WebhookKind(ResourceKind):
                              endpoint=identity[1], options=merge(current, options) or None)
         notes = ["changed by webhooks.unsubscribe then webhooks.subscribe (webhooks.update is "
                  "unconfirmed): it gets a new hash, and no event is delivered in between"]
+        if hidden and _set_before(live, want):
+            notes.append(f"subscribed at {live.attrs.get('created_at')}, before "
+                         f"secret_rotated_at {want.rotated_at}: its secret is set again")
         if options.get("hmac_secret") is not None and current.get("hmac_secret") is None \
                 and not hidden:
             notes.append("the API returns no secret for this webhook: the manifest's secret "
@@ -142,6 +169,14 @@ class WebhookKind(ResourceKind):
         call = ctx.call(address, "webhooks.unsubscribe", hash=live.id)
         return Change(address, self.kind, Action.DELETE, str(live.id), calls=(call,),
                       notes=("absent: true",), account=ctx.account)
+
+
+def _set_before(live: Live, want: Want) -> bool:
+    """Whether the live webhook was subscribed before the manifest's secret changed."""
+    created = live.attrs.get("created_at")
+    if want.rotated_at is None or want.options.get("hmac_secret") is None:
+        return False
+    return not isinstance(created, str) or created[:19] < want.rotated_at
 
 
 def normalize_options(hook: dict[str, Any]) -> dict[str, Any]:
