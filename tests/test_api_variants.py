@@ -70,7 +70,9 @@ def converge(emu: Emulator, paths: list[Path], runs: int = 2) -> int:
                 return run
             if run == runs:
                 break
-            apply_plan(plan, client)
+            # one change at a time: the emulator gives each new sub-account the numbers of its
+            # rank of creation (Client A first), which the example's numbers follow
+            apply_plan(plan, client, parallelism=1)
     raise AssertionError(f"not converged after {runs} applies: {plan.changes}")
 
 
