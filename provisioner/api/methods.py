@@ -57,8 +57,9 @@ METHODS: dict[str, Method] = _rows(
     Method("apps.get", ("hash",), "C", read_only=True),
     Method("apps.get_list", ("with_numbers",), "C", read_only=True),
     Method("apps.search", ("filters", "options"), "C", read_only=True),
-    # Reassigning calls assign_did on a DID that has an app: assumed to move it (no gap in
-    # service); if the live API refuses, plan remove_did first in resources/numbers.py.
+    # Reassigning calls assign_did on a DID that has an app, assumed to move it (no gap in
+    # service); if the live API refuses, apply falls back to remove_did + assign_did
+    # (provisioner/adapt.py; variant assign-requires-free-did).
     Method("apps.assign_did", ("app_hash", "did_hash"), "C"),
     Method("apps.remove_did", ("did_hash",), "C"),
     Method("apps.get_dids", ("only_available",), "C", read_only=True),
@@ -89,7 +90,9 @@ METHODS: dict[str, Method] = _rows(
     Method("webhooks.unsubscribe", ("hash",), "I"),
     # sub-accounts and jobs
     # The new sub-account's hash is read from the create result (``hash``), which methods.md
-    # confirms only for search hits; Login-As in the same apply depends on it.
+    # confirms only for search hits; without it, apply finds it with account/sub.search by
+    # company and login (provisioner/adapt.py; variant sub-create-without-hash). params.default
+    # is sent only when the manifest sets it, and dropped if refused (strict-sub-params).
     Method("account/sub.create", ("properties", "options"), "C"),
     Method("account/sub.edit", ("hash", "properties", "options"), "C3"),
     Method("account/sub.get", ("hash",), "C", read_only=True),
