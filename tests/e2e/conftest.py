@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,3 +51,26 @@ def provisioner(*args: str | Path, env: dict[str, str],
     return subprocess.run([*COMMAND, *map(str, args)], env=env, cwd=cwd, text=True,
                           capture_output=True, stdin=subprocess.DEVNULL, timeout=120,
                           check=False)
+
+
+@contextlib.contextmanager
+def emulator_serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The real ``provisioner emulator serve --port 0 ARGS`` in a process; yields it and its
+    JSON-RPC URL (read from its first line), and terminates it (killed after 10 s)."""
+    proc = subprocess.Popen([*COMMAND, "emulator", "serve", "--port", "0", *args],
+                            env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        found = re.search(r"(http://127\.0\.0\.1:(\d+)/json-rpc/v1\.1/)", first)
+        assert found, f"first line should name the URL: {first!r}"
+        assert int(found.group(2)) > 0
+        yield proc, found.group(1)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

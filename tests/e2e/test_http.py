@@ -10,7 +10,7 @@ from pathlib import Path
 import callr
 import pytest
 
-from .conftest import COMMAND, Served, cli_env, provisioner
+from .conftest import Served, cli_env, emulator_serve, provisioner
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
 BASIC = {"CALLR_LOGIN": "sandbox", "CALLR_PASSWORD": "sandbox"}
@@ -107,23 +107,8 @@ def test_fault_mid_apply_reports_and_next_apply_converges(served: Served) -> Non
 
 @pytest.fixture
 def emulator_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    proc = subprocess.Popen([*COMMAND, "emulator", "serve", "--port", "0"], env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        found = re.search(r"(http://127\.0\.0\.1:(\d+)/json-rpc/v1\.1/)", first)
-        assert found, f"first line should name the URL: {first!r}"
-        assert int(found.group(2)) > 0
-        yield proc, found.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with emulator_serve() as served:
+        yield served
 
 
 def test_emulator_serve_port_0_driven_by_sdk_and_cli(

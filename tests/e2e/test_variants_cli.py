@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
-import subprocess
+import textwrap
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .conftest import COMMAND, cli_env, provisioner
+from tests.test_adapt import ORDER_TWO
+
+from .conftest import cli_env, emulator_serve, provisioner
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 BASIC = {"CALLR_LOGIN": "sandbox", "CALLR_PASSWORD": "sandbox"}
@@ -22,24 +23,10 @@ PLAIN_VARIANTS = ("sub-create-without-hash,strict-sub-params,no-webhook-update,"
 
 
 @contextlib.contextmanager
-def emulator_serve(*args: str) -> Iterator[str]:
-    """``provisioner emulator serve --port 0 ARGS``; yields its JSON-RPC URL."""
-    proc = subprocess.Popen([*COMMAND, "emulator", "serve", "--port", "0", "--media-delay", "0",
-                             *args], env=cli_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        found = re.search(r"(http://127\.0\.0\.1:\d+/json-rpc/v1\.1/)", first)
-        assert found, f"first line should name the URL: {first!r}"
-        yield found.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def emulator_at(*args: str) -> Iterator[str]:
+    """``provisioner emulator serve --media-delay 0 ARGS``; yields its JSON-RPC URL."""
+    with emulator_serve("--media-delay", "0", *args) as (_, url):
+        yield url
 
 
 def stats(url: str) -> dict[str, Any]:
@@ -50,7 +37,7 @@ def stats(url: str) -> dict[str, Any]:
 
 def test_agency_converges_under_the_other_answers_in_two_applies() -> None:
     env = cli_env(**BASIC)
-    with emulator_serve("--variant", PLAIN_VARIANTS) as url:
+    with emulator_at("--variant", PLAIN_VARIANTS) as url:
         for _ in range(2):
             plan = provisioner("plan", EXAMPLES / "agency", "--endpoint", url,
                                "--detailed-exitcode", env=env)
@@ -69,7 +56,7 @@ def test_agency_converges_under_the_other_answers_in_two_applies() -> None:
 
 def test_agency_plan_names_the_missing_methods_and_writes_nothing() -> None:
     env = cli_env(**BASIC)
-    with emulator_serve("--variant", "no-sip", "--variant", "no-webhook-list") as url:
+    with emulator_at("--variant", "no-sip", "--variant", "no-webhook-list") as url:
         result = provisioner("apply", EXAMPLES / "agency", "--endpoint", url, "--yes", env=env)
         assert result.returncode == 1
         assert "webhooks.get_list" in result.stderr or "sip/" in result.stderr, result.stderr
@@ -79,22 +66,13 @@ def test_agency_plan_names_the_missing_methods_and_writes_nothing() -> None:
                for name in methods), methods
 
 
-ORDER = """\
-version: 1
-apps:
-  line: {package: ACTIONS10, params: {script: "- say: hi"}}
-numbers:
-  order: {area_code_id: 2, class: CLASSIC, quantity: 2, app: line}
-"""
-
-
 def test_an_assignment_failing_after_the_purchase_never_buys_twice(tmp_path: Path) -> None:
     """``--fail-method apps.assign_did:6``: the client's 3 tries, then the 3 tries of the one
     re-send after re-reading the account (``:1`` is absorbed by the first retry)."""
     path = tmp_path / "order.yaml"
-    path.write_text(ORDER, encoding="utf-8")
+    path.write_text(textwrap.dedent(ORDER_TWO), encoding="utf-8")
     env = cli_env(**BASIC)
-    with emulator_serve("--fail-method", "apps.assign_did:6") as url:
+    with emulator_at("--fail-method", "apps.assign_did:6") as url:
         first = provisioner("apply", path, "--endpoint", url, "--yes", "--allow-purchase",
                             env=env)
         assert first.returncode == 1, first.stdout + first.stderr
