@@ -176,7 +176,8 @@ def _set_before(live: Live, want: Want) -> bool:
     created = live.attrs.get("created_at")
     if want.rotated_at is None or want.options.get("hmac_secret") is None:
         return False
-    return not isinstance(created, str) or created[:19] < want.rotated_at
+    # No creation time (undocumented answer): never re-subscribe, or every plan would.
+    return isinstance(created, str) and created[:19] < want.rotated_at
 
 
 def normalize_options(hook: dict[str, Any]) -> dict[str, Any]:
