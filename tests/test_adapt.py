@@ -79,7 +79,7 @@ def test_params_default_refused_is_sent_without_it_and_remembered(manifest: Writ
     emu = Emulator(None, media_delay=0.0, job_delay=0.0, variants=["strict-sub-params"])
     two = SUB.rstrip(" ") + ("    " "  Beta:\n        contact: {emails: [b@b.example]}\n"
                  "        params: {default: {locale: fr_FR}}\n")
-    _, report = once(emu, manifest(two))
+    _, report = once(emu, manifest(two), parallelism=1)
     assert report.ok, [s.error for s in report.steps]
     assert len(subs(emu)) == 2
     notes = [n for s in report.steps for n in s.notes]
