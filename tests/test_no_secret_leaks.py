@@ -179,7 +179,7 @@ def life(session: Session, emu: Emulator) -> None:
     session.run("v1 apply", "-vv", "apply", manifest, "--yes")
     manifest = session.version(2)
     session.run("v2 plan --out", "plan", manifest, "--out", session.folder / "plan2.json")
-    emu.faults.fail("webhooks.update", times=2)
+    emu.faults.fail("webhooks.subscribe", times=2)  # the re-subscribe of a changed webhook
     emu.faults.lose_response("apps.edit")
     session.run("v2 failing apply", "--debug", "apply", session.folder / "plan2.json", "--yes",
                 code=1)
@@ -203,7 +203,7 @@ def test_no_secret_in_any_output_file_or_log(served: tuple[Recorded, str], tmp_p
     assert any(name.startswith(".provisioner/journal/") for name in files), files.keys()
     assert "plan2.json" in files and any(name.startswith("exported/") for name in files)
     stderr = "".join(text for name, text in session.outputs.items() if name.endswith("stderr"))
-    assert "webhooks.update" in stderr and ("Basic ***" in stderr or "Api-Key ***" in stderr)
+    assert "webhooks.subscribe" in stderr and ("Basic ***" in stderr or "Api-Key ***" in stderr)
     assert "re-reading the account" in stderr  # the lost apps.edit answer was recovered
     assert leaks(secrets, {**session.outputs, **files}) == []
 
