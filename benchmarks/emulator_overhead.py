@@ -28,6 +28,8 @@ from provisioner.emulator import Emulator, make_server
 URL = "/json-rpc/v1.1/"
 _ids = itertools.count(1)
 
+SCENARIO = "branches: {inbound-call: {actions: [action: hangup@v1]}}"
+
 
 def rpc(client: httpx.Client, method: str, *params: Any) -> Any:
     body = {"jsonrpc": "2.0", "id": next(_ids), "method": method, "params": list(params)}
@@ -81,7 +83,7 @@ def measure(client: httpx.Client, rounds: int) -> dict[str, tuple[float, float]]
         "apps.get_list(false)": timed(max(5, rounds // 10), lambda i: rpc(
             client, "apps.get_list", False)),
         "apps.create": timed(rounds, lambda i: made.append(rpc(
-            client, "apps.create", "ACTIONS10", f"bench {i}", {"script": "- hangup: {}"})["hash"])),
+            client, "apps.create", "ACTIONS10", f"bench {i}", {"script": SCENARIO})["hash"])),
         "apps.assign_did": timed(rounds, lambda i: rpc(
             client, "apps.assign_did", made[i], free[i])),
     }

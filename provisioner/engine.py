@@ -28,9 +28,11 @@ from typing import TypeVar
 
 from provisioner import planfile, planner, safety
 from provisioner.api.client import CallrClient
+from provisioner.api.rest.session import api_of
 from provisioner.errors import PlanError, ProtocolError, PurchaseNotAllowed
 from provisioner.executor import ApplyReport, Executor, StepResult
 from provisioner.manifest import Desired, load
+from provisioner.migrate import readiness
 from provisioner.plan import Action, Change, Plan, Ref
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount, ResourceKind
@@ -117,6 +119,10 @@ def plan_account(desired: Desired, ctx: PlanContext) -> list[Change]:
 
 def build_plan(desired: Desired, client: CallrClient, target: str, *,
                targets: Sequence[str] = ()) -> Plan:
+    api = api_of(client)
+    found = readiness.blockers(desired)
+    if api == "rest":
+        readiness.refuse(desired)  # before any call: kinds REST v2 cannot manage, by name
     reader = LiveReader(client)
     with _SubaccountReads(client, desired) as early:  # sub-accounts read beside the master
         ctx = PlanContext(read_live(reader, desired, (SUBACCOUNTS, *KINDS), early.start),
@@ -140,7 +146,8 @@ def build_plan(desired: Desired, client: CallrClient, target: str, *,
         from provisioner.targeting import select
 
         ordered = select(ordered, desired, targets)
-    plan = Plan(target, ordered, tuple(warnings))
+    plan = Plan(target, ordered, tuple(warnings), api=api,
+                readiness=tuple(b.to_dict() for b in found))
     plan = planfile.with_evidence(plan, accounts)  # basis, routing impact, secret sources
     return safety.checked(plan, accounts)  # policy.safety thresholds: Plan.unsafe
 

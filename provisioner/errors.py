@@ -15,17 +15,21 @@
         └── RpcError                 a JSON-RPC error object: .code, .message, .data
             ├── AuthError            22: authentication failed (also a refused Login-As)
             ├── NotAllowedError      100, 205: not allowed on this account or this app
-            ├── NotFoundError        110, 115: the object does not exist
+            ├── NotFoundError        110, 115: reported as an error, never read as "absent"
+            │                        (unconfirmed codes: absence is read from lists)
             ├── InvalidParamsError   150, 151, -32602: missing or invalid property
             └── ProtocolError        -32700, -32600, -32601: the request itself was wrong
 
-Messages never carry secret values: the client redacts params before they reach a log or error.
+Messages never carry secret values: the client redacts params before they reach a log or error,
+and masks every known secret (``sensitive.KNOWN``) in the messages the API sends back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from provisioner.sensitive import KNOWN
 
 
 class ProvisionerError(Exception):
@@ -47,9 +51,17 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
+@dataclass(frozen=True, order=True)
+class Notice(Problem):
+    """A located warning: worth reading, but the manifest is valid (an action name the Callr
+    Actions catalogue does not list ...)."""
+
+
 class ManifestError(ProvisionerError):
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
+        # A message may quote a value (a URL that is not one): values from the environment,
+        # whatever the field, show as "(sensitive: NAME)".
+        self.problems = sorted(replace(p, message=KNOWN.mask(p.message)) for p in problems)
         count = len(self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the manifest")
 
@@ -121,7 +133,9 @@ class NotAllowedError(RpcError):
 
 
 class NotFoundError(RpcError):
-    pass
+    """Error 110 or 115. Which code the live API uses for a missing object is unconfirmed: no
+    code path may conclude that an object is absent from it: absence is read from the lists
+    the plan uses (recovery included)."""
 
 
 class InvalidParamsError(RpcError):

@@ -11,20 +11,23 @@ configurable) holds:
 
 No parameter is journaled except the identity fields named in ``IDENTITY`` (names, hashes,
 ids, event type and endpoint, usernames, company names), and everything written goes through
-``provisioner.sensitive.redact``. Each line is flushed as it is written, so a killed process
+``provisioner.sensitive.redact`` and ``KNOWN.mask`` (a value from the environment in an endpoint
+or a name shows as ``(sensitive: NAME)``, an API message echoing a password as ``***``). The
+file is created 0600. Each line is flushed as it is written, so a killed process
 leaves a journal that reads line by line up to the last call it made.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from provisioner.plan import Plan
-from provisioner.sensitive import Secret, redact
+from provisioner.sensitive import KNOWN, Secret, redact
 from provisioner.version import tool_version
 
 JOURNAL_DIR = Path(".provisioner") / "journal"
@@ -47,7 +50,7 @@ def identity(args: dict[str, Any]) -> dict[str, Any]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, str):
             out[".".join(path)] = node
-    return dict(redact(out))
+    return dict(KNOWN.mask_deep(redact(out)))
 
 
 class Journal:
@@ -59,13 +62,16 @@ class Journal:
         stamp = started.strftime("%Y%m%dT%H%M%S.%fZ")
         self.path = directory / f"{stamp}-{plan.fingerprint()}.jsonl"
         self._lock = threading.Lock()
-        self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
+        # 0600 from the start: a journal names the account's objects, and must never be a
+        # file others may read (umask or not), even if a secret got past the redaction.
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._file: IO[str] | None = os.fdopen(descriptor, "a", encoding="utf-8")
         self.write({"type": "header", "target": plan.target, "fingerprint": plan.fingerprint(),
                     "started": started.isoformat(), "version": tool_version(),
                     "changes": len(plan.changes)})
 
     def write(self, line: dict[str, Any]) -> None:
-        text = json.dumps(redact(line), sort_keys=True, default=str)
+        text = json.dumps(KNOWN.mask_deep(redact(line)), sort_keys=True, default=str)
         with self._lock:
             if self._file is None:
                 return

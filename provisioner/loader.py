@@ -9,6 +9,11 @@ indexes) to its 1-based line and column, so any later error can be reported as
 located problem. ``${var:NAME}`` placeholders take the values of ``--var``/``--var-file``
 (``Document.variables``); a scalar that is exactly one ``${var:NAME}`` takes the variable's value
 with its type (a var-file's ``30`` stays an int), inside a longer string its text.
+
+Those two are the tool's only placeholders: any other ``${...}`` (above all a Callr Actions
+expression, ``${{ $target }}``) is left exactly as written. ``$${env:`` and ``$${var:`` are
+the escape: they read as a literal ``${env:`` / ``${var:`` (each ``$${`` before ``env:`` or
+``var:`` loses one ``$``).
 """
 
 from __future__ import annotations
@@ -23,15 +28,21 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
+from provisioner.duplicate_keys import duplicate_key
 from provisioner.errors import Problem
 from provisioner.fastyaml import compose_plain
+from provisioner.sensitive import KNOWN
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
-PLACEHOLDER = re.compile(f"{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
+ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
+PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
+OURS = re.compile(r"\$\{(?:env|var):")
+"""What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 
 
 @dataclass
@@ -51,6 +62,8 @@ class Document:
     """Nodes an overlay put here -> the overlay's file (their positions are in that file)."""
     root: Path | None = None
     """The folder audio files must stay inside (the PATH given on the command line)."""
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The environment ``${env:...}`` read from (files this one refers to read it too)."""
     converted: int = field(default=0, repr=False, compare=False)
     unset: set[Path_] = field(default_factory=set)
     """Scalars with a missing variable or a malformed placeholder (their other problems are
@@ -133,6 +146,8 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
         line = _deepest_line(text, MAX_DEPTH) or 1
         return Document(display, None), [Problem(
             display, line, 1, "", f"YAML error: nested deeper than {MAX_DEPTH} levels")]
+    except DuplicateKeyError as exc:  # its message quotes both values, passwords included
+        return Document(display, None), [duplicate_key(text, display, exc)]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -225,27 +240,14 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
         out: dict[Any, Any] = {}
         for key, value in node.items():
             child = (*path, key)
-            try:
-                kline, kcol = node.lc.key(key)
-                vline, vcol = node.lc.value(key)
-                doc.keys[child] = (kline + 1, kcol + 1)
-                # An empty (null) value has no token of its own: ruamel gives the position of
-                # whatever follows, possibly past the end of the file; the key is better.
-                doc.values[child] = (vline + 1, vcol + 1) if value is not None else (
-                    kline + 1, kcol + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
+            remember_entry(node, key, child, doc.keys, doc.values)
             out[_plain_key(key)] = _convert(value, child, doc, env, problems)
         return out
     if isinstance(node, CommentedSeq):
         items = []
         for index, value in enumerate(node):
             child = (*path, index)
-            try:
-                line, col = node.lc.item(index)
-                doc.values[child] = (line + 1, col + 1)
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
+            remember_item(node, index, child, doc.values)
             items.append(_convert(value, child, doc, env, problems))
         return items
     if isinstance(node, str):
@@ -257,6 +259,32 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
     if isinstance(node, float):
         return float(node)
     return node
+
+
+Positions = dict[Path_, tuple[int, int]]
+
+
+def remember_entry(node: CommentedMap, key: Any, path: Path_, keys: Positions,
+                   values: Positions) -> None:
+    """Record the 1-based line and column of a round-trip mapping's key and of its value."""
+    try:
+        kline, kcol = node.lc.key(key)
+        vline, vcol = node.lc.value(key)
+    except (KeyError, TypeError, AttributeError):
+        return
+    keys[path] = (kline + 1, kcol + 1)
+    # An empty (null) value has no token of its own: ruamel gives the position of whatever
+    # follows, possibly past the end of the file; the key is better.
+    values[path] = (vline + 1, vcol + 1) if node.get(key) is not None else (kline + 1, kcol + 1)
+
+
+def remember_item(node: CommentedSeq, index: int, path: Path_, values: Positions) -> None:
+    """Record the 1-based line and column of a round-trip sequence's item."""
+    try:
+        line, col = node.lc.item(index)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return
+    values[path] = (line + 1, col + 1)
 
 
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
@@ -290,28 +318,66 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     whole_var = VAR_PATTERN.fullmatch(text)
     if whole_var is not None:
         return _variable(whole_var.group(1), path, doc, problems)
-    doc.env_paths.add(path)
+    if ENV_PATTERN.search(text):
+        doc.env_paths.add(path)
     whole = ENV_PATTERN.fullmatch(text)
     if whole is not None:
         doc.env_names[path] = whole.group(1)
 
     def replace(match: re.Match[str]) -> str:
-        if match.group(2) is not None:
-            return _as_text(_variable(match.group(2), path, doc, problems))
-        name = match.group(1)
+        if match.group(1) is not None:
+            return match.group(1)  # $${env: -> ${env:
+        if match.group(3) is not None:
+            return _as_text(_variable(match.group(3), path, doc, problems))
+        name = match.group(2)
         if name not in env:
             problems.append(doc.problem(
                 path, f"environment variable {name} is not set (export {name}=... before running)"
             ))
             doc.unset.add(path)
             return ""
+        KNOWN.add(env[name], name)  # sensitive wherever it ends up, whatever the field
         return env[name]
 
     result = PLACEHOLDER.sub(replace, text)
-    if "${" in PLACEHOLDER.sub("", text):
+    _remember_shape(text, doc)
+    key = next((part for part in reversed(path) if isinstance(part, str)), None)
+    if key is not None and ENV_PATTERN.search(text):
+        KNOWN.add_key(key)
+    if OURS.search(PLACEHOLDER.sub("", text)):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
+
+
+def _remember_shape(text: str, doc: Document) -> None:
+    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
+    text): a live value of that shape is masked even when it holds an old value."""
+    literals, names, last = [""], [], 0
+    for match in PLACEHOLDER.finditer(text):
+        literals[-1] += text[last:match.start()]
+        last = match.end()
+        if match.group(2) is not None:
+            literals[-1] += _as_text(doc.variables.get(match.group(2), ""))
+        else:
+            names.append(match.group(1))
+            literals.append("")
+    literals[-1] += text[last:]
+    KNOWN.add_shape(literals, names)
+
+
+def substitute_lines(text: str, display: str, env: Mapping[str, str],
+                     variables: Mapping[str, Any]) -> tuple[str, list[Problem]]:
+    """``text`` (a file another file refers to) with its placeholders replaced line by line,
+    each problem located at its line in ``display``."""
+    doc = Document(display, None, variables=variables)
+    problems: list[Problem] = []
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "${" in line:
+            doc.values[(index,)] = (index + 1, 1)
+            lines[index] = _as_text(_substitute(line, (index,), doc, env, problems))
+    return "\n".join(lines), [Problem(p.file, p.line, p.col, "", p.message) for p in problems]
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:

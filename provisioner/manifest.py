@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from provisioner import overlay
-from provisioner.errors import ManifestError, Problem
+from provisioner.errors import ManifestError, Notice, Problem
 from provisioner.loader import Document, Path_, default_env, load_document, without_second_hand
 from provisioner.models.manifest import SECTIONS, Section
 from provisioner.models.policy import Policy, check_policy, merge_policy
@@ -64,6 +64,8 @@ class Desired:
     policy: Policy = field(default_factory=Policy)
     """This account's ``policy`` (prune, ignore, safety); the defaults when no file has one."""
     policy_origin: Origin | None = None
+    warnings: list[Problem] = field(default_factory=list)
+    """Located notices that do not make the manifest invalid (an unknown Actions action)."""
 
     def origin(self, section: str, identity: Any) -> Origin | None:
         return self.origins.get((section, identity))
@@ -109,6 +111,8 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     loaded = [(*load_document(path, _display(path), env, variables), path) for path in files]
     for doc, _, path in loaded:
         doc.root = _root(path, paths)
+        doc.env = env
+    loaded = _without_scenario_files(loaded)
     added, overlay_problems = overlay.apply_overlays(
         [doc for doc, _, _ in loaded], overlays, _display, env, variables)
     problems.extend(overlay_problems)
@@ -131,6 +135,37 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     return desired
 
 
+def _without_scenario_files(loaded: list[tuple[Document, list[Problem], Path]],
+                            ) -> list[tuple[Document, list[Problem], Path]]:
+    """The loaded files less the Callr Actions scenarios a manifest refers to with
+    ``script_file:`` (a folder of manifests holds them; they are not manifests)."""
+    referenced: set[Path] = set()
+    for doc, _, path in loaded:
+        for written in _script_files(doc.data):
+            referenced.add((path.parent / written).resolve())
+    if not referenced:
+        return loaded
+    return [entry for entry in loaded if entry[2].resolve() not in referenced]
+
+
+def _script_files(data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return []
+    accounts: list[Any] = [data]
+    subs = data.get("subaccounts")
+    if isinstance(subs, dict):
+        accounts += [s.get("resources") for s in subs.values() if isinstance(s, dict)]
+    found = []
+    for account in accounts:
+        apps = account.get("apps") if isinstance(account, dict) else None
+        for app in apps.values() if isinstance(apps, dict) else ():
+            params = app.get("params") if isinstance(app, dict) else None
+            written = params.get("script_file") if isinstance(params, dict) else None
+            if isinstance(written, str):
+                found.append(written)
+    return found
+
+
 def _root(file: Path, given: Sequence[str | Path]) -> Path:
     """The folder audio files must stay in: the PATH argument holding ``file`` (or its folder)."""
     resolved = file.resolve()
@@ -150,6 +185,10 @@ def _display(path: Path) -> str:
 
 def _validate_and_merge(desired: Desired, doc: Document, problems: list[Problem]) -> None:
     data: dict[Any, Any] = doc.data
+    if "version" not in data and "branches" in data:
+        problems.append(doc.problem((), "this is a Callr Actions scenario, not a manifest: "
+                                        "refer to it with 'script_file:' from an ACTIONS10 app"))
+        return
     if "version" not in data:
         problems.append(doc.problem((), "missing 'version: 1' at the top of the file"))
     elif data["version"] != 1:
@@ -269,7 +308,8 @@ def _add(desired: Desired, target: dict[Any, Any], section: Section, origin: Ori
         return
     if section.finish is not None:
         value, found = section.finish(value, origin)
-        problems.extend(found)
+        problems.extend(p for p in found if not isinstance(p, Notice))
+        desired.warnings.extend(p for p in found if isinstance(p, Notice))
         if value is None:
             desired.invalid.add((section.name, identity))
             return

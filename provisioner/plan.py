@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from provisioner.sensitive import REDACTED, Secret
+from provisioner.sensitive import KNOWN, MASK, REDACTED, Secret
 
 
 class Action(StrEnum):
@@ -147,6 +147,35 @@ class FieldChange:
     new: Any
     sensitive: bool = False
 
+    def __post_init__(self) -> None:
+        # The value a sensitive one replaces is sensitive too (an old token, a number rotated
+        # since): the routing impact or an error may show it later.
+        if self.old is not None and self.old is not MISSING and not self.sensitive:
+            names = next((KNOWN.names_in(leaf) for leaf in leaves(self.new)
+                          if isinstance(leaf, str) and KNOWN.names_in(leaf)), None)
+            if names:
+                label = f"old {names[0]}" if names[0] != MASK else ""
+                for leaf in leaves(self.old):
+                    if isinstance(leaf, str) and KNOWN.name_of(leaf) is None:
+                        KNOWN.add(leaf, label)
+
+    @property
+    def masked(self) -> bool:
+        """Whether outputs show that the field changed and nothing more: a secret field, or a
+        value holding a sensitive one (``KNOWN``) that replaces another (the old one may hold an
+        old token). A value set where there was none shows, its sensitive parts masked."""
+        if self.sensitive:
+            return True
+        if self.old is None or self.old is MISSING:
+            return False
+        return holds_known(self.old) or holds_known(self.new)
+
+
+def holds_known(value: Any) -> bool:
+    """Whether a string inside ``value`` holds a sensitive value (``KNOWN``)."""
+    return any(isinstance(leaf, str) and KNOWN.names_in(leaf) is not None
+               for leaf in leaves(value))
+
 
 @dataclass(frozen=True)
 class Change:
@@ -200,6 +229,10 @@ class Plan:
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
+    api: str = "jsonrpc"
+    """The API the plan was made through and must be applied through: jsonrpc or rest."""
+    readiness: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
+    """The manifests' objects REST v2 cannot manage (``migrate.readiness``), as JSON."""
 
     @property
     def is_empty(self) -> bool:
@@ -213,7 +246,12 @@ class Plan:
         return Counter(change.action for change in self.changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The plan for reading: secrets redacted, every sensitive value masked wherever it
+        is (a name, a summary, a note as much as a field)."""
+        extra: dict[str, Any] = {"api": self.api} if self.api != "jsonrpc" else {}
+        if self.readiness:
+            extra["rest_v2_readiness"] = [dict(b) for b in self.readiness]
+        body: dict[str, Any] = KNOWN.mask_deep({
             "format_version": 1,
             "target": self.target,
             "changes": [_change_dict(c) for c in self.changes],
@@ -222,7 +260,9 @@ class Plan:
             "routing": [{"account": r.account or None, "number": r.number, "before": r.before,
                          "after": r.after} for r in self.routing],
             "unsafe": list(self.unsafe),
-        }
+            **extra,
+        })
+        return body
 
     def fingerprint(self) -> str:
         """A short hash of the redacted plan. Secret values are deliberately left out, so the
@@ -239,7 +279,7 @@ def _change_dict(change: Change) -> dict[str, Any]:
         "action": change.action.value,
         "summary": change.summary,
         "fields": [
-            {"path": f.path, "old": plain(f.old, f.sensitive), "new": plain(f.new, f.sensitive)}
+            {"path": f.path, "old": plain(f.old, f.masked), "new": plain(f.new, f.masked)}
             for f in change.fields
         ],
         "calls": [_call_dict(call) for call in change.calls],
@@ -262,13 +302,25 @@ def plain(value: Any, sensitive: bool = False) -> Any:
     if value is MISSING:
         return None
     if sensitive or isinstance(value, Secret):
-        return value if value is None or value == "" else REDACTED
+        return value if value is None or value == "" else sensitive_form(value)
+    if isinstance(value, str):
+        return KNOWN.mask(value)
     if isinstance(value, Ref):
         return {"$ref": value.call, "path": list(value.path)}
     if isinstance(value, FileData):
         return {"$file": value.shown, "sha256": value.sha256}
     if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
+        return {KNOWN.mask(str(k)): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
+
+
+def sensitive_form(value: Any) -> str:
+    """A changed sensitive value: ``(sensitive)``, naming the variables a string holds, never
+    what else it holds (the rest of a URL whose token changed would tell nothing useful). A
+    form already made (a saved plan's old value) stays as it is."""
+    if isinstance(value, str) and value.startswith(REDACTED[:-1]) and value.endswith(")"):
+        return value
+    names = KNOWN.names_in(value) if isinstance(value, str) else None
+    return f"{REDACTED[:-1]}: {', '.join(names)})" if names else REDACTED

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioner.api.client import CallrClient
+from provisioner.api.rest.session import api_of
 from provisioner.api.rpc import Credentials
 from provisioner.errors import AuthError, StalePlan
 from provisioner.loader import load_document
@@ -39,13 +40,14 @@ from provisioner.render.codec import (
     Codec,
     PlanFileError,
     SecretSource,
+    expand_env,
     plan_from_dict,
     plan_to_dict,
 )
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount
 from provisioner.routing import route_changes
-from provisioner.sensitive import Secret
+from provisioner.sensitive import KNOWN, Secret
 from provisioner.version import tool_version
 
 FILE_TYPE = "callr-provisioner-plan"
@@ -267,11 +269,21 @@ def check_account(body: Mapping[str, Any], account: str, path: Path) -> None:
                             f"({account}); nothing was applied")
 
 
+def check_api(body: Mapping[str, Any], client: CallrClient, path: Path) -> None:
+    """A plan is applied through the API it was made for (its calls are that API's)."""
+    planned, now = body.get("api", "jsonrpc"), api_of(client)
+    if planned != now:
+        raise PlanFileError(f"{path} was planned through the {planned} API and cannot be applied "
+                            f"through {now}: use --api {planned}, or make the plan again; "
+                            "nothing was applied")
+
+
 def load(path: Path, client: CallrClient, account: str,
          env: Mapping[str, str]) -> Plan:
     """The saved plan, ready for ``engine.apply_plan``: checked against the file's format, the
     account, and the live objects (``StalePlan``), its secrets resolved. Makes reads only."""
-    body = read(path)
+    body = expand_env(read(path), env)  # known sensitive from the first read on
+    check_api(body, client, path)
     check_account(body, account, path)
     live = verify(body, client)
     plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))
@@ -289,6 +301,9 @@ def secrets_check(plan: Plan) -> str:
     (scrypt, salted with the plan's fingerprint)."""
     digests = sorted(_sha(s.value) for call in plan.calls() for _, s in _secrets_in(
         dict(call.args), ()))
+    # A value from the environment inside a string (a token in a URL) is checked too.
+    digests += sorted(_sha(leaf) for call in plan.calls() for _, leaf in _leaves(
+        dict(call.args), ()) if isinstance(leaf, str) and KNOWN.template(leaf) is not None)
     if not digests:
         return ""
     derived = hashlib.scrypt("\n".join(digests).encode(), salt=plan.fingerprint().encode(),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +25,14 @@ from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, loopback_endpoint
 from provisioner.errors import ConfigError
-from provisioner.sensitive import SCRUBBER
 
 DEFAULT_SANDBOX_STATE = Path(".provisioner") / "sandbox.json"
 SANDBOX_ENDPOINT = "http://sandbox.invalid/json-rpc/v1.1/"
+SANDBOX_REST_ENDPOINT = "http://sandbox.invalid/v2.0"
 SANDBOX_MEDIA_DELAY = 0.5
 CREDENTIAL_KEYS = ("api_key", "login", "password")
+SANDBOX_VARIANTS_ENV = "PROVISIONER_SANDBOX_VARIANTS"
+"""Variants the ``--sandbox`` emulator plays (``NAME[,NAME...]``), as ``--sandbox-variant``."""
 
 
 @dataclass
@@ -43,38 +45,60 @@ class Target:
 
 
 def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
-                 parallelism: int = DEFAULT_PARALLELISM) -> Target:
-    """The emulated account; no rate cap unless ``max_rps`` is given."""
+                 parallelism: int = DEFAULT_PARALLELISM,
+                 variants: Iterable[str] = (), api: str = "jsonrpc") -> Target:
+    """The emulated account, through ``api`` (jsonrpc or rest); no rate cap unless
+    ``max_rps`` is given. ``variants`` (names of ``emulator/variants.py``, commas allowed) make
+    it play alternatives of unconfirmed API behaviours."""
     from provisioner.emulator import Emulator
+    from provisioner.emulator.variants import parse as parse_variants
 
     path = state or DEFAULT_SANDBOX_STATE
     try:
+        chosen = parse_variants(variants)
+    except ValueError as exc:
+        raise ConfigError(f"--sandbox-variant: {exc}") from None
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        emulator = Emulator(path, media_delay=SANDBOX_MEDIA_DELAY, job_delay=SANDBOX_MEDIA_DELAY)
+        emulator = Emulator(path, media_delay=SANDBOX_MEDIA_DELAY, job_delay=SANDBOX_MEDIA_DELAY,
+                            variants=chosen)
     except OSError as exc:
         raise ConfigError(f"cannot use sandbox state file {path}: {exc}") from exc
     except ValueError as exc:  # truncated JSON, another format ...
         raise ConfigError(f"{path} is not a valid sandbox state ({exc}); delete it to start "
                           "afresh") from exc
+    if api == "rest":
+        from provisioner.api.rest import RestClient
+
+        rest = RestClient.open_rest(Credentials(api_key="sandbox"), SANDBOX_REST_ENDPOINT,
+                                    transport=emulator.transport(), max_rps=max_rps,
+                                    parallelism=parallelism)
+        return Target(rest, f"sandbox account through REST v2 (state file {path})")
     client = CallrClient.connect(
         Credentials("sandbox", "sandbox"), SANDBOX_ENDPOINT, transport=emulator.transport(),
         max_rps=max_rps, parallelism=parallelism,
     )
-    return Target(client, f"sandbox account (state file {path})")
+    played = f"; variants: {', '.join(sorted(chosen))}" if chosen else ""
+    return Target(client, f"sandbox account (state file {path}{played})")
 
 
 def open_live(endpoint: str, env: Mapping[str, str], *,
               credentials_file: Path | None = None, max_rps: float | None = None,
-              parallelism: int = DEFAULT_PARALLELISM) -> Target:
+              parallelism: int = DEFAULT_PARALLELISM, api: str = "jsonrpc") -> Target:
     """The live API. ``max_rps`` None: ``LIVE_DEFAULT_MAX_RPS``, or no cap for a loopback
     endpoint (a local emulator, not CALLR); 0: no rate cap."""
     credentials = (read_credentials_file(credentials_file) if credentials_file is not None
                    else credentials_from_env(env))
-    token = credentials.header().partition(" ")[2]
-    SCRUBBER.add(credentials.password, credentials.api_key, token)
+    credentials.remember()
+    rps = _default_rps(endpoint) if max_rps is None else max_rps
+    if api == "rest":
+        from provisioner.api.rest import RestClient
+
+        rest = RestClient.open_rest(credentials, endpoint, max_rps=rps, parallelism=parallelism)
+        return Target(rest, f"CALLR account at {rest.endpoint} through REST v2 "
+                            f"({credentials.describe()})")
     client = CallrClient.connect(
-        credentials, endpoint or DEFAULT_ENDPOINT,
-        max_rps=_default_rps(endpoint) if max_rps is None else max_rps, parallelism=parallelism,
+        credentials, endpoint or DEFAULT_ENDPOINT, max_rps=rps, parallelism=parallelism,
     )
     return Target(client, f"CALLR account at {client.endpoint} ({credentials.describe()})")
 

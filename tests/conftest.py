@@ -19,6 +19,7 @@ from provisioner.engine import apply_plan, build_plan
 from provisioner.executor import ApplyReport
 from provisioner.manifest import load
 from provisioner.plan import Plan
+from provisioner.sensitive import KNOWN
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,16 @@ def _scratch_cwd(tmp_path_factory: pytest.TempPathFactory,
     """Every test runs in a scratch directory: apply journals and the default sandbox state
     are written under the current directory, never into the checkout."""
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture(autouse=True)
+def _no_known_values() -> Iterator[None]:
+    """Each test starts with no known sensitive value (``sensitive.KNOWN`` is process-wide):
+    one test's secrets must not mask another's output."""
+    KNOWN.clear()
+    yield
+    KNOWN.clear()
+
 
 ENDPOINT = "http://emulator.test/json-rpc/v1.1/"
 

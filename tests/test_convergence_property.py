@@ -38,6 +38,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenario_text import say
 
 from provisioner import planfile
 from provisioner.api.client import CallrClient
@@ -95,7 +96,7 @@ class Scenario:
 
 def _app_params(draw: st.DrawFn, package: str, name: str, media: list[str]) -> dict[str, Any]:
     if package == "ACTIONS10":
-        return {"format": "YAML", "script": draw(st.sampled_from(["- hangup: {}", "- say: hi"]))}
+        return {"format": "YAML", "script": draw(st.sampled_from([say("bye"), say("hi")]))}
     if package == "REALTIME10":
         secret = draw(st.sampled_from(["rt-Secret-1", "rt-Secret-2"]))
         return {"url": f"https://{name}.example.com/rt", "login": "bot", "password": secret,
@@ -176,7 +177,7 @@ def _subaccount(draw: st.DrawFn) -> dict[str, Any]:
     count = draw(st.integers(0, 2))
     if count:
         resources["apps"] = {f"sub-app-{i}": {"package": "ACTIONS10",
-                                              "params": {"script": f"- say: sub {i}"}}
+                                              "params": {"script": say(f"sub {i}")}}
                              for i in range(count)}
     hooks = _webhooks(draw, "s", draw(st.integers(0, 2)))
     if hooks:
@@ -192,13 +193,13 @@ def _subaccount(draw: st.DrawFn) -> dict[str, Any]:
 def _legacy(draw: st.DrawFn, doc: dict[str, Any], roles: list[str]) -> Legacy:
     often = st.integers(0, 2).map(lambda n: n == 0)  # one time in three
     apps: list[tuple[str, str, dict[str, Any]]] = [
-        (f"legacy-{i}", "ACTIONS10", {"format": "YAML", "script": f"- say: legacy {i}"})
+        (f"legacy-{i}", "ACTIONS10", {"format": "YAML", "script": say(f"legacy {i}")})
         for i in range(draw(st.integers(0, 3)))]
     for name, app in doc.get("apps", {}).items():  # drifted: other params, or another package
         if draw(often):
             package = draw(st.sampled_from([app["package"], "ACTIONS10"]))
             params = (_app_params(draw, package, "drift", []) if package != "ACTIONS10"
-                      else {"format": "YAML", "script": "- say: drifted"})
+                      else {"format": "YAML", "script": say("drifted")})
             apps.append((name, package, params))
     dids: list[tuple[str, str]] = []
     legacy_names = [name for name, _, _ in apps if name.startswith("legacy-")]
@@ -286,7 +287,7 @@ def duplicates(client: CallrClient, where: str = "") -> list[str]:
 SUB_SEED = {"version": 1, "subaccounts": {COMPANY: {
     "account": {"firstname": "Old", "lastname": "Name"}, "contact": {"emails": ["old@a.example"]},
     "enabled": False, "resources": {"apps": {"sub-legacy": {
-        "package": "ACTIONS10", "params": {"script": "- say: kept"}}}}}}}
+        "package": "ACTIONS10", "params": {"script": say("kept")}}}}}}}
 """The sub-account as it was before the manifest, when ``Legacy.subaccount``."""
 
 
@@ -486,7 +487,7 @@ def test_faults_were_injected_across_the_examples() -> None:
 def test_the_checks_see_a_duplicate_and_a_touched_object(tmp_path: Path) -> None:
     """The properties above are only as good as their detectors: feed them a broken account."""
     scenario = Scenario({"version": 1, "apps": {"app-0": {"package": "ACTIONS10"}}},
-                        Legacy(apps=(("legacy-0", "ACTIONS10", {"script": "a"}),)),
+                        Legacy(apps=(("legacy-0", "ACTIONS10", {"script": say("a")}),)),
                         FaultProfile())
     emulator = Emulator(None, media_delay=0.0, job_delay=0.0)
     with CallrClient.connect(Credentials("sandbox", "sandbox"), ENDPOINT,
@@ -494,13 +495,13 @@ def test_the_checks_see_a_duplicate_and_a_touched_object(tmp_path: Path) -> None
         _seed(client, scenario.legacy, tmp_path)
         before = _outside(client, scenario)
         for _ in range(2):
-            client.apps_create("ACTIONS10", "app-0", {"script": "x"})
+            client.apps_create("ACTIONS10", "app-0", {"script": say("x")})
         client.call("webhooks.subscribe", type="sms.mo", endpoint="https://h.example/1",
                     options=None)
         client.call("webhooks.subscribe", type="sms.mo", endpoint="https://h.example/1",
                     options=None)
         (legacy,) = [a for a in client.apps_get_list(False) if a["name"] == "legacy-0"]
-        client.apps_edit(legacy["hash"], None, {"script": "changed"})
+        client.apps_edit(legacy["hash"], None, {"script": say("changed")})
         assert sorted(duplicates(client)) == [
             "app 'app-0' x2", "webhook ('sms.mo', 'https://h.example/1') x2"]
         problems = _check_outside(before, _outside(client, scenario), scenario)

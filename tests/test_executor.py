@@ -122,7 +122,7 @@ MIXED = """
       welcome: {tts: {text: "Bonjour", voice: TTS_FR-FR_AUDREY, rate: 50}}
     apps:
       a: {package: CALLTRACKING10, params: {medias: {welcome: welcome}}}
-      b: {package: ACTIONS10, params: {script: b}}
+      b: {package: ACTIONS10, params: {script: {branches: {b: {actions: [{action: hangup@v1}]}}}}}
       old: {package: ACTIONS10, absent: true}
     numbers:
       "+33199000001": a
@@ -135,7 +135,8 @@ MIXED = """
 def test_dependencies_of_a_whole_plan(account: Account, manifest: Write) -> None:
     account.converge(manifest("""
         version: 1
-        apps: {old: {package: ACTIONS10, params: {script: o}}}
+        apps: {old: {package: ACTIONS10, params: {script: {branches: {
+            o: {actions: [{action: hangup@v1}]}}}}}}
     """))
     plan = account.plan(manifest(MIXED))
     non_destructive = ["app.a", "app.b", "media.welcome", "number.+33199000001",
@@ -155,7 +156,8 @@ def test_a_replaced_app_is_deleted_after_its_numbers_moved(account: Account,
                                                            manifest: Write) -> None:
     account.converge(manifest("""
         version: 1
-        apps: {a: {package: ACTIONS10, params: {script: a}}}
+        apps: {a: {package: ACTIONS10, params: {script: {branches: {
+            a: {actions: [{action: hangup@v1}]}}}}}}
         numbers: {"+33199000001": a}
     """))
     plan = account.plan(manifest("""
@@ -291,8 +293,8 @@ def test_a_failure_skips_its_dependents_only(client: CallrClient, emulator: Emul
 FAULTY = """
     version: 1
     apps:
-      a: {package: ACTIONS10, params: {script: a}}
-      b: {package: ACTIONS10, params: {script: b}}
+      a: {package: ACTIONS10, params: {script: {branches: {a: {actions: [{action: hangup@v1}]}}}}}
+      b: {package: ACTIONS10, params: {script: {branches: {b: {actions: [{action: hangup@v1}]}}}}}
       gone: {package: ACTIONS10, absent: true}
     numbers:
       "+33199000001": a
@@ -307,7 +309,8 @@ def test_failed_create_skips_its_number_and_the_deletes(account: Account, client
                                                         manifest: Write) -> None:
     account.converge(manifest("""
         version: 1
-        apps: {gone: {package: ACTIONS10, params: {script: g}}}
+        apps: {gone: {package: ACTIONS10, params: {script: {branches: {
+            g: {actions: [{action: hangup@v1}]}}}}}}
     """))
     path = manifest(FAULTY)
     emulator.faults.fail("apps.create", code=151, message="Injected fault")  # the first: app.a

@@ -103,10 +103,11 @@ def test_agency_files_and_shapes(account: Account, client: CallrClient, tmp_path
     out = tmp_path / "export"
     exported(client, out)
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == [".env.example", "apps.yaml", "media.yaml", "numbers.yaml", "sip.yaml",
-                     "subaccounts/client-a-bakeries.yaml", "subaccounts/client-b-clinic.yaml",
-                     "webhooks.yaml"]
-    for name in names[1:]:
+    assert names == [".env.example", "apps.yaml", "media.yaml", "numbers.yaml",
+                     "scenarios/client-b-clinic/after-hours.yaml", "scenarios/closed.yaml",
+                     "sip.yaml", "subaccounts/client-a-bakeries.yaml",
+                     "subaccounts/client-b-clinic.yaml", "webhooks.yaml"]
+    for name in (n for n in names[1:] if not n.startswith("scenarios/")):  # scenarios: as live
         first = (out / name).read_text().splitlines()[0]
         assert first == f"# yaml-language-server: $schema={SCHEMA_URL}"
     apps = read_yaml(out / "apps.yaml")["apps"]
@@ -115,8 +116,12 @@ def test_agency_files_and_shapes(account: Account, client: CallrClient, tmp_path
                                                       "welcome": "agency-welcome"}
     assert apps["sales-callback"]["params"]["options"]["B_vms_detect"] == {
         "active": True, "dtmf_media": "agency-voicemail", "method": "DTMF"}
-    assert apps["closed"]["params"] == {"script": "- say: \"We are closed. Please call back on a "
-                                                  "working day.\"\n- hangup: {}\n"}
+    # A scenario in its own file, exactly the text the account holds.
+    assert apps["closed"]["params"] == {"script_file": "scenarios/closed.yaml"}
+    closed = (out / "scenarios" / "closed.yaml").read_text(encoding="utf-8")
+    live = {a["name"]: a["p"] for a in client.call("apps.get_list", with_numbers=False)}
+    assert closed == live["closed"]["script"]
+    assert "what: We are closed. Please call back on a working day." in closed
     numbers = read_yaml(out / "numbers.yaml")["numbers"]
     assert list(numbers)[:4] == ["+33199000004", "+33199000001", "+33199000002", "+33199000003"]
     assert numbers["+33199000005"] is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from provisioner.emulator import Emulator
 from provisioner.engine import apply_plan
 from provisioner.journal import JOURNAL_DIR, Journal, identity, read
 from provisioner.plan import Plan
-from provisioner.sensitive import Secret
+from provisioner.sensitive import KNOWN, Secret
 from tests.conftest import Account
 from tests.terminal import run
 
@@ -23,8 +25,10 @@ SIP_SECRET = "s1p-p4ssw0rd-value"
 MANIFEST = f"""
     version: 1
     apps:
-      a: {{package: ACTIONS10, params: {{script: a}}}}
-      b: {{package: ACTIONS10, params: {{script: b}}}}
+      a: {{package: ACTIONS10, params: {{script: {{branches: {{inbound-call: {{actions: [
+          {{action: say@v2, params: {{what: a}}}}]}}}}}}}}}}
+      b: {{package: ACTIONS10, params: {{script: {{branches: {{inbound-call: {{actions: [
+          {{action: say@v2, params: {{what: b}}}}]}}}}}}}}}}
     numbers:
       "+33199000001": a
     webhooks:
@@ -107,3 +111,21 @@ def test_cli_apply_journals_under_the_current_directory(
     assert [line["outcome"] for line in lines[1:-1]] == ["ok"] * 4
     assert lines[-1]["ok"] is True
     assert SECRET not in journal.read_text(encoding="utf-8")
+
+
+def test_journals_are_private_and_mask_values_from_the_environment(tmp_path: Path) -> None:
+    KNOWN.add("hookpath-Z9z9", "HOOK_PATH")
+    previous = os.umask(0)  # even a permissive umask gives 0600
+    try:
+        journal = Journal(tmp_path, Plan("t"))
+    finally:
+        os.umask(previous)
+    journal.call("webhook.x", "webhook.x:subscribe", "webhooks.subscribe", "failed",
+                 message="echoed https://hooks.example.com/hookpath-Z9z9/in",
+                 args={"type": "call.inbound_hangup",
+                       "endpoint": "https://hooks.example.com/hookpath-Z9z9/in"})
+    journal.close({"applied": 0}, ok=False)
+    assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
+    call = read(journal.path)[1]
+    assert call["identity"]["endpoint"] == "https://hooks.example.com/(sensitive: HOOK_PATH)/in"
+    assert "hookpath-Z9z9" not in journal.path.read_text(encoding="utf-8")

@@ -159,13 +159,31 @@ def test_missing_env_variable(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("value",
-                         ["${BOT_PASSWORD}", "${env:}", "${env:1X}", "${env:A", "${ENV:A}",
-                          "${var:}", "${var:A", "${VAR:A}", "${var:1x}"])
+                         ["${env:}", "${env:1X}", "${env:A", "${var:}", "${var:A", "${var:1x}",
+                          "${env:A}${var:", "$${env:A}${env:"])
 def test_malformed_placeholder(tmp_path: Path, value: str) -> None:
     _, problems = env_doc(tmp_path, value, {"A": "1", "BOT_PASSWORD": "x"})
     assert [p.message for p in problems] == [
         "malformed placeholder: use ${env:NAME} or ${var:NAME}"]
     assert problems[0].path == "apps.bot.params.password"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("${{ $target }}", "${{ $target }}"),
+    ("Hello ${{ $user.name.first }} ${env:A}!", "Hello ${{ $user.name.first }} 1!"),
+    ("${BOT_PASSWORD}", "${BOT_PASSWORD}"),
+    ("${ENV:A}", "${ENV:A}"),
+    ("$${env:A}", "${env:A}"),
+    ("$${var:x} is ${env:A}", "${var:x} is 1"),
+    ("$$${env:A}", "$${env:A}"),
+    ("$${{ kept }}", "$${{ kept }}"),
+    ("$${", "$${"),
+])
+def test_only_env_and_var_are_placeholders_and_double_dollar_escapes_them(
+        tmp_path: Path, value: str, expected: str) -> None:
+    doc, problems = env_doc(tmp_path, value, {"A": "1"})
+    assert problems == []
+    assert password(doc) == expected
 
 
 def test_env_in_a_list_item(tmp_path: Path) -> None:
@@ -376,3 +394,17 @@ def test_bom_is_accepted_and_shifts_nothing(tmp_path: Path) -> None:
     assert problems == []
     assert doc.values[("version",)] == (1, 10)
     assert doc.values[("apps", "bot", "package")] == (2, 23)
+
+
+def test_duplicate_key_names_the_key_and_its_two_places_never_the_values(tmp_path: Path) -> None:
+    """ruamel's own message quotes both entries whole: a literal password would be printed."""
+    text = ("version: 1\napps:\n  bot:\n    package: REALTIME10\n"
+            "    params: {url: 'https://b.example.com', password: Literal-Pa55word}\n"
+            "  other: {package: ACTIONS10}\n"
+            "  bot:\n    package: REALTIME10\n    params: {password: Other-Pa55word}\n")
+    doc, problems = load_document(write(tmp_path, text), "d.yaml", {})
+    assert doc.data is None
+    assert [(p.line, p.col) for p in problems] == [(7, 3)]
+    message = problems[0].message
+    assert "'bot'" in message and "line 3, column 3" in message and "line 7, column 3" in message
+    assert "Pa55word" not in message and "REALTIME10" not in message

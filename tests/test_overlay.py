@@ -27,7 +27,7 @@ apps:
       vms: {active: true, timeout: 120}
   bot:
     package: ACTIONS10
-    params: {format: YAML, script: "- hangup: {}"}
+    params: {format: YAML, script: "branches: {inbound-call: {actions: [action: hangup@v1]}}"}
 """
 
 BASE_NUMBERS = """\
@@ -82,7 +82,8 @@ def test_mappings_merge_scalars_and_lists_replace(base: Path) -> None:
         "options": {"record_calls": False, "locale": "fr_FR"},
         "vms": {"active": True, "timeout": 120},
     }
-    assert params(desired, "bot") == {"format": "YAML", "script": "- hangup: {}"}
+    assert params(desired, "bot") == {
+        "format": "YAML", "script": "branches: {inbound-call: {actions: [action: hangup@v1]}}"}
 
 
 def test_null_clears_and_delete_removes(base: Path) -> None:
@@ -283,7 +284,7 @@ def test_example_base_alone_needs_its_variables() -> None:
         load([EXAMPLES / "base"], env={})
     assert sorted({p.message.split(";")[0] for p in info.value.problems}) == [
         'variable "bot_host" is not set', 'variable "hooks_url" is not set',
-        'variable "support_email" is not set']
+        'variable "oncall" is not set', 'variable "support_email" is not set']
 
 
 @pytest.mark.parametrize("name", ["staging", "production"])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scenario_text import say
 from terminal import run, run_in_pty
 
 from provisioner import planfile
@@ -41,7 +42,7 @@ apps:
     params: {url: "https://bot.example.com/v1", login: bot, password: "${env:BOT_PASSWORD}"}
   old:
     package: ACTIONS10
-    params: {format: YAML, script: "- hangup: {}\\n"}
+    params: {format: YAML, script: "branches: {inbound-call: {actions: [{action: hangup@v1}]}}\\n"}
 numbers:
   "+33199000001": support
   "+33199000002": old
@@ -216,8 +217,9 @@ def test_saved_plan_of_a_subaccount_renamed_in_place(account: Account, client: C
             resources:
               apps: {{desk: {{package: ACTIONS10, params: {{script: {script}}}}}}}
     """
-    account.converge(manifest(sub.format(name="OldCo", previous="", script="a")))
-    renamed = manifest(sub.format(name="NewCo", previous="previous_names: [OldCo]", script="b"))
+    account.converge(manifest(sub.format(name="OldCo", previous="", script=json.dumps(say("a")))))
+    renamed = manifest(sub.format(name="NewCo", previous="previous_names: [OldCo]",
+                                  script=json.dumps(say("b"))))
     out = tmp_path / "plan.json"
     planfile.save(account.plan(renamed), out, ACCOUNT)
     # The sub-account keeps its company name: the saved plan finds it by hash, not by name.
@@ -250,7 +252,8 @@ def test_stale_when_an_object_appears(rich: Rich, tmp_path: Path,
     plan = Account(rich.client, ENV_AFTER).plan(manifest("""
         version: 1
         apps:
-          fresh: {package: ACTIONS10, params: {format: YAML, script: "- hangup: {}\\n"}}
+          fresh: {package: ACTIONS10, params: {format: YAML, script: {branches: {
+              inbound-call: {actions: [{action: hangup@v1}]}}}}}
     """))
     assert plan.basis[0].fingerprint == planfile.ABSENT
     planfile.save(plan, tmp_path / "p.json", ACCOUNT)
@@ -300,7 +303,8 @@ def test_routing_impact(rich: Rich) -> None:
 def test_routing_of_a_deleted_app(account: Account, manifest: Callable[..., Path]) -> None:
     account.converge(manifest("""
         version: 1
-        apps: {gone: {package: ACTIONS10, params: {format: YAML, script: "- hangup: {}\\n"}}}
+        apps: {gone: {package: ACTIONS10, params: {format: YAML, script: {branches: {
+            inbound-call: {actions: [{action: hangup@v1}]}}}}}}
         numbers: {"+33199000007": gone}
     """))
     plan = account.plan(manifest("""
@@ -317,14 +321,14 @@ def test_routing_of_numbers_the_plan_unassigns_by_policy(
     account.converge(manifest("""
         version: 1
         apps:
-          keep: {package: ACTIONS10, params: {script: k}}
-          desk: {package: ACTIONS10, params: {script: x}}
+          keep: {package: ACTIONS10}
+          desk: {package: ACTIONS10}
         numbers: {"+33199000001": keep, "+33199000002": desk}
     """))
     plan = account.plan(manifest(f"""
         version: 1
         policy: {{{policy}}}
-        apps: {{keep: {{package: ACTIONS10, params: {{script: k}}}}}}
+        apps: {{keep: {{package: ACTIONS10}}}}
         numbers: {{"+33199000001": keep}}
     """))
     assert plan.routing == (RouteChange("", "+33199000002", "app desk (ACTIONS10)", "no app"),)
@@ -334,14 +338,14 @@ def test_routing_names_an_ignored_app_by_hash(account: Account, client: CallrCli
                                               manifest: Callable[..., Path]) -> None:
     account.converge(manifest("""
         version: 1
-        apps: {legacy-ivr: {package: ACTIONS10, params: {script: x}}}
+        apps: {legacy-ivr: {package: ACTIONS10}}
         numbers: {"+33199000001": legacy-ivr}
     """))
     [legacy] = client.call("apps.get_list", with_numbers=False)
     plan = account.plan(manifest("""
         version: 1
         policy: {ignore: {apps: ["legacy-*"]}}
-        apps: {desk: {package: ACTIONS10, params: {script: d}}}
+        apps: {desk: {package: ACTIONS10}}
         numbers: {"+33199000001": desk}
     """))
     [route] = plan.routing
@@ -402,7 +406,8 @@ def test_cli_stale_plan_writes_nothing(tmp_path: Path, manifest: Callable[..., P
     state = tmp_path / "state.json"
     first = manifest("""
         version: 1
-        apps: {a: {package: ACTIONS10, params: {format: YAML, script: "- hangup: {}\\n"}}}
+        apps: {a: {package: ACTIONS10, params: {format: YAML, script: {branches: {
+            inbound-call: {actions: [{action: hangup@v1}]}}}}}}
     """)
     assert run("plan", "--sandbox-state", state, "--out", tmp_path / "p.json", first
                ).exit_code == 0
@@ -417,7 +422,8 @@ def test_cli_stale_plan_writes_nothing(tmp_path: Path, manifest: Callable[..., P
 def _plan_in_pty(tmp_path: Path, manifest: Callable[..., Path], *flags: str) -> str:
     path = manifest("""
         version: 1
-        apps: {a: {package: ACTIONS10, params: {format: YAML, script: "- hangup: {}\\n"}}}
+        apps: {a: {package: ACTIONS10, params: {format: YAML, script: {branches: {
+            inbound-call: {actions: [{action: hangup@v1}]}}}}}}
     """)
     code, shown = run_in_pty(["plan", "--sandbox-state", str(tmp_path / "s.json"), *flags,
                               str(path)], "", b"\x00never")

@@ -13,12 +13,14 @@ if TYPE_CHECKING:
     from tests.conftest import Account
 
 N1, N2 = "+33199000001", "+33199000002"
+SCRIPT_A = "{branches: {a: {actions: [action: hangup@v1]}}}"
+SCRIPT_B = "{branches: {b: {actions: [action: hangup@v1]}}}"
 
 TWO_APPS = f"""
     version: 1
     apps:
-      a: {{package: ACTIONS10, params: {{script: "- hangup: {{}}"}}}}
-      b: {{package: ACTIONS10, params: {{script: "- say: hi"}}}}
+      a: {{package: ACTIONS10, params: {{script: {SCRIPT_A}}}}}
+      b: {{package: ACTIONS10, params: {{script: {SCRIPT_B}}}}}
     numbers:
       "{N1}": a
 """
@@ -94,7 +96,7 @@ def test_reassign_between_two_apps(account: Account, manifest: Callable[..., Pat
 def test_delete_app_after_moving_its_number_away(account: Account,
                                                  manifest: Callable[..., Path]) -> None:
     account.converge(manifest(TWO_APPS))
-    text = TWO_APPS.replace('a: {package: ACTIONS10, params: {script: "- hangup: {}"}}',
+    text = TWO_APPS.replace(f"a: {{package: ACTIONS10, params: {{script: {SCRIPT_A}}}}}",
                             "a: {package: ACTIONS10, absent: true}")
     path = manifest(text.replace(f'"{N1}": a', f'"{N1}": b'))
     plan = account.plan(path)
@@ -110,7 +112,7 @@ def test_package_change_replace_order(account: Account, manifest: Callable[..., 
     before = manifest(f"""
         version: 1
         apps:
-          a: {{package: ACTIONS10, params: {{script: "- hangup: {{}}"}}}}
+          a: {{package: ACTIONS10, params: {{script: {SCRIPT_A}}}}}
         numbers:
           "{N1}": a
           "{N2}": a

@@ -36,7 +36,8 @@ N1 = "+33199000001"
 HOOK = "https://hooks.example.com/h"
 BEEP = Path(__file__).parent / "data" / "media" / "beep.wav"
 
-APP = "version: 1\napps:\n  a: {package: ACTIONS10, params: {script: a}}\n"
+APP = ("version: 1\napps:\n  a: {package: ACTIONS10, params: {script: {branches: {\n"
+       "      a: {actions: [{action: hangup@v1}]}}}}}\n")
 TTS = ("version: 1\nmedia:\n  welcome:\n"
        "    tts: {text: Bonjour, voice: TTS_FR-FR_AUDREY, rate: 50}\n    category: WELCOME\n")
 SUBSCRIBER = "version: 1\nsip: {subscribers: {alice: {codecs: [PCMU]}}}\n"
@@ -44,7 +45,8 @@ TRUNK = "version: 1\nsip: {trunks: {origination: {pbx: {properties: {host: a.exa
 HOOK_YAML = f"version: 1\nwebhooks:\n  - {{type: sms.mo, endpoint: \"{HOOK}\"{{opts}}}}\n"
 SUB = ("version: 1\nsubaccounts:\n  Client A:\n    account: {firstname: Jane, lastname: Doe}\n"
        "    contact: {emails: [ops@a.example]}\n{extra}")
-ORDER = ("version: 1\napps:\n  a: {package: ACTIONS10, params: {script: a}}\n"
+ORDER = ("version: 1\napps:\n  a: {package: ACTIONS10, params: {script: {branches: {\n"
+         "      a: {actions: [{action: hangup@v1}]}}}}}\n"
          "numbers:\n  order: {area_code_id: 2, class: CLASSIC, quantity: 2, app: a}\n")
 
 
@@ -59,7 +61,7 @@ def sub(extra: str = "") -> str:
 CASES: dict[str, tuple[str | None, str]] = {
     # method: (manifest converged first, or None; manifest applied with the lost answer)
     "apps.create": (None, APP + f"numbers: {{\"{N1}\": a}}\n"),
-    "apps.edit": (APP, APP.replace("script: a", "script: b")),
+    "apps.edit": (APP, APP.replace("      a: {actions", "      b: {actions")),
     "apps.delete": (APP, "version: 1\napps: {a: {package: ACTIONS10, absent: true}}\n"),
     "apps.assign_did": (APP, APP + f"numbers: {{\"{N1}\": a}}\n"),
     "apps.remove_did": (APP + f"numbers: {{\"{N1}\": a}}\n",
@@ -145,7 +147,8 @@ def test_adopted_create_feeds_the_refs_that_follow(account: Account, client: Cal
 def test_lost_subaccount_create_then_resources_inside_it(account: Account, client: CallrClient,
                                                          emulator: Emulator,
                                                          manifest: Write) -> None:
-    path = manifest(sub("resources:\n  apps: {a: {package: ACTIONS10, params: {script: a}}}"))
+    path = manifest(sub("resources:\n  apps: {a: {package: ACTIONS10, params: {script: {\n"
+                        "      branches: {a: {actions: [{action: hangup@v1}]}}}}}}"))
     emulator.faults.lose_response("account/sub.create")
     _, report = account.apply(path)
     assert report.ok, [s.error for s in report.steps]
@@ -231,7 +234,8 @@ def test_random_lost_answers_never_duplicate(manifest: Write) -> None:
     """A fifth of all answers lost (seeded): applies converge with one object per identity."""
     emulator = Emulator(None, media_delay=0.0, job_delay=0.0,
                         fault_profile=FaultProfile(drop_rate=0.2, seed=7))
-    text = (APP.replace("a: {", "b: {") + "  c: {package: ACTIONS10, params: {script: c}}\n"
+    text = (APP.replace("a: {", "b: {") + "  c: {package: ACTIONS10, params: {script: {\n"
+            + "      branches: {c: {actions: [{action: hangup@v1}]}}}}}\n"
             + f"numbers: {{\"{N1}\": b}}\n"
             + "webhooks:\n" + "".join(f"  - {{type: sms.mo, endpoint: \"{HOOK}/{i}\"}}\n"
                                       for i in range(4))

@@ -19,7 +19,8 @@ N1, N2 = "+33199000001", "+33199000002"
 APP = f"""
     version: 1
     apps:
-      line: {{package: ACTIONS10, params: {{script: a}}}}
+      line: {{package: ACTIONS10, params: {{script: {{branches: {{inbound-call: {{actions: [
+          {{action: say@v2, params: {{what: a}}}}]}}}}}}}}}}
     numbers:
       "{N1}": line
 """

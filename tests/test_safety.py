@@ -69,7 +69,8 @@ def test_any_trunk_replace_or_delete_is_unsafe(action: Action) -> None:
     assert assess(plan_of(("sip_trunk", Action.CREATE)), {}) == ()
 
 
-APPS = "".join(f"  app{i}: {{package: ACTIONS10, params: {{script: s}}}}\n" for i in range(10))
+APPS = "".join(f"  app{i}: {{package: ACTIONS10, params: {{script: "
+               "{branches: {s: {actions: [{action: hangup@v1}]}}}}}\n" for i in range(10))
 
 
 def test_engine_sets_unsafe_from_live_counts(account: Account, manifest: Write) -> None:

@@ -15,8 +15,10 @@ from terminal import run
 
 from provisioner.emulator import Emulator
 from provisioner.sensitive import (
+    KNOWN,
     REDACTED,
     SCRUBBER,
+    KnownValues,
     LogScrubber,
     Secret,
     redact_authorization,
@@ -163,3 +165,53 @@ def test_the_scrubber_is_a_last_line_of_defence() -> None:
     assert scrubber.filter(record) is True
     assert record.getMessage() == "sent *** and abc"
     assert isinstance(SCRUBBER, LogScrubber)
+
+
+# -- values known to be sensitive --------------------------------------------------------------
+
+
+def test_known_values_are_masked_with_their_names_longest_first() -> None:
+    known = KnownValues()
+    known.add("tok-12345", "TOKEN")
+    known.add("tok-12345-and-more", "LONGER")
+    known.add("abc", "SHORT")  # too short to mask inside text
+    known.add("Generated-pw-1")  # unnamed: a credential, a generated password
+    text = "u=https://x/?t=tok-12345-and-more&u=tok-12345 abc Generated-pw-1"
+    masked = known.mask(text)
+    assert masked == ("u=https://x/?t=(sensitive: LONGER)&u=(sensitive: TOKEN) abc ***")
+    assert known.mask(masked) == masked
+    assert known.names_in(text) == ["***", "LONGER", "TOKEN"]
+    assert known.template("https://x/?t=tok-12345") == "https://x/?t=${env:TOKEN}"
+    assert known.template("nothing here") is None
+
+
+def test_a_shape_masks_an_old_value_of_the_same_string() -> None:
+    known = KnownValues()
+    known.add("tok-NEW-2", "TOKEN")
+    known.add_shape(["https://bot.example.com/rt?token=", ""], ["TOKEN"])
+    known.add_shape(["https://hooks.example.com/", "/in"], ["HOOK"])
+    known.add_shape(["Dear ", ""], ["NAME"])  # prose: too loose to use
+    old = "{'url': 'https://bot.example.com/rt?token=tok-OLD-1', 'x': 'Dear Bob'}"
+    assert known.mask(old) == ("{'url': 'https://bot.example.com/rt?token=(sensitive: TOKEN)', "
+                               "'x': 'Dear Bob'}")
+    assert known.mask("https://hooks.example.com/abc/in https://hooks.example.com/abc/out") == \
+        "https://hooks.example.com/(sensitive: HOOK)/in https://hooks.example.com/abc/out"
+    assert known.mask("https://bot.example.com/rt?token=${env:TOKEN}").endswith("${env:TOKEN}")
+
+
+def test_debug_logs_hide_fields_a_manifest_fills_from_the_environment() -> None:
+    KNOWN.add_key("timezone")
+    assert redact_fields({"vms": {"timezone": "Asia/Kathmandu", "locale": "fr_FR"}}) == {
+        "vms": {"timezone": REDACTED, "locale": "fr_FR"}}
+
+
+def test_thousands_of_known_values_are_found_by_index() -> None:
+    """An account's thousands of SIP passwords: found by their first characters, longest
+    first, as the plain scan finds a few."""
+    known = KnownValues()
+    for i in range(3000):
+        known.add(f"sip-pw-{i:05d}-x")
+    known.add("sip-pw-00007-x-and-longer", "LONG")
+    text = "a sip-pw-00007-x-and-longer b sip-pw-02999-x c sip-pw-0300"
+    assert known.mask(text) == "a (sensitive: LONG) b *** c sip-pw-0300"
+    assert known.names_in("nothing") is None

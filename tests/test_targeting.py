@@ -144,7 +144,8 @@ def test_a_targeted_replace_brings_the_moves_of_its_numbers(manifest: Write,
                                                              client: CallrClient) -> None:
     before = manifest("""\
         version: 1
-        apps: {desk: {package: ACTIONS10, params: {script: x}}}
+        apps: {desk: {package: ACTIONS10, params: {script: {branches: {
+            inbound-call: {actions: [{action: hangup@v1}]}}}}}}
         numbers: {"+33199000001": desk, "+33199000002": desk}
     """)
     apply_plan(build_plan(load([before], env={}), client, "t"), client)

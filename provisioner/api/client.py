@@ -10,6 +10,7 @@ several threads at once.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,8 +18,11 @@ from typing import Any
 import httpx
 
 from provisioner.api.limits import DEFAULT_PARALLELISM
-from provisioner.api.methods import SEARCH_PAGE_SIZE
+from provisioner.api.methods import SEARCH_PAGE_SIZES
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, RetryPolicy, RpcSession
+from provisioner.errors import InvalidParamsError
+
+log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
 
@@ -66,6 +70,16 @@ class CallrClient:
         return self._session.calls
 
     @property
+    def max_rps(self) -> float | None:
+        """The request rate cap in force (None: none); an HTTP 429 lowers it for good."""
+        return self._session.caps.max_rps
+
+    @property
+    def page_size(self) -> int:
+        """The search page size the session asks for (lowered when the API refused larger)."""
+        return self._session.page_size
+
+    @property
     def parallelism(self) -> int:
         """Requests this session lets in flight at once: the useful number of read workers."""
         return self._session.caps.parallelism
@@ -91,12 +105,34 @@ class CallrClient:
         """Every hit of a ``*.search`` method, paging until ``has_more`` is false."""
         return list(self._pages(method, filters or {}))
 
+    def search_page(self, method: str, filters: JsonObject, offset: int) -> JsonObject:
+        """One page of a ``*.search`` method, of the largest size the API accepts.
+
+        A page refused with an invalid-params error is asked again at the next smaller size of
+        ``SEARCH_PAGE_SIZES``; the size that works is remembered by the session (every view)."""
+        size = self._session.page_size
+        while True:
+            try:
+                page = dict(self.call(method, filters=filters,
+                                      options={"offset": offset, "quantity": size}))
+            except InvalidParamsError as refused:
+                smaller = [s for s in SEARCH_PAGE_SIZES if s < size]
+                if not smaller:
+                    raise
+                log.info("%s: a page of %d refused (%s); trying %d", method, size,
+                         refused.message, smaller[0])
+                size = smaller[0]
+                continue
+            if size < self._session.page_size:
+                log.warning("%s: search pages of at most %d for the rest of the run (larger "
+                            "pages were refused)", method, size)
+                self._session.accept_page_size(size)
+            return page
+
     def _pages(self, method: str, filters: JsonObject) -> Iterator[JsonObject]:
         offset = 0
         while True:
-            page = self.call(
-                method, filters=filters, options={"offset": offset, "quantity": SEARCH_PAGE_SIZE}
-            )
+            page = self.search_page(method, filters, offset)
             hits = page.get("hits") or []
             yield from hits
             offset += len(hits)

@@ -9,7 +9,12 @@ with exponential backoff and full jitter, honouring ``Retry-After`` (seconds) on
 A write is retried only when it certainly did not run: HTTP 429, HTTP 503 (see the assumption in
 ``methods.py``) or a connection that was never made. Any other failure of a write after it was
 sent raises ``AmbiguousWriteError``: it may have happened, and only a re-read can tell. A 429
-still refused after the last attempt raises ``RateLimited``. JSON-RPC errors are never retried.
+still refused after the last attempt raises ``RateLimited``, and every 429 lowers the session's
+request rate for the rest of the run (``limits.Caps.slow_down``). JSON-RPC errors are never
+retried.
+
+A non-200 answer's body is read: a JSON-RPC error inside it is reported with its code and
+message; HTTP 401 and 403 are authentication errors (``AuthError``), whatever the body says.
 
 Caps (``limits.Caps``): every Login-As view of a session shares one rate cap (``max_rps``) and
 one in-flight cap (``parallelism``). Credentials never travel over plain ``http://`` except to a
@@ -32,15 +37,23 @@ from typing import Any
 import httpx
 
 from provisioner.api.limits import DEFAULT_PARALLELISM, Caps
-from provisioner.api.methods import METHODS, positional
+from provisioner.api.methods import METHODS, SEARCH_PAGE_SIZES, positional
 from provisioner.errors import (
     AmbiguousWriteError,
+    AuthError,
     ConfigError,
     RateLimited,
+    RpcError,
     TransportError,
     rpc_error,
 )
-from provisioner.sensitive import redact_authorization, redact_fields, reveal
+from provisioner.sensitive import (
+    KNOWN,
+    redact_authorization,
+    redact_fields,
+    remember_fields,
+    reveal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +101,12 @@ class Credentials:
         token = base64.b64encode(f"{self.login}:{self.password}".encode()).decode("ascii")
         return f"Basic {token}"
 
+    def remember(self) -> None:
+        """Make the password, the API key and the header's token known sensitive (masked in
+        any message); a password equal to the login is shown as the login it is."""
+        password = self.password if self.password != self.login else ""
+        KNOWN.add_all([password, self.api_key, self.header().partition(" ")[2]])
+
     def describe(self) -> str:
         """Who is calling, without any secret: a login, or just 'API key'."""
         return "API key" if self.api_key else f"login {self.login}"
@@ -115,7 +134,7 @@ class _Failure(Exception):
 
     def __init__(self, message: str, *, sent: bool, status: int | None = None,
                  retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(KNOWN.mask(message))
         self.sent = sent
         self.status = status
         self.retry_after = retry_after
@@ -198,6 +217,7 @@ class RpcSession:
         self._lock = threading.Lock()
         self._calls = 0
         self._retried = 0
+        self._page_size = SEARCH_PAGE_SIZES[0]
 
     @classmethod
     def open(cls, endpoint: str, credentials: Credentials, *,
@@ -206,6 +226,8 @@ class RpcSession:
              retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
              clock: Callable[[], float] = time.monotonic) -> RpcSession:
         check_endpoint(endpoint, transport)
+        if not _in_process(transport):  # the in-process emulator's "sandbox" is no secret
+            credentials.remember()
         limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
         http = httpx.Client(transport=transport, timeout=timeout, limits=limits)
         caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
@@ -216,6 +238,17 @@ class RpcSession:
         """HTTP requests sent (every try counts)."""
         with self._lock:
             return self._calls
+
+    @property
+    def page_size(self) -> int:
+        """The search page size to ask for: the largest the API accepted so far."""
+        with self._lock:
+            return self._page_size
+
+    def accept_page_size(self, size: int) -> None:
+        """Remember that pages of ``size`` are accepted (never raising it back)."""
+        with self._lock:
+            self._page_size = min(self._page_size, size)
 
     @property
     def retried(self) -> int:
@@ -236,6 +269,8 @@ class RpcSession:
             try:
                 return self._send(method, params, login_as)
             except _Failure as failure:
+                if failure.status == 429:
+                    self._slow_down(method)
                 if failure.sent and not read_only:
                     raise AmbiguousWriteError(
                         f"{failure}; the write was sent and may or may not have happened"
@@ -247,6 +282,12 @@ class RpcSession:
                 with self._lock:
                     self._retried += 1
                 self.sleep(delay)
+
+    def _slow_down(self, method: str) -> None:
+        rate = self.caps.slow_down()
+        if rate is not None:
+            log.warning("%s: HTTP 429 from the API: at most %.2g requests per second for the "
+                        "rest of the run", method, rate)
 
     def _delay(self, failure: _Failure, attempt: int) -> float | None:
         """Seconds to wait before the next try, or None to give up."""
@@ -266,35 +307,36 @@ class RpcSession:
         headers = {"Content-Type": CONTENT_TYPE, "Authorization": authorization}
         if login_as:
             headers["CALLR-Login-As"] = f"Account.hash {login_as}"
-        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": reveal(params)}
+        clear = reveal(params)
+        remember_fields(clear)  # a literal password: masked if an error echoes it
+        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": clear}
         if log.isEnabledFor(logging.DEBUG):
             log.debug("-> %s%s %s (id %d, Authorization: %s)", method,
                       f" as {login_as}" if login_as else "", redact_fields(params), request_id,
                       redact_authorization(authorization))
+        response = self._transmit(method, lambda: self.http.post(self.endpoint, json=body,
+                                                                 headers=headers))
+        return self._answer(method, request_id, response)
+
+    def _transmit(self, label: str, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """One HTTP request within the caps, counted; a failure without an HTTP answer is a
+        ``_Failure`` that says whether the request may have reached the API."""
         with self.caps.slot():
             with self._lock:
                 self._calls += 1
             try:
-                response = self.http.post(self.endpoint, json=body, headers=headers)
+                return send()
             except UNSENT_ERRORS as exc:
-                raise _Failure(f"{method}: cannot reach {self.endpoint}: {exc}",
+                raise _Failure(f"{label}: cannot reach {self.endpoint}: {exc}",
                                sent=False) from exc
             except httpx.HTTPError as exc:
-                raise _Failure(f"{method}: no answer from {self.endpoint}: "
+                raise _Failure(f"{label}: no answer from {self.endpoint}: "
                                f"{type(exc).__name__} {exc}", sent=True) from exc
-        return self._answer(method, request_id, response)
 
     def _answer(self, method: str, request_id: int, response: httpx.Response) -> Any:
         status = response.status_code
         if status != 200:
-            message = f"{method}: HTTP {status} from {self.endpoint}"
-            log.debug("<- %s HTTP %d (id %d)", method, status, request_id)
-            if status in NOT_RUN_STATUSES:
-                raise _Failure(message, sent=False, status=status,
-                               retry_after=_retry_after(response))
-            if status >= 500:
-                raise _Failure(message, sent=True, status=status)
-            raise TransportError(message)
+            self._http_error(method, request_id, response)
         try:
             payload = response.json()
         except ValueError as exc:
@@ -303,17 +345,66 @@ class RpcSession:
             raise _Failure(f"{method}: the response is not a JSON-RPC object", sent=True)
         error = payload.get("error")
         if error:
-            try:
-                code = int(error.get("code", 0)) if isinstance(error, dict) else 0
-            except (TypeError, ValueError):
-                code = 0  # a malformed error object is still an error
-            message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-            data = error.get("data") if isinstance(error, dict) else None
-            log.debug("<- %s error %s: %s (id %d)", method, code, message, request_id)
-            raise rpc_error(code, message, redact_fields(data), method=method)
+            failure = _rpc_failure(method, error)
+            log.debug("<- %s error %s: %s (id %d)", method, failure.code, failure.message,
+                      request_id)
+            raise failure
         if "result" not in payload:
             raise _Failure(f"{method}: the response has neither result nor error", sent=True)
         result = payload["result"]
+        remember_fields(result)  # secrets the API generated (a SIP password ...)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("<- %s %s (id %d)", method, redact_fields(result), request_id)
         return result
+
+    def _http_error(self, method: str, request_id: int, response: httpx.Response) -> None:
+        """Raise for a non-200 answer, reading its body: a JSON-RPC error inside it is reported
+        with its code and message (and HTTP 401/403 is always an authentication error)."""
+        status = response.status_code
+        error = _error_in_body(response)
+        message = f"{method}: HTTP {status} from {self.endpoint}"
+        if error is not None:
+            message += f" (error {error.code}: {error.message})"
+        log.debug("<- %s HTTP %d (id %d)%s", method, status, request_id,
+                  f" error {error.code}" if error is not None else "")
+        if status in AUTH_STATUSES:
+            code, text = (error.code, error.message) if error is not None else (0, "")
+            raise AuthError(code, f"HTTP {status}: "
+                            + (text or "authentication failed (check the credentials)"),
+                            method=method)
+        if status in NOT_RUN_STATUSES:
+            raise _Failure(message, sent=False, status=status,
+                           retry_after=_retry_after(response))
+        if error is not None:  # the API answered, with an error, in the wrong envelope
+            raise rpc_error(error.code, f"{error.message} (HTTP {status})", error.data,
+                            method=method)
+        if status >= 500:
+            raise _Failure(message, sent=True, status=status)
+        raise TransportError(message)
+
+
+AUTH_STATUSES = frozenset({401, 403})
+"""HTTP statuses of a refused authentication (a bad or deleted API key, wrong password)."""
+
+
+def _rpc_failure(method: str, error: Any) -> RpcError:
+    """The RpcError of a JSON-RPC ``error`` member (a malformed one is still an error)."""
+    try:
+        code = int(error.get("code", 0)) if isinstance(error, dict) else 0
+    except (TypeError, ValueError):
+        code = 0
+    # A server may echo the params or the Authorization header: every known secret is masked
+    # before the message is logged, printed or journaled.
+    message = KNOWN.mask(str(error.get("message", "")) if isinstance(error, dict) else str(error))
+    data = KNOWN.mask_deep(error.get("data") if isinstance(error, dict) else None)
+    return rpc_error(code, message, redact_fields(data), method=method)
+
+
+def _error_in_body(response: httpx.Response) -> RpcError | None:
+    """The JSON-RPC error a non-200 answer carries in its body, if it carries one."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return _rpc_failure("", error) if error else None

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from provisioner.sensitive import SCRUBBER
+from provisioner.sensitive import KNOWN, SCRUBBER
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +18,7 @@ from provisioner.sensitive import SCRUBBER
                    "redacted).")
 def main(verbose: int, debug: bool) -> None:
     """Manage CALLR accounts as code: validate, plan and apply YAML manifests."""
+    KNOWN.clear()  # each command learns its own sensitive values (in-process runs share KNOWN)
     level = logging.DEBUG if debug else logging.WARNING - 10 * min(verbose, 2)
     _configure_logging(level)
 

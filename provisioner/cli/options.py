@@ -15,17 +15,25 @@ import click
 
 from provisioner import planfile, targeting
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
+from provisioner.api.rest.choice import choose_api
 from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
 from provisioner.manifest import Desired, load
 from provisioner.overlay import parse_var
-from provisioner.target import DEFAULT_SANDBOX_STATE, Target, open_live, open_sandbox
+from provisioner.sensitive import shown, shown_lines
+from provisioner.target import (
+    DEFAULT_SANDBOX_STATE,
+    SANDBOX_VARIANTS_ENV,
+    Target,
+    open_live,
+    open_sandbox,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> None:
-    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    click.echo(click.style("Error: ", fg="red", bold=True) + shown_lines(message), err=True)
 
 
 def handle_errors(func: F) -> F:
@@ -37,11 +45,11 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ManifestError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                click.echo(shown(str(problem)), err=True)
             _fail(f"{exc}; nothing was sent to the API.")
         except PlanError as exc:
             for message in exc.messages:
-                click.echo(f"plan: {message}", err=True)
+                click.echo(f"plan: {shown(message)}", err=True)
             _fail("the plan cannot be made; nothing was changed.")
         except UnsafePlan as exc:
             _fail(str(exc))
@@ -59,6 +67,12 @@ def target_options(func: F) -> F:
                      help="Use a local emulated account instead of the live API."),
         click.option("--sandbox-state", type=click.Path(dir_okay=False, path_type=Path),
                      default=None, help="Sandbox state file [.provisioner/sandbox.json]."),
+        click.option("--sandbox-variant", "sandbox_variants", multiple=True,
+                     metavar="NAME[,NAME...]", envvar=SANDBOX_VARIANTS_ENV, expose_value=False,
+                     callback=_remember,
+                     help="The sandbox plays the alternative of an unconfirmed API behaviour "
+                          "(see the README's 'CALLR API fidelity'); repeatable; also "
+                          f"{SANDBOX_VARIANTS_ENV}."),
         click.option("--endpoint", default=DEFAULT_ENDPOINT, show_default=True,
                      envvar="CALLR_ENDPOINT", help="JSON-RPC endpoint of the live API."),
         click.option("--credentials-file", type=click.Path(dir_okay=False, path_type=Path),
@@ -67,6 +81,10 @@ def target_options(func: F) -> F:
                      help="Read the live API credentials from this file (mode 600) instead of "
                           "the environment: lines `api_key: KEY`, or `login: LOGIN` and "
                           "`password: PASSWORD` (`key=value` also accepted)."),
+        click.option("--api", type=click.Choice(["jsonrpc", "rest"]), default=None,
+                     envvar="CALLR_API", expose_value=False, callback=_remember,
+                     help="The CALLR API to talk to: jsonrpc (v1.1, until 2027-06-30) or rest "
+                          "(v2) [from the endpoint: a path ending in /v2.0 is rest]."),
         click.option("--max-rps", type=click.FloatRange(min=0), default=None,
                      expose_value=False, callback=_remember,
                      help="At most this many API requests per second [live API: "
@@ -107,6 +125,10 @@ class Source:
             variables[name] = value
         desired = load(paths, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
+        notices = [*desired.warnings, *(n for sub in desired.accounts.values()
+                                        for n in sub.warnings)]
+        for notice in sorted(notices):
+            click.echo(click.style("Warning: ", fg="yellow") + str(notice), err=True)
         if self.targets:
             targeting.resolve(desired, self.targets)
         return desired
@@ -143,10 +165,14 @@ def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str) -> Tar
     meta: dict[str, Any] = ctx.meta if ctx is not None else {}
     max_rps: float | None = meta.get("provisioner.target.max_rps")
     parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
-    if sandbox or sandbox_state is not None:
-        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism)
+    chosen: str | None = meta.get("provisioner.target.api")
+    if sandbox or sandbox_state is not None:  # the endpoint does not matter
+        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism,
+                            variants=meta.get("provisioner.target.sandbox_variants") or (),
+                            api=chosen or "jsonrpc")
+    api, endpoint = choose_api(chosen, endpoint)
     return open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
-                     credentials_file=meta.get("provisioner.target.credentials_file"))
+                     credentials_file=meta.get("provisioner.target.credentials_file"), api=api)
 
 
 def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str:

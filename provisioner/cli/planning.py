@@ -25,10 +25,11 @@ from provisioner.errors import ConfigError, ProvisionerError, UnsafePlan
 from provisioner.executor import Status, StepResult
 from provisioner.journal import JOURNAL_DIR
 from provisioner.manifest import Desired
+from provisioner.migrate import readiness
 from provisioner.models.manifest import SECTIONS
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
-from provisioner.render.common import drift
+from provisioner.render.common import drift, safe
 from provisioner.render.text import generated_secrets, render_change, render_report
 from provisioner.render.text import render_plan as render_text
 
@@ -61,9 +62,9 @@ def _check_safe(result: Plan, force: bool, *, applying: bool) -> None:
 def validate(paths: tuple[Path, ...], source: Source) -> None:
     """Check manifests offline: schema, formats, ranges and references."""
     desired = source.load(paths)
-    click.echo(f"Valid: {describe(desired)}.")
+    click.echo(f"Valid: {safe(describe(desired))}.")
     for name, nested in desired.accounts.items():
-        click.echo(f"  sub-account {name}: {describe(nested)}")
+        click.echo(f"  sub-account {safe(name)}: {safe(describe(nested))}")
 
 
 @main.command()
@@ -93,12 +94,15 @@ def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: 
     finally:
         target.close()
     click.echo(_render(result, fmt, no_color), nl=False)
+    if fmt != "json" and result.api == "jsonrpc":
+        for line in readiness.note(result.readiness):
+            click.echo(line)
     if out is not None:
         planfile.save(result, out, account)
         click.echo(f"Saved the plan to {out}: `provisioner apply {out}` makes exactly these "
                    "calls, if the account has not changed.", err=True)
     if detailed_exitcode and not result.is_empty:
-        click.echo(drift(result), err=True)
+        click.echo(safe(drift(result)), err=True)
     _check_safe(result, force, applying=False)
     if detailed_exitcode and not result.is_empty:
         sys.exit(2)
@@ -184,9 +188,9 @@ def _echo_step(step: StepResult) -> None:
         for note in step.notes:
             click.echo(f"  note: {note}", err=True)
     elif step.status is Status.FAILED:
-        click.echo(f"failed: {head}: {step.error}", err=True)
+        click.echo(f"failed: {head}: {safe(str(step.error))}", err=True)
     else:
-        click.echo(f"skipped: {head} ({step.reason})", err=True)
+        click.echo(f"skipped: {head} ({safe(step.reason)})", err=True)
 
 
 def _saved_plan_path(paths: tuple[Path, ...], source: Source) -> Path | None:

@@ -17,6 +17,7 @@ from provisioner.cli.options import (
     target_options,
 )
 from provisioner.errors import ProvisionerError
+from provisioner.sensitive import KNOWN
 
 
 @main.command()
@@ -78,7 +79,7 @@ def graph(paths: tuple[Path, ...], source: Source) -> None:
     """
     from provisioner.graph import blueprint, to_dot
 
-    click.echo(to_dot(blueprint(source.load(paths))), nl=False)
+    click.echo(KNOWN.mask(to_dot(blueprint(source.load(paths)))), nl=False)
 
 
 @main.command("export")
@@ -178,7 +179,8 @@ def serve(host: str, port: int, state: Path | None, login: str, password: str, a
     except OSError as exc:
         raise ProvisionerError(f"cannot listen on {host}:{port}: {exc}") from exc
     played = f"; variants: {', '.join(sorted(chosen))}" if chosen else ""
-    click.echo(f"CALLR emulator at http://{host}:{server.server_port}/json-rpc/v1.1/ "
+    base = f"http://{host}:{server.server_port}"
+    click.echo(f"CALLR emulator at {base}/json-rpc/v1.1/ and REST v2 at {base}/v2.0 "
                f"(state: {state or 'in memory'}{played}); Ctrl-C to stop.")
     try:
         server.serve_forever()

@@ -17,6 +17,7 @@ Public interface::
     emu.add_app(package, name, *, has_did=True, account_hash=None)  # any package, unknown ones too
     server = make_server(emu, host="127.0.0.1", port=0)
 
+``variants`` names alternatives of unconfirmed API behaviours to play (``variants.py``).
 ``FaultProfile(latency_ms, fail_rate, drop_rate, rate_limit, seed)`` adds random faults to every
 request (see ``faults.py``); persistence is a snapshot plus a change log (see ``persist.py``).
 """

@@ -18,7 +18,7 @@ from wsgiref.simple_server import make_server as _wsgiref_make_server
 import httpx
 
 from ..api.methods import METHODS
-from . import dispatch
+from . import dispatch, rest
 from . import variants as variants_module
 from .errors import METHOD_NOT_FOUND, ApiError
 from .faults import Draw, FaultProfile, Faults
@@ -38,7 +38,7 @@ StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
 JSON_HEADERS = [("Content-Type", "application/json; charset=utf-8")]
 LOST_PAGE = b"<html><body>502 Bad Gateway</body></html>"
-REASONS = {429: "429 Too Many Requests", 503: "503 Service Unavailable"}
+REASONS = {401: "401 Unauthorized", 429: "429 Too Many Requests", 503: "503 Service Unavailable"}
 
 
 class Emulator:
@@ -115,6 +115,8 @@ class Emulator:
         path, verb = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
         if path in (STATS_PATH, RESET_PATH):
             return self._control(path, verb, start_response)
+        if path == rest.PREFIX or path.startswith(rest.PREFIX + "/"):
+            return rest.serve(self, environ, start_response)
         if path not in PATHS:
             return _plain(start_response, "404 Not Found", b"Not Found")
         if verb != "POST":
@@ -143,7 +145,8 @@ class Emulator:
             self._stats.fault("drop")
             log.info("fault injection: losing the response of a call")
             return _plain(start_response, "502 Bad Gateway", LOST_PAGE)
-        start_response(f"{status} OK", [*JSON_HEADERS, ("Content-Length", str(len(payload)))])
+        start_response(REASONS.get(status, f"{status} OK"),
+                       [*JSON_HEADERS, ("Content-Length", str(len(payload)))])
         return [payload]
 
     def handle(self, body: bytes, environ: Environ) -> tuple[int, bytes]:
@@ -159,14 +162,18 @@ class Emulator:
         """(200, JSON-RPC response, "" or the rule that loses the response)."""
         req_id: Any = None
         lose = ""
+        status = 200
         try:
             request = dispatch.parse(body)
             req_id = request["id"]
             method, params = request["method"], request["params"]
+            status = variants_module.auth_status(self.variants)
             self._authenticate(environ.get("HTTP_AUTHORIZATION", ""))
+            status = 200
             if method not in METHODS or method not in HANDLERS or method in self._missing:
                 raise ApiError(METHOD_NOT_FOUND, f"Method not found: {method}")
             check_params(method, params)
+            variants_module.check_request(self.variants, method, params)
             injected, lose = self.faults.take(method)
             if lose == "503":
                 return 503, REASONS[503].encode("ascii"), lose
@@ -186,7 +193,29 @@ class Emulator:
             log.exception("emulator handler crashed")
             error = {"code": -32603, "message": "Internal error", "data": None}
             response = {"jsonrpc": "2.0", "id": req_id, "error": error}
-        return 200, json.dumps(response).encode("utf-8"), lose
+            status = 200
+        return status, json.dumps(response).encode("utf-8"), lose
+
+    # --- shared with the REST v2 front end (``rest/``) ---------------------------------------
+
+    def run(self, method: str, params: list[Any], login_as: str) -> str:
+        """Run one JSON-RPC method on the state (no random fault): its result as JSON."""
+        if method not in METHODS or method not in HANDLERS:
+            raise ApiError(METHOD_NOT_FOUND, f"Method not found: {method}")
+        check_params(method, params)
+        return self._execute(method, params, login_as)
+
+    def count_request(self) -> None:
+        self._stats.request()
+
+    def count_method(self, label: str) -> None:
+        self._stats.method(label)
+
+    def count_fault(self, kind: str) -> None:
+        self._stats.fault(kind)
+
+    def delay(self) -> None:
+        self._delay()
 
     # --- internals ----------------------------------------------------------------------------
 

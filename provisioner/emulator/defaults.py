@@ -10,9 +10,13 @@ vms timeout 120, file_format "mp3", A_attempts 1, A_retrypause 30, VmsDetect met
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from .validate import Bool, Enum, Int, List, Media, MediaCheck, Obj, Spec, Str
+from provisioner import actions
+
+from .errors import invalid
+from .validate import Bool, Enum, Int, List, Media, MediaCheck, Obj, Spec, Str, want_str
 
 FEEDS = ("all", "both", "leg_a", "leg_b")
 
@@ -113,7 +117,29 @@ REALTIME10 = Obj(
     }
 )
 
-ACTIONS10 = Obj(fields={"format": Enum("YAML", values=("YAML",)), "script": Str("")})
+
+
+@dataclass(frozen=True)
+class Script(Spec):
+    """An Actions scenario: YAML text that parses to a mapping, 1..32,768 characters (the
+    REST v2 limit; "" only as the default of an app created without one)."""
+
+    default: Any = ""
+
+    def check_value(self, value: Any, path: str, media: MediaCheck) -> Any:
+        text = want_str(value, path)
+        if len(text) > actions.MAX_SCRIPT_CHARS:
+            raise invalid(path, f"is longer than {actions.MAX_SCRIPT_CHARS} characters")
+        try:
+            data = actions.parse(text).data
+        except actions.ScenarioSyntaxError:
+            raise invalid(path, "is not valid YAML") from None
+        if not isinstance(data, dict):
+            raise invalid(path, "must be a YAML mapping (a Callr Actions scenario)")
+        return text
+
+
+ACTIONS10 = Obj(fields={"format": Enum("YAML", values=("YAML",)), "script": Script()})
 
 PACKAGES: dict[str, tuple[str, bool, Obj]] = {
     "ACTIONS10": ("ACTIONS", True, ACTIONS10),

@@ -59,6 +59,8 @@ class Export:
     notices: list[str] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
     """The master's live objects no manifest entry can describe (``ExportContext.unmanaged``)."""
+    scenarios: dict[str, str] = field(default_factory=dict)
+    """Callr Actions scenario files (path relative to the export directory -> text)."""
 
     @property
     def is_empty(self) -> bool:
@@ -89,6 +91,7 @@ def export_account(client: CallrClient) -> Export:
     result.env = sorted(shared.env.values(), key=lambda var: var.name)
     result.audio = sorted(shared.audio, key=lambda audio: audio.path)
     result.notices = list(shared.notices)
+    result.scenarios = dict(sorted(shared.scenarios.items()))
     return result
 
 

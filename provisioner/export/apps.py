@@ -3,19 +3,22 @@
 The API returns every param of a package, defaults filled in; only the others are written (the
 defaults are those ``objects.txt`` documents, as the emulator's package tables record them). A
 param left out is unmanaged, so the plan compares nothing there. Media ids become the names of
-the exported media; the REALTIME10 password becomes an ``${env:...}`` placeholder.
+the exported media; the REALTIME10 password becomes an ``${env:...}`` placeholder; an ACTIONS10
+scenario goes to its own file under ``scenarios/``, referred to with ``script_file``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from provisioner import actions
 from provisioner.emulator.defaults import PACKAGES
 from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
 from provisioner.resources.base import Live, LiveReader, ResourceKind
 from provisioner.sensitive import Secret
 
-from .common import ExportContext, prune, strip
+from .common import ExportContext, prune, slug, strip
 
 TARGET_TIMEOUT = 30
 """The manifest's default target timeout (always compared, so leaving it out is exact)."""
@@ -57,10 +60,37 @@ def _entry(name: str, live: Live, ctx: ExportContext) -> dict[str, Any]:
         _placeholder(params, path, name, ctx)
     for path in MEDIA_PATHS:
         _media_names(params, path, f"app {name!r}: params", ctx)
+    if package == "ACTIONS10" and params.get("script"):
+        params = _scenario_file(name, params, ctx)
     entry: dict[str, Any] = {"package": package}
     if params:
         entry["params"] = params
     return prune(cls, entry, f"app {name!r}", ctx)
+
+
+PLACEHOLDER_START = re.compile(r"\$\{(?=(?:env|var):)")
+
+
+def _scenario_file(name: str, params: dict[str, Any], ctx: ExportContext) -> dict[str, Any]:
+    """The scenario goes to its own file, ``scenarios/<app>.yaml`` (``scenarios/<sub-account>/
+    <app>.yaml`` for a sub-account), written exactly as the account holds it so that planning
+    the export finds no change; the app refers to it with ``script_file``. Text that reads as
+    the tool's own placeholders (``${env:``, ``${var:``) is escaped (``$${env:``)."""
+    text = str(params.pop("script"))
+    folder = f"scenarios/{ctx.slug}" if ctx.slug else "scenarios"
+    used = {path for path in ctx.shared.scenarios if path.startswith(folder + "/")}
+    stem = slug(name)
+    path, n = f"{folder}/{stem}.yaml", 2
+    while path in used:
+        path, n = f"{folder}/{stem}-{n}.yaml", n + 1
+    ctx.shared.scenarios[path] = PLACEHOLDER_START.sub("$${", text)
+    _, findings = actions.check(text)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        ctx.notice(f"app {name!r}: its scenario ({path}) does not pass validation: "
+                   f"{errors[0]}; fix it before planning")
+    params["script_file"] = f"../{path}" if ctx.slug else path
+    return params
 
 
 def _target(target: Any) -> Any:

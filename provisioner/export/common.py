@@ -43,6 +43,8 @@ class Shared:
     env: dict[str, EnvVar] = field(default_factory=dict)
     audio: list[AudioFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    scenarios: dict[str, str] = field(default_factory=dict)
+    """Callr Actions scenario files: path relative to the export directory -> text."""
 
 
 @dataclass

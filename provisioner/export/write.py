@@ -2,8 +2,10 @@
 
 Files: ``<section>.yaml`` for each non-empty section of the master (``apps.yaml``,
 ``numbers.yaml``, ``media.yaml``, ``sip.yaml``, ``webhooks.yaml``), ``subaccounts/<name>.yaml``
-for each sub-account (its entry and its resources), ``manifest.yaml`` (just ``version: 1``) when
-the account holds nothing, and ``.env.example`` listing the secrets to set, with empty values.
+for each sub-account (its entry and its resources), ``scenarios/[<sub-account>/]<app>.yaml`` for
+each Callr Actions scenario (its text as the account holds it), ``manifest.yaml`` (just
+``version: 1``) when the account holds nothing, and ``.env.example`` listing the secrets to set,
+with empty values.
 
 Each file starts with a ``# yaml-language-server: $schema=...`` line: a path relative to this
 repository's ``schemas/manifest.schema.json`` when the output directory is inside the repository
@@ -57,6 +59,8 @@ def plan_files(export: Export, out_dir: Path) -> dict[Path, str]:
         folder = out_dir / "subaccounts"
         files[folder / f"{sub.slug}.yaml"] = render(data, comments, schema_ref(folder),
                                                     unmanaged_note(sub.unmanaged))
+    for relative, text in export.scenarios.items():
+        files[out_dir / relative] = text
     if export.is_empty:
         files[out_dir / "manifest.yaml"] = render(
             {"version": 1}, {}, schema_ref(out_dir),

@@ -7,7 +7,7 @@ manifest asks for, nested objects included.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -133,10 +133,30 @@ class RealtimeParams(Spec):
 
 
 class ActionsParams(Spec):
-    """ACTIONS10: an Actions scenario."""
+    """ACTIONS10: a Callr Actions scenario, written one of three ways: ``script`` as YAML text,
+    ``script`` as a mapping (the scenario inline), or ``script_file`` (a YAML file relative to
+    the manifest file). ``variables`` are merged into the scenario's own ``variables`` before it
+    is sent (``provisioner.models.scenarios``); ``format`` defaults to ``YAML``."""
 
     format: Literal["YAML"] | None = None
-    script: str | None = None
+    script: str | dict[str, Any] | None = Field(
+        default=None,
+        description="The Callr Actions scenario: YAML text (script: |) or the scenario itself "
+                    "as a mapping (description, compat, defaults, variables, branches).")
+    script_file: str | None = Field(
+        default=None,
+        description="A Callr Actions scenario file, relative to this manifest file and inside "
+                    "the manifests' folder (instead of script).")
+    variables: dict[str, Any] | None = Field(
+        default=None, json_schema_extra={"propertyNames": {"pattern": "^\\$"}},
+        description="$name: value pairs merged into the scenario's variables before it is "
+                    "sent: one scenario file, many apps.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ActionsParams:
+        if self.script is not None and self.script_file is not None:
+            raise ValueError("give either 'script' or 'script_file', not both")
+        return self
 
 
 class _App(Spec):

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from provisioner.models import media as media_m
 from provisioner.models import numbers as numbers_m
+from provisioner.models import scenarios as scenarios_m
 from provisioner.models import sip as sip_m
 from provisioner.models import subaccounts as subaccounts_m
 from provisioner.models import webhooks as webhooks_m
@@ -63,7 +64,7 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("apps", ("apps",), "app", AppSpec),
+    Section("apps", ("apps",), "app", AppSpec, finish=scenarios_m.finish),
     Section("numbers", ("numbers",), "number", numbers_m.Assignment, key_type=E164,
             reserved=frozenset({"order"})),
     Section("orders", ("numbers", "order"), "order", numbers_m.OrderSpec, is_list=True,

@@ -68,7 +68,7 @@ def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
     if spec.file is None or spec.absent:
         return spec, []
     path = (Path(origin.doc.file).parent / spec.file).resolve()
-    refused = _refused(spec.file, path, origin)
+    refused = refused_path(spec.file, path, origin)
     if refused is not None:
         return None, [origin.problem(refused, "file")]
     try:
@@ -83,14 +83,16 @@ def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
     return resolved, []
 
 
-def _refused(written: str, path: Path, origin: Origin) -> str | None:
-    """Audio files stay inside the folder given on the command line (``Document.root``): no
-    absolute path, no ``..`` or symlink leading out of it; and they are regular files."""
+def refused_path(written: str, path: Path, origin: Origin,
+                 what: str = "audio files") -> str | None:
+    """Files a manifest refers to (audio files, scenario files) stay inside the folder given on
+    the command line (``Document.root``): no absolute path, no ``..`` or symlink leading out of
+    it; and they are regular files."""
     root = origin.doc.root or Path(origin.doc.file).resolve().parent
     if Path(written).is_absolute():
         return f"{written} is an absolute path: give a path relative to the manifest file"
     if not path.is_relative_to(root.resolve()):
-        return (f"{written} points outside the manifests' folder: audio files must stay inside "
+        return (f"{written} points outside the manifests' folder: {what} must stay inside "
                 "the PATH given on the command line")
     if path.exists() and not path.is_file():
         return f"{written} is not a regular file"

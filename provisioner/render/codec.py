@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 from provisioner.errors import ConfigError
+from provisioner.loader import ENV_PATTERN
 from provisioner.plan import (
     MISSING,
     Action,
@@ -27,8 +29,9 @@ from provisioner.plan import (
     Ref,
     RouteChange,
     Until,
+    sensitive_form,
 )
-from provisioner.sensitive import Secret
+from provisioner.sensitive import KNOWN, Secret
 
 _KNOWN = {"target", "changes", "warnings", "basis", "routing", "secret_sources"}
 
@@ -93,6 +96,9 @@ class Codec:
                 self.unreferenced.append(where)
                 return {"$secret": None}
             return json.loads(source)
+        if isinstance(value, str):
+            template = KNOWN.template(value)
+            return value if template is None else {"$env": template}
         if isinstance(value, Ref):
             return {"$ref": value.call, "path": list(value.path)}
         if isinstance(value, FileData):
@@ -114,6 +120,8 @@ class Codec:
             return MISSING
         if "$secret" in value:
             return self._secret(SecretSource.from_ref(value))
+        if "$env" in value and len(value) == 1:
+            return self.expand(str(value["$env"]))
         if "$ref" in value:
             return Ref(value["$ref"], tuple(value.get("path") or ()))
         if "$file" in value:
@@ -122,12 +130,92 @@ class Codec:
             return tuple(self.decode(v) for v in value["$tuple"])
         return {k: self.decode(v) for k, v in value.items()}
 
+    def expand(self, template: str) -> str:
+        """A string holding ``${env:NAME}`` references, each resolved (and known sensitive)."""
+        if "${env:" not in template:
+            return template
+
+        def value(match: re.Match[str]) -> str:
+            if self.resolve is None:
+                raise PlanFileError("the plan refers to the environment but nothing resolves it")
+            found = self.resolve(SecretSource("env", name=match.group(1)))
+            KNOWN.add(found, match.group(1))
+            return found
+
+        return ENV_PATTERN.sub(value, template)
+
     def _secret(self, source: SecretSource) -> Secret:
         if self.resolve is None:
             raise PlanFileError("the plan holds secret references but nothing resolves them")
         value = self.resolve(source)
         self.resolved[hashlib.sha256(value.encode()).hexdigest()] = source.encode()
         return Secret(value)
+
+
+def expand_env(body: Any, env: Mapping[str, str]) -> Any:
+    """A saved plan's body with every ``${env:NAME}`` reference (``{"$env": ...}`` values, and
+    names, ids and notes that held one) replaced by the environment's value, each made known
+    sensitive with the shape of its string, before anything is read from the account or
+    logged (a ``--debug`` read of the live URL would show its token)."""
+    if isinstance(body, list):
+        return [expand_env(item, env) for item in body]
+    if isinstance(body, dict):
+        if "$env" in body and len(body) == 1:
+            return expand_env(str(body["$env"]), env)
+        secret = body.get("$secret")
+        if isinstance(secret, str) and secret.startswith("env:"):
+            KNOWN.add(env.get(secret[4:]), secret[4:])
+        return {key: expand_env(item, env) for key, item in body.items()}
+    if isinstance(body, str) and "${env:" in body:
+        parts = ENV_PATTERN.split(body)
+        KNOWN.add_shape(parts[::2], parts[1::2])
+        missing = sorted({name for name in parts[1::2] if name not in env})
+        if missing:
+            raise PlanFileError(f"the plan needs the environment variable {missing[0]}: "
+                                f"export {missing[0]}=... before applying")
+        for name in parts[1::2]:
+            KNOWN.add(env[name], name)
+        return ENV_PATTERN.sub(lambda match: env[match.group(1)], body)
+    return body
+
+
+def _templated(body: Any, stored: dict[str, str] | None = None) -> Any:
+    """Every string of a file body (ids, addresses, refs, notes ...) with each environment
+    value written back as ``${env:NAME}``, and any other sensitive part (an old token in the
+    address of an object the plan deletes) masked, each masked string kept distinct (call ids
+    must stay unique); encoded values (``$env``, ``$secret``) are left as they are."""
+    stored = {} if stored is None else stored
+    if isinstance(body, list):
+        return [_templated(item, stored) for item in body]
+    if isinstance(body, dict):
+        if "$env" in body or "$secret" in body:
+            return body
+        return {key: _refs_only(item, stored) if key == "args" else _templated(item, stored)
+                for key, item in body.items()}
+    if not isinstance(body, str) or body in stored:
+        return stored.get(body, body) if isinstance(body, str) else body
+    text = KNOWN.template(body) or body
+    if KNOWN.names_in(text):
+        masked = KNOWN.mask(text)
+        taken = set(stored.values())
+        text, count = masked, 1
+        while text in taken:
+            count += 1
+            text = f"{masked} #{count}"
+    stored[body] = text
+    return text
+
+
+def _refs_only(args: Any, stored: dict[str, str]) -> Any:
+    """A call's arguments are sent as they are: only the call ids their refs name follow the
+    ids' stored form."""
+    if isinstance(args, list):
+        return [_refs_only(item, stored) for item in args]
+    if isinstance(args, dict):
+        if isinstance(args.get("$ref"), str):
+            return {**args, "$ref": _templated(args["$ref"], stored)}
+        return {key: _refs_only(item, stored) for key, item in args.items()}
+    return args
 
 
 def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
@@ -144,6 +232,7 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
     for extra in fields(Plan):
         if extra.name not in _KNOWN and extra.compare:
             body[extra.name] = codec.encode(getattr(plan, extra.name), extra.name)
+    body = _templated(body)
     if codec.unreferenced:
         raise PlanFileError(
             "a saved plan holds no secret value, only where to find it, and this plan carries "
@@ -157,12 +246,21 @@ def _change(change: Change, codec: Codec) -> dict[str, Any]:
     return {
         "address": change.address, "account": change.account, "kind": change.kind,
         "action": change.action.value, "summary": change.summary,
-        "fields": [{"path": f.path, "old": codec.encode(f.old, f"{where} {f.path}"),
+        "fields": [{"path": f.path, "old": codec.encode(_old(f), f"{where} {f.path}"),
                     "new": codec.encode(f.new, f"{where} {f.path}"), "sensitive": f.sensitive}
                    for f in change.fields],
         "calls": [_call(call, codec) for call in change.calls],
-        "notes": list(change.notes), "generated_secrets": list(change.generated_secrets),
+        "notes": list(change.notes),
+        "generated_secrets": list(change.generated_secrets),
     }
+
+
+def _old(field: FieldChange) -> Any:
+    """The old value of a field the outputs mask (``FieldChange.masked``): a string that is no
+    reference (an old token in a URL) is not stored."""
+    if field.masked and isinstance(field.old, str) and KNOWN.template(field.old) is None:
+        return sensitive_form(field.old)  # shown the same once the plan is read back
+    return field.old
 
 
 def _call(call: Call, codec: Codec) -> dict[str, Any]:
@@ -184,9 +282,11 @@ def plan_from_dict(body: Mapping[str, Any], codec: Codec) -> Plan:
         extras = {f.name: codec.decode(body[f.name]) for f in fields(Plan)
                   if f.name not in _KNOWN and f.compare and f.name in body}
         return Plan(
-            body["target"]["description"], changes, tuple(body["warnings"]),
+            body["target"]["description"], changes,
+            tuple(codec.expand(w) for w in body["warnings"]),
             basis=tuple(BasisEntry(**e) for e in body["basis"]),
-            routing=tuple(RouteChange(**r) for r in body["routing"]),
+            routing=tuple(RouteChange(r["account"], r["number"], codec.expand(r["before"]),
+                                      codec.expand(r["after"])) for r in body["routing"]),
             secret_sources=codec.resolved, **extras,
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -195,11 +295,13 @@ def plan_from_dict(body: Mapping[str, Any], codec: Codec) -> Plan:
 
 def _change_from(data: Mapping[str, Any], codec: Codec) -> Change:
     return Change(
-        data["address"], data["kind"], Action(data["action"]), data["summary"],
+        codec.expand(data["address"]), data["kind"], Action(data["action"]),
+        codec.expand(data["summary"]),
         tuple(FieldChange(f["path"], codec.decode(f["old"]), codec.decode(f["new"]),
                           f["sensitive"]) for f in data["fields"]),
         tuple(_call_from(c, codec) for c in data["calls"]),
-        tuple(data["notes"]), data["account"], tuple(data["generated_secrets"]),
+        tuple(codec.expand(n) for n in data["notes"]), data["account"],
+        tuple(data["generated_secrets"]),
     )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.plan import MISSING, Action, Change, Plan, RouteChange, plain
+from provisioner.actions import is_multiline, line_diff
+from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, RouteChange, plain
+from provisioner.sensitive import REDACTED, printable, shown
 
 _PHRASES = (
     (Action.CREATE, "to create"), (Action.REPLACE, "to replace"), (Action.UPDATE, "to update"),
@@ -18,10 +20,28 @@ ACTION_ORDER = tuple(action for action, _ in _PHRASES)
 def value(v: Any, sensitive: bool = False) -> str:
     if v is MISSING:
         return "(absent)"
-    shown = plain(v, sensitive)
-    if isinstance(shown, str) and shown == "(sensitive)":
-        return shown
-    return json.dumps(shown, ensure_ascii=False, sort_keys=False)
+    form = plain(v, sensitive)
+    if isinstance(form, str) and form.startswith(REDACTED[:-1]) and form.endswith(")"):
+        return form  # "(sensitive)", "(sensitive: NAME)": a marker, not a string
+    return printable(json.dumps(form, ensure_ascii=False, sort_keys=False))
+
+
+def safe(text: str) -> str:
+    """Untrusted text (a name, an address, an API message) as a renderer may show it: every
+    sensitive value masked, control characters escaped (``sensitive.shown``)."""
+    return shown(text)
+
+
+def text_diff(field: FieldChange) -> list[str] | None:
+    """A multi-line string's change (an Actions script ...) as unified diff lines, for a
+    reviewer to see which lines changed; None for any other value (shown whole)."""
+    if field.masked or not (is_multiline(field.old) or is_multiline(field.new)):
+        return None
+    sides = [side if isinstance(side, str) else "" if side is None or side is MISSING else None
+             for side in (field.old, field.new)]
+    if sides[0] is None or sides[1] is None:
+        return None  # a string against a mapping or a number: shown whole
+    return [safe(line) for line in line_diff(sides[0], sides[1])]
 
 
 def summary(plan: Plan) -> str:

@@ -3,21 +3,24 @@
 A heading with the verdict, a summary table per sub-account and kind, the risks (deletes,
 reassigned numbers, purchases, unsafe messages), the routing impact (each number whose call
 handling changes, before and after), then one collapsible ``<details>`` per kind with the changes
-and their field-level diffs (secrets as ``(sensitive)``).
+and their field-level diffs (secrets as ``(sensitive)``); a multi-line string (an Actions
+script) as a fenced ``diff`` block after the kind's table.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from provisioner.plan import Action, Change, Plan
-from provisioner.render.common import ACTION_ORDER, risks, summary, value, verdict
+from provisioner.render.common import ACTION_ORDER, risks, safe, summary, text_diff, value, verdict
 
 MASTER = "(master account)"
 
 
 def render_plan(plan: Plan) -> str:
-    lines = [f"### CALLR plan for {plan.target}: {verdict(plan)}", "", f"**{summary(plan)}**",
+    lines = [f"### CALLR plan for {_cell(plan.target)}: {verdict(plan)}", "",
+             f"**{summary(plan)}**",
              ""]
     if plan.changes:
         lines += _summary_table(plan)
@@ -28,12 +31,12 @@ def render_plan(plan: Plan) -> str:
         lines.append("")
     if plan.routing:
         lines += ["#### Routing impact", "", "| Number | Before | After |", "|---|---|---|"]
-        lines += [f"| `{r.number}`{_where(r.account)} | {_cell(f'-> {r.before}')} | "
+        lines += [f"| {_code(r.number)}{_where(r.account)} | {_cell(f'-> {r.before}')} | "
                   f"{_cell(f'-> {r.after}')} |" for r in plan.routing]
         lines.append("")
     for kind, changes in _by_kind(plan).items():
         lines += _details(kind, changes)
-    lines += [f"> Warning: {w}" for w in plan.warnings]
+    lines += [f"> Warning: {_cell(w)}" for w in plan.warnings]
     lines.append(f"<sub>plan fingerprint `{plan.fingerprint()}`</sub>")
     return "\n".join(lines) + "\n"
 
@@ -63,17 +66,31 @@ def _details(kind: str, changes: list[Change]) -> list[str]:
     what = ", ".join(f"{counter[a]} {a.value}" for a in ACTION_ORDER if counter[a])
     lines = [f"<details><summary><b>{kind}</b>: {what}</summary>", "",
              "| | Address | Change | Details |", "|---|---|---|---|"]
+    blocks: list[str] = []
     for change in changes:
-        details = [f"`{f.path}`: {_cell(value(f.old, f.sensitive))} → "
-                   f"{_cell(value(f.new, f.sensitive))}"
-                   if not change.action.introduces
-                   else f"`{f.path}`: {_cell(value(f.new, f.sensitive))}"
-                   for f in change.fields]
+        details = []
+        for f in change.fields:
+            diff = text_diff(f)
+            if diff is not None:  # a multi-line string: a diff block below the table
+                details.append(f"{_code(f.path)}: see the diff below")
+                blocks += [f"{_code(change.address)} {_code(f.path)}:", "", *_fenced(diff), ""]
+            elif change.action.introduces:
+                details.append(f"{_code(f.path)}: {_cell(value(f.new, f.masked))}")
+            else:
+                details.append(f"{_code(f.path)}: {_cell(value(f.old, f.masked))} → "
+                               f"{_cell(value(f.new, f.masked))}")
         details += [f"_{_cell(note)}_" for note in change.notes]
-        lines.append(f"| `{change.action.symbol}` | `{change.address}` | "
+        lines.append(f"| `{change.action.symbol}` | {_code(change.address)} | "
                      f"{change.action.value} {_cell(change.summary)} | "
                      f"{'<br>'.join(details)} |")
-    return [*lines, "", "</details>", ""]
+    return [*lines, "", *blocks, "</details>", ""]
+
+
+def _fenced(diff: list[str]) -> list[str]:
+    """A ```diff block; a longer fence when a line itself holds backticks."""
+    longest = max((len(run) for line in diff for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}diff", *diff, fence]
 
 
 def _where(account: str) -> str:
@@ -81,8 +98,29 @@ def _where(account: str) -> str:
 
 
 def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
+    """Untrusted text as an inline code span (nothing inside is markup): sensitive values
+    masked, control characters escaped, fenced by more backticks than it holds (CommonMark),
+    pipes escaped for tables."""
+    body = safe(text).replace("|", "\\|")
+    fence = "`" * (_longest_run(body, "`") + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def _longest_run(text: str, char: str) -> int:
+    longest = run = 0
+    for c in text:
+        run = run + 1 if c == char else 0
+        longest = max(longest, run)
+    return longest
+
+
+_MARKUP = str.maketrans({"\\": "\\\\", "`": "\\`", "*": "\\*", "[": "\\[", "]": "\\]",
+                         "|": "\\|", "<": "&lt;", "&": "&amp;"})
+"""What could start markup in a comment: code, emphasis, links and images, table cells, HTML
+(``</details><img ...>``) and entities. ``_`` needs no escape (GitHub ignores it inside words)."""
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Untrusted text (a name, a value, a note) as literal Markdown on one line."""
+    return safe(text).translate(_MARKUP)

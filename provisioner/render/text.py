@@ -8,28 +8,32 @@ import click
 
 from provisioner.executor import ApplyReport, Status
 from provisioner.plan import Action, Change, Plan
-from provisioner.render.common import number_label, summary, value
+from provisioner.render.common import number_label, safe, summary, text_diff, value
+from provisioner.sensitive import printable
 
 COLORS = {Action.CREATE: "green", Action.ASSIGN: "green", Action.PURCHASE: "magenta",
           Action.UPDATE: "yellow", Action.REASSIGN: "yellow", Action.REPLACE: "yellow",
           Action.DELETE: "red", Action.UNASSIGN: "red"}
 
+DIFF_COLORS = {"-": "red", "+": "green", "@": "cyan"}
+
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:
     """The plan for a terminal; ANSI colors only when ``color`` (the CLI decides: a terminal,
     no ``--no-color``, no ``NO_COLOR``)."""
-    lines = [f"Target: {plan.target}", ""]
+    lines = [f"Target: {safe(plan.target)}", ""]
     for change in plan.changes:
         lines.extend(render_change(change, color=color))
     if plan.changes:
         lines.append("")
     if plan.routing:
         lines.append("Routing impact:")
-        lines.extend(f"  {number_label(r)}: {r.before}\n"
-                     f"  {' ' * len(number_label(r))}  => {r.after}" for r in plan.routing)
+        lines.extend(f"  {safe(number_label(r))}: {safe(r.before)}\n"
+                     f"  {' ' * len(safe(number_label(r)))}  => {safe(r.after)}"
+                     for r in plan.routing)
         lines.append("")
-    lines.extend(_paint(f"Warning: {w}", "yellow", color) for w in plan.warnings)
-    lines.extend(_paint(f"Unsafe: {u}", "red", color) for u in plan.unsafe)
+    lines.extend(_paint(f"Warning: {safe(w)}", "yellow", color) for w in plan.warnings)
+    lines.extend(_paint(f"Unsafe: {safe(u)}", "red", color) for u in plan.unsafe)
     lines.append(_paint(summary(plan), None, color, bold=True))
     return "\n".join(lines) + "\n"
 
@@ -40,17 +44,22 @@ def _paint(text: str, fg: str | None, color: bool, bold: bool = False) -> str:
 
 def render_change(change: Change, *, color: bool = False) -> list[str]:
     symbol = _paint(change.action.symbol, COLORS[change.action], color, bold=True)
-    head = f"  {symbol} {change.address}"
+    head = f"  {symbol} {safe(change.address)}"
     if change.summary:
-        head += f"  {change.summary}"
+        head += f"  {safe(change.summary)}"
     lines = [head]
     for f in change.fields:
-        if change.action.introduces:
-            lines.append(f"      {f.path}: {value(f.new, f.sensitive)}")
+        diff = text_diff(f)
+        if diff is not None:  # a multi-line string: its changed lines, no \n escapes
+            lines.append(f"      {safe(f.path)}:")
+            lines.extend(_paint(f"          {line}".rstrip(), DIFF_COLORS.get(line[:1]), color)
+                         for line in diff)
+        elif change.action.introduces:
+            lines.append(f"      {safe(f.path)}: {value(f.new, f.masked)}")
         else:
-            lines.append(f"      {f.path}: {value(f.old, f.sensitive)} -> "
-                         f"{value(f.new, f.sensitive)}")
-    lines.extend(f"      # {note}" for note in change.notes)
+            lines.append(f"      {safe(f.path)}: {value(f.old, f.masked)} -> "
+                         f"{value(f.new, f.masked)}")
+    lines.extend(f"      # {safe(note)}" for note in change.notes)
     return lines
 
 
@@ -64,17 +73,17 @@ def render_report(report: ApplyReport) -> str:
         lines = [f"Apply failed. {len(applied)} applied, {len(failed)} failed, "
                  f"{len(skipped)} skipped.", "Failed:"]
         for step in failed:
-            lines.append(f"  ! {step.change.address}: {step.error}")
+            lines.append(f"  ! {safe(step.change.address)}: {safe(str(step.error))}")
             if step.calls_made:
                 lines.append(f"    ({step.calls_made} of {len(step.change.calls)} calls of this "
                              "change were made)")
     if skipped:
         lines.append("Skipped (they depend on a failed change):")
-        lines.extend(f"  {s.change.action.symbol} {s.change.address}: {s.reason}"
+        lines.extend(f"  {s.change.action.symbol} {safe(s.change.address)}: {safe(s.reason)}"
                      for s in skipped)
     if failed and applied:
         lines.append("Applied:")
-        lines.extend(f"  {s.change.action.symbol} {s.change.address}" for s in applied)
+        lines.extend(f"  {s.change.action.symbol} {safe(s.change.address)}" for s in applied)
     recovered = sum(s.recovered for s in report.steps)
     if recovered:
         lines.append(f"{recovered} call{'s' if recovered != 1 else ''} lost an answer; the "
@@ -82,7 +91,7 @@ def render_report(report: ApplyReport) -> str:
     if failed:
         lines.append("Run apply again once the cause is fixed: it resumes from the live state.")
     if report.journal is not None:
-        lines.append(f"Journal: {report.journal}")
+        lines.append(f"Journal: {safe(str(report.journal))}")
     return "\n".join(lines) + "\n"
 
 
@@ -97,8 +106,9 @@ def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
         for path in change.generated_secrets:
             secret = _dig(result, path)
             if secret:
-                shown.append(f"{change.address}: generated {path}: {secret}")
-                hidden.append(f"{change.address} ({path})")
+                # Shown in clear, as asked: the one place a generated secret is printed.
+                shown.append(f"{safe(change.address)}: generated {path}: {printable(secret)}")
+                hidden.append(f"{safe(change.address)} ({path})")
     if show:
         return shown
     if not hidden:

@@ -4,7 +4,7 @@ Live read: ``apps.get_list(true)``, one call that also gives every app's DIDs (s
 numbers kind). Only the params the manifest sets are compared; an update sends the live params
 with the desired ones laid over them, because ``apps.edit`` replaces params whole. A package
 cannot be edited: the app is replaced, the new one created first so numbers move to it before
-the old one is deleted.
+the old one is deleted. An ACTIONS10 scenario is compared as parsed YAML (``actions.same``).
 
 Real accounts also hold apps of packages the tool does not know (``CALLFORWARDING10``,
 ``TRUNKTERMINATION10`` ...). They are read and shown in the plan as unmanaged (a warning), and
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioner import actions
 from provisioner.diff import compare, flatten, merge
 from provisioner.manifest import Desired
 from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
@@ -109,6 +110,8 @@ class AppKind(ResourceKind):
                 sensitive: frozenset[tuple[str, ...]], ctx: PlanContext) -> Change | None:
         """Edit params in place; an app found by a previous name is renamed by the same call
         (same hash: its numbers stay assigned)."""
+        if live.attrs["package"] == "ACTIONS10":
+            params = same_scenario_as_live(live.attrs["params"], params)
         fields = compare(live.attrs["params"], params, sensitive, prefix="params")
         summary = live.attrs["package"]
         new_name = None
@@ -135,6 +138,15 @@ class AppKind(ResourceKind):
         note = "the app it replaces" if replaced else "absent: true"
         return Change(address, self.kind, Action.DELETE, f"{live.attrs['package']} {live.id}",
                       calls=(call,), notes=(note,), account=ctx.account)
+
+
+def same_scenario_as_live(live: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Scenarios compare as parsed YAML: a desired script that is the live one but for
+    comments, key order, indentation or quoting is taken as the live text (no change)."""
+    old, new = live.get("script"), params.get("script")
+    if isinstance(old, str) and isinstance(new, str) and actions.same(old, new):
+        return {**params, "script": old}
+    return params
 
 
 def normalize_params(package: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
-from provisioner.api.methods import SEARCH_PAGE_SIZE
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
 from provisioner.resources import policy
@@ -81,8 +80,7 @@ class LiveReader:
         return hits
 
     def _page(self, method: str, filters: dict[str, Any], offset: int) -> dict[str, Any]:
-        options = {"offset": offset, "quantity": SEARCH_PAGE_SIZE}
-        return dict(self.client.call(method, filters=filters, options=options))
+        return self.client.search_page(method, filters, offset)
 
     def _once(self, key: tuple[str, Hashable], load: Callable[[], Any]) -> Any:
         with self._lock:

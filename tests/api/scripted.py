@@ -68,3 +68,19 @@ class Script:
     @property
     def methods(self) -> list[str]:
         return [str(b["method"]) for b in self.bodies]
+
+
+class VirtualClock:
+    """Time that moves only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds

@@ -19,25 +19,9 @@ from provisioner.emulator import Emulator
 from provisioner.errors import InvalidParamsError
 from provisioner.resources.base import LiveReader
 
-from .scripted import Script, ok, rpc_error
+from .scripted import Script, VirtualClock, ok, rpc_error
 
 URL = "https://api.test/json-rpc/v1.1/"
-
-
-class VirtualClock:
-    """Time that moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
 
 
 def test_the_rate_cap_spaces_requests_in_virtual_time() -> None:

@@ -32,8 +32,10 @@ WRITE: Request = ("apps.create", {"package": "ACTIONS10", "name": "x", "params":
 
 
 def client_on(script: Script, sleeps: list[float], attempts: int = 3) -> CallrClient:
+    # Virtual time: the clock moves by what was slept (a 429 makes the session rate-capped).
     return CallrClient.connect(
         Credentials("ops", "pw"), URL, transport=script.transport(), sleep=sleeps.append,
+        clock=lambda: 1000.0 + sum(sleeps),
         retry=RetryPolicy(attempts=attempts, base_delay=0.5, max_delay=4.0),
     )
 

@@ -54,10 +54,10 @@ def provisioner(*args: str | Path, env: dict[str, str],
 
 
 @contextlib.contextmanager
-def emulator_serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """The real ``provisioner emulator serve --port 0 ARGS`` in a process; yields it and its
-    JSON-RPC URL (read from its first line), and terminates it (killed after 10 s)."""
-    proc = subprocess.Popen([*COMMAND, "emulator", "serve", "--port", "0", *args],
+def emulator_serve(*options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``provisioner emulator serve --port 0 OPTIONS`` in its own process; yields it and its
+    JSON-RPC URL (read from its first line), and stops it afterwards."""
+    proc = subprocess.Popen([*COMMAND, "emulator", "serve", "--port", "0", *options],
                             env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, stdin=subprocess.DEVNULL)
     try:

@@ -31,7 +31,8 @@ SUBSCRIBERS = 9
 
 def manifest_text() -> str:
     lines = ["version: 1", "apps:"]
-    lines += [f"  app{i}: {{package: ACTIONS10, params: {{script: s{i}}}}}" for i in range(APPS)]
+    lines += [f"  app{i}: {{package: ACTIONS10, params: {{script: {{branches: {{\n"
+              f"      s{i}: {{actions: [{{action: hangup@v1}}]}}}}}}}}}}" for i in range(APPS)]
     lines.append("numbers:")
     lines += [f'  "+331990000{i + 1:02d}": app{i % APPS}' for i in range(NUMBERS)]
     lines.append("webhooks:")

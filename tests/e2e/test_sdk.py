@@ -18,7 +18,8 @@ def sdk(served: Served, login: str = "sandbox", password: str = "sandbox") -> ca
 
 def test_apps_create_list_assign(served: Served) -> None:
     api = sdk(served)
-    app = api.call("apps.create", "ACTIONS10", "sdk-app", {"format": "YAML", "script": "x"})
+    scenario = "branches: {inbound-call: {actions: [action: hangup@v1]}}"
+    app = api.call("apps.create", "ACTIONS10", "sdk-app", {"format": "YAML", "script": scenario})
     assert app["package"]["name"] == "ACTIONS10" and app["name"] == "sdk-app"
     listed = api.call("apps.get_list", True)
     assert [(a["hash"], a["did"]) for a in listed] == [(app["hash"], [])]

@@ -55,3 +55,30 @@ def test_unavailable_rule_answers_503_without_running(rpc: Rpc, emu: Emulator) -
     assert rpc.call("apps.get_list", False) == []
     assert rpc.call("apps.create", "REALTIME10", "x", None)["name"] == "x"
     assert emu.stats()["faults"].get("fail") == 2
+
+
+@pytest.mark.parametrize("method", ["apps.search", "did.search", "account/sub.search",
+                                    "sip/subscriber.search"])
+def test_small_pages_refuses_a_search_page_above_50(clock: FakeClock, method: str) -> None:
+    with client_for(Emulator(clock=clock, variants=["small-pages"])) as client:
+        rpc = Rpc(client)
+        expect(rpc, 151, method, {}, {"quantity": 51}, contains="quantity")
+        assert rpc.call(method, {}, {"quantity": 50})["offset"] == 0
+        assert rpc.call(method, {}, {})["offset"] == 0  # the default page is 50
+    with client_for(Emulator(clock=clock)) as client:
+        assert Rpc(client).call(method, {}, {"quantity": 100})["offset"] == 0
+
+
+def test_http_auth_errors_answers_401_with_the_json_rpc_error(clock: FakeClock) -> None:
+    body = {"jsonrpc": "2.0", "id": 7, "method": "system.get_timestamp", "params": []}
+    emu = Emulator(clock=clock, variants=["http-auth-errors"])
+    with client_for(emu, auth=("sandbox", "wrong")) as client:
+        response = Rpc(client).post(body)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == 22
+    assert response.json()["id"] == 7
+    with client_for(emu) as client:  # good credentials: HTTP 200 as usual
+        assert Rpc(client).post(body).status_code == 200
+    with client_for(Emulator(clock=clock), auth=("sandbox", "wrong")) as client:
+        plain = Rpc(client).post(body)
+    assert (plain.status_code, plain.json()["error"]["code"]) == (200, 22)

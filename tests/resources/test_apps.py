@@ -87,8 +87,13 @@ def rich_manifest(m1: int, m2: int) -> str:
             params:
               format: YAML
               script: |
-                - say: "Closed"
-                - hangup: {{}}
+                branches:
+                  inbound-call:
+                    actions:
+                      - action: say@v2
+                        params:
+                          what: Closed
+                      - action: hangup@v1
     """
 
 
@@ -113,7 +118,7 @@ def test_all_four_packages_apply_then_plan_empty(account: Account, client: Callr
     assert c2c["A_vms_detect"]["method"] == "DTMF" and c2c["A_vms_detect"]["dtmf_media"] == m1
     assert c2c["B_vms_detect"]["silence_ms"] == 900
     assert apps["realtime"]["p"]["password"] == "rt-clear-secret"  # revealed on the wire only
-    assert apps["actions"]["p"]["script"].startswith("- say")
+    assert apps["actions"]["p"]["script"].startswith("branches:\n  inbound-call:")
     second = account.plan(path)
     assert second.is_empty, render_plan(second)
 
@@ -262,7 +267,8 @@ def test_duplicate_live_names_are_a_plan_error(account: Account, client: CallrCl
     with pytest.raises(PlanError) as info:
         account.plan(manifest("""
             version: 1
-            apps: {dup: {package: ACTIONS10, params: {script: x}}}
+            apps: {dup: {package: ACTIONS10, params: {script: {branches: {
+                x: {actions: [{action: hangup@v1}]}}}}}}
         """))
     message = str(info.value)
     assert "dup" in message and one in message and two in message
@@ -273,7 +279,8 @@ def test_package_change_replaces(account: Account, client: CallrClient,
                                  manifest: Write) -> None:
     account.converge(manifest("""
         version: 1
-        apps: {a: {package: ACTIONS10, params: {script: x}}}
+        apps: {a: {package: ACTIONS10, params: {script: {branches: {
+            x: {actions: [{action: hangup@v1}]}}}}}}
     """))
     old = live_apps(client)["a"][0]["hash"]
     path = manifest("""
@@ -319,8 +326,10 @@ def test_lost_create_response_creates_no_duplicate(account: Account, client: Cal
     path = manifest("""
         version: 1
         apps:
-          a: {package: ACTIONS10, params: {script: x}}
-          b: {package: ACTIONS10, params: {script: y}}
+          a: {package: ACTIONS10, params: {script: {branches: {
+              x: {actions: [{action: hangup@v1}]}}}}}
+          b: {package: ACTIONS10, params: {script: {branches: {
+              y: {actions: [{action: hangup@v1}]}}}}}
         numbers: {"+33199000001": a}
     """)
     emulator.faults.lose_response("apps.create")

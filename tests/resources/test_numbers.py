@@ -24,8 +24,8 @@ N1, N2, N3 = "+33199000001", "+33199000002", "+33199000003"
 APPS = """
     version: 1
     apps:
-      a: {package: ACTIONS10, params: {script: a}}
-      b: {package: ACTIONS10, params: {script: b}}
+      a: {package: ACTIONS10, params: {script: {branches: {a: {actions: [{action: hangup@v1}]}}}}}
+      b: {package: ACTIONS10, params: {script: {branches: {b: {actions: [{action: hangup@v1}]}}}}}
 """
 
 
@@ -109,7 +109,8 @@ def test_freed_by_deleting_app(account: Account, client: CallrClient, manifest: 
         version: 1
         apps:
           a: {package: ACTIONS10, absent: true}
-          b: {package: ACTIONS10, params: {script: b}}
+          b: {package: ACTIONS10, params: {script: {branches: {
+              b: {actions: [{action: hangup@v1}]}}}}}
     """)
     plan = account.plan(path)
     assert [(c.address, c.action, c.calls) for c in plan.changes] == [
@@ -147,7 +148,8 @@ def test_failed_assign_mid_apply_then_converges(account: Account, client: CallrC
     path = manifest(f"""
         version: 1
         apps:
-          a: {{package: ACTIONS10, params: {{script: a}}}}
+          a: {{package: ACTIONS10, params: {{script: {{branches: {{
+              a: {{actions: [{{action: hangup@v1}}]}}}}}}}}}}
           b: {{package: REALTIME10, params: {{url: "https://b.example.com"}}}}
         numbers:
           "{N1}": a

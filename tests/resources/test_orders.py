@@ -33,8 +33,10 @@ LYON_FIRST = 33465710000  # Lyon (id 2): 5 GOLD numbers, then 45 CLASSIC
 APPS = """
     version: 1
     apps:
-      support-line: {package: ACTIONS10, params: {script: a}}
-      sales: {package: ACTIONS10, params: {script: b}}
+      support-line: {package: ACTIONS10, params: {script: {branches: {
+          a: {actions: [{action: hangup@v1}]}}}}}
+      sales: {package: ACTIONS10, params: {script: {branches: {
+          b: {actions: [{action: hangup@v1}]}}}}}
 """
 
 
@@ -269,7 +271,8 @@ def test_replacing_the_app_keeps_its_numbers_without_buying(
     assert purchase_apply(account, first)[1].ok
     (number,) = bought(client)
     replaced = manifest(ORDER.replace(
-        "sales: {package: ACTIONS10, params: {script: b}}",
+        "sales: {package: ACTIONS10, params: {script: {branches: {\n"
+        "          b: {actions: [{action: hangup@v1}]}}}}}",
         'sales: {package: CALLTRACKING10, params: {targets: [{number: "+33612345678"}]}}',
     ).replace("app: support-line", "app: sales").replace("quantity: 2", "quantity: 1"))
     plan = account.plan(replaced)
@@ -289,7 +292,8 @@ def test_order_inside_a_subaccount(account: Account, client: CallrClient,
             contact: {emails: [ops@client-a.example]}
             resources:
               apps:
-                line: {package: ACTIONS10, params: {script: a}}
+                line: {package: ACTIONS10, params: {script: {branches: {
+                    a: {actions: [{action: hangup@v1}]}}}}}
               numbers:
                 order: {area_code_id: 1, quantity: 1, app: line}
     """)

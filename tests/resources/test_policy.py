@@ -37,7 +37,8 @@ def apps_manifest(*names: str, policy: str = "", extra: str = "") -> str:
     if policy:
         lines.append(f"policy: {policy}")
     lines.append("apps:" if names else "apps: {}")
-    lines += [f"  {name}: {{package: ACTIONS10, params: {{script: {name}}}}}" for name in names]
+    lines += [f"  {name}: {{package: ACTIONS10, params: {{script: {{branches: {{b: {{actions: "
+              f"[{{action: log@v1, params: {{message: {name}}}}}]}}}}}}}}}}" for name in names]
     return "\n".join(lines) + "\n" + extra
 
 
@@ -132,12 +133,14 @@ def test_prune_numbers_keeps_the_numbers_of_an_order(account: Account, client: C
 def test_subaccount_policy_is_its_own(account: Account, client: CallrClient,
                                       manifest: Write) -> None:
     def write(master_policy: str, nested_policy: str, *apps: str) -> Path:
-        nested = "".join(f"        {a}: {{package: ACTIONS10, params: {{script: {a}}}}}\n"
-                         for a in apps)
+        nested = "".join(f"        {a}: {{package: ACTIONS10, params: {{script: {{branches: "
+                         f"{{b: {{actions: [{{action: log@v1, params: {{message: {a}}}}}]"
+                         "}}}}}\n" for a in apps)
         return manifest(f"""version: 1
 policy: {master_policy}
 apps:
-  m: {{package: ACTIONS10, params: {{script: m}}}}
+  m: {{package: ACTIONS10, params: {{script: {{branches: {{
+      m: {{actions: [{{action: hangup@v1}}]}}}}}}}}}}
 subaccounts:
   "Client A":
     contact: {{emails: [ops@client-a.example]}}
@@ -238,7 +241,8 @@ def test_protect_refuses_pruning_a_previous_name(account: Account, manifest: Wri
     path = manifest("""version: 1
 policy: {prune: [apps]}
 apps:
-  new: {package: ACTIONS10, params: {script: new}, protect: true, previous_names: [old]}
+  new: {package: ACTIONS10, params: {script: {branches: {b: {actions: [
+          {action: log@v1, params: {message: new}}]}}}}, protect: true, previous_names: [old]}
 """)
     with pytest.raises(PlanError, match=r"app\.old is protected \(protect: true on app\.new\) "
                                         r"but this plan would delete it \(pruned"):
@@ -262,7 +266,8 @@ def test_ignore_hides_from_updates_and_renames(account: Account, client: CallrCl
     path = manifest("""version: 1
 policy: {ignore: {apps: ["legacy-*"]}}
 apps:
-  fresh: {package: ACTIONS10, params: {script: x}, previous_names: [legacy-1]}
+  fresh: {package: ACTIONS10, params: {script: {branches: {
+      x: {actions: [{action: hangup@v1}]}}}}, previous_names: [legacy-1]}
 """)
     plan = account.plan(path)
     assert actions(plan) == [("app.fresh", Action.CREATE)], "an ignored app is never renamed"
@@ -289,7 +294,8 @@ def test_rename_app_in_place_keeps_its_numbers(account: Account, client: CallrCl
     (before,) = client.apps_get_list(True)
     path = manifest("""version: 1
 apps:
-  new: {package: ACTIONS10, params: {script: old}, previous_names: [gone, old]}
+  new: {package: ACTIONS10, params: {script: {branches: {b: {actions: [
+          {action: log@v1, params: {message: old}}]}}}}, previous_names: [gone, old]}
 numbers:
   "+33199000001": new
 """)
@@ -326,7 +332,8 @@ subaccounts:
   "Old Co":
     contact: {emails: [ops@x.example]}
     resources:
-      apps: {a: {package: ACTIONS10, params: {script: a}}}
+      apps: {a: {package: ACTIONS10, params: {script: {branches: {
+          a: {actions: [{action: hangup@v1}]}}}}}}
 """))
     path = manifest("""version: 1
 subaccounts:
@@ -334,7 +341,8 @@ subaccounts:
     previous_names: ["Old Co"]
     contact: {emails: [ops@x.example]}
     resources:
-      apps: {a: {package: ACTIONS10, params: {script: b}}}
+      apps: {a: {package: ACTIONS10, params: {script: {branches: {
+          b: {actions: [{action: hangup@v1}]}}}}}}
 """)
     plan = account.plan(path)
     assert actions(plan) == [('subaccount["New Co"].app.a', Action.UPDATE)], "no create"

@@ -28,7 +28,8 @@ HOOK = "https://hooks.example.com/client-a"
 RESOURCES = f"""
     resources:
       apps:
-        support-line: {{package: ACTIONS10, params: {{script: a}}}}
+        support-line: {{package: ACTIONS10, params: {{script: {{branches: {{
+            a: {{actions: [{{action: hangup@v1}}]}}}}}}}}}}
       numbers:
         "{FIRST_DID}": support-line
       webhooks:
@@ -121,7 +122,8 @@ def test_create_with_nested_resources_in_one_apply(account: Account, client: Cal
 
 def test_existing_subaccount_is_read_with_login_as(account: Account, client: CallrClient,
                                                    created: Path, manifest: Write) -> None:
-    path = manifest(manifest_of(sub(resources=RESOURCES.replace("script: a", "script: b"))))
+    edited = RESOURCES.replace("    a: {actions", "    b: {actions")
+    path = manifest(manifest_of(sub(resources=edited)))
     plan = account.plan(path)
     (change,) = plan.changes
     assert (change.address, change.action) == (f"{ADDRESS}.app.support-line", Action.UPDATE)
@@ -273,7 +275,7 @@ def test_create_without_contact_email(account: Account, client: CallrClient,
 
 
 def test_login_as_isolation(account: Account, client: CallrClient, manifest: Write) -> None:
-    b_resources = RESOURCES.replace("script: a", "script: b").replace(
+    b_resources = RESOURCES.replace("    a: {actions", "    b: {actions").replace(
         FIRST_DID, "+33199002001").replace("client-a", "client-b")
     path = manifest(manifest_of(
         sub(),
@@ -287,18 +289,20 @@ def test_login_as_isolation(account: Account, client: CallrClient, manifest: Wri
     (app_b,) = client.as_account(b["hash"]).apps_get_list(True)
     assert app_a["name"] == app_b["name"] == "support-line"
     assert app_a["hash"] != app_b["hash"]
-    assert app_a["p"]["script"] == "a" and app_b["p"]["script"] == "b"
+    assert app_a["p"]["script"].startswith("branches:\n  a:")
+    assert app_b["p"]["script"].startswith("branches:\n  b:")
     assert owners(client.as_account(b["hash"]))["+33199002001"] == "support-line"
     # editing one sub-account's app leaves the other's alone
     edited = manifest(manifest_of(
-        sub(resources=RESOURCES.replace("script: a", "script: c")),
+        sub(resources=RESOURCES.replace("    a: {actions", "    c: {actions")),
         sub(company="Client B", resources=b_resources,
             contact="{emails: [ops@client-b.example]}", params=""),
     ))
     assert actions(account.plan(edited)) == [(f"{ADDRESS}.app.support-line", Action.UPDATE)]
     account.converge(edited)
-    assert client.as_account(b["hash"]).apps_get_list(True)[0]["p"]["script"] == "b"
-    assert client.as_account(a["hash"]).apps_get_list(True)[0]["p"]["script"] == "c"
+    script_a, script_b = (client.as_account(s["hash"]).apps_get_list(True)[0]["p"]["script"]
+                          for s in (a, b))
+    assert script_a.startswith("branches:\n  c:") and script_b.startswith("branches:\n  b:")
 
 
 @pytest.mark.parametrize("method", ["apps.create", "apps.assign_did", "webhooks.subscribe"])
