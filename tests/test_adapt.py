@@ -34,7 +34,7 @@ SUB = """\
           default: {locale: fr_FR, timezone: Europe/Paris}
         resources:
           apps:
-            desk: {package: ACTIONS10, params: {script: "- say: hi"}}
+            desk: {package: ACTIONS10}
           numbers: {"+33199001001": desk}
     """
 
@@ -104,8 +104,8 @@ def test_a_billing_only_change_sends_billing_only(account: Account, client: Call
 TWO_APPS = """\
     version: 1
     apps:
-      one: {package: ACTIONS10, params: {script: "- say: one"}}
-      two: {package: ACTIONS10, params: {script: "- say: two"}}
+      one: {package: ACTIONS10}
+      two: {package: ACTIONS10}
     numbers: {"%s": %s, "%s": %s}
     """
 
@@ -132,7 +132,7 @@ def test_a_refused_move_falls_back_to_remove_then_assign(manifest: Write) -> Non
 @pytest.mark.parametrize(("method", "lookalike", "text", "check"), [
     ("apps.create",
      lambda c: c.apps_create("REALTIME10", "desk", {"url": "https://x.example/rt"}),
-     'version: 1\napps: {desk: {package: ACTIONS10, params: {script: "- say: hi"}}}\n',
+     'version: 1\napps: {desk: {package: ACTIONS10}}\n',
      lambda acc: sorted(a["package"]["name"] for a in acc["apps"].values()) == ["ACTIONS10"]),
     ("webhooks.subscribe",
      lambda c: c.call("webhooks.subscribe", type="sms.mo", endpoint="https://other.example/h",
@@ -205,7 +205,7 @@ def test_a_failure_three_references_deep_skips_and_journals_every_dependent(
 ORDER_TWO = """\
     version: 1
     apps:
-      line: {package: ACTIONS10, params: {script: "- say: hi"}}
+      line: {package: ACTIONS10}
     numbers:
       order: {area_code_id: 2, class: CLASSIC, quantity: 2, app: line}
     """

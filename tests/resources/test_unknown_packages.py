@@ -35,7 +35,7 @@ def test_unknown_apps_survive_prune_and_a_namesake(account: Account, client: Cal
         version: 1
         policy: {{prune: [apps, numbers]}}
         apps:
-          desk: {{package: ACTIONS10, params: {{script: "- say: hi"}}}}
+          desk: {{package: ACTIONS10}}
         numbers: {{"{N2}": desk}}
         """)
     plan = account.plan(path)
@@ -66,7 +66,7 @@ def test_an_absent_entry_names_an_unknown_app_explicitly(
 def test_export_lists_unknown_apps_as_comments(client: CallrClient, emulator: Emulator,
                                                tmp_path: Path) -> None:
     forward, trunk = seed(emulator, client)
-    client.apps_create("ACTIONS10", "known", {"script": "- say: hi"})
+    client.apps_create("ACTIONS10", "known", None)
     files = plan_files(export_account(client), tmp_path)
     first = files[tmp_path / "apps.yaml"]
     assert "# Unmanaged (packages this tool does not know)" in first
