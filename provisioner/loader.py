@@ -22,7 +22,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,9 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 
 from provisioner.duplicate_keys import duplicate_key
-from provisioner.errors import Problem
+from provisioner.errors import Notice, Problem
 from provisioner.fastyaml import compose_plain
+from provisioner.positions import remember_entry, remember_item
 from provisioner.sensitive import KNOWN
 
 Path_ = tuple[str | int, ...]
@@ -42,6 +43,8 @@ VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
 ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
 PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
 OURS = re.compile(r"\$\{(?:env|var):")
+LOOKALIKE = re.compile(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)\}")
+"""``${BOT_PASSWORD}``: not a placeholder (only ``env:``/``var:`` are), so a notice says so."""
 """What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 
 
@@ -68,6 +71,8 @@ class Document:
     unset: set[Path_] = field(default_factory=set)
     """Scalars with a missing variable or a malformed placeholder (their other problems are
     consequences, left out by ``without_second_hand``)."""
+    notices: list[Problem] = field(default_factory=list)
+    """Located warnings: a ``${NAME}`` that looks like a forgotten ``env:`` ..."""
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the node at ``path``, or of its nearest located ancestor."""
@@ -261,32 +266,6 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
     return node
 
 
-Positions = dict[Path_, tuple[int, int]]
-
-
-def remember_entry(node: CommentedMap, key: Any, path: Path_, keys: Positions,
-                   values: Positions) -> None:
-    """Record the 1-based line and column of a round-trip mapping's key and of its value."""
-    try:
-        kline, kcol = node.lc.key(key)
-        vline, vcol = node.lc.value(key)
-    except (KeyError, TypeError, AttributeError):
-        return
-    keys[path] = (kline + 1, kcol + 1)
-    # An empty (null) value has no token of its own: ruamel gives the position of whatever
-    # follows, possibly past the end of the file; the key is better.
-    values[path] = (vline + 1, vcol + 1) if node.get(key) is not None else (kline + 1, kcol + 1)
-
-
-def remember_item(node: CommentedSeq, index: int, path: Path_, values: Positions) -> None:
-    """Record the 1-based line and column of a round-trip sequence's item."""
-    try:
-        line, col = node.lc.item(index)
-    except (KeyError, TypeError, AttributeError, IndexError):
-        return
-    values[path] = (line + 1, col + 1)
-
-
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
                     problems: list[Problem]) -> Any:
     """Plain data with every placeholder of its strings replaced (the fast path's data)."""
@@ -344,26 +323,14 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     key = next((part for part in reversed(path) if isinstance(part, str)), None)
     if key is not None and ENV_PATTERN.search(text):
         KNOWN.add_key(key)
+    for match in LOOKALIKE.finditer(text):  # kept as written, but probably meant ${env:NAME}
+        notice = doc.problem(path, f"{match.group()} is sent as written: write "
+                                   f"${{env:{match.group(1)}}} to read the environment")
+        doc.notices.append(Notice(*astuple(notice)))
     if OURS.search(PLACEHOLDER.sub("", text)):
         problems.append(doc.problem(path, "malformed placeholder: use ${env:NAME} or ${var:NAME}"))
         doc.unset.add(path)
     return result
-
-
-def _remember_shape(text: str, doc: Document) -> None:
-    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
-    text): a live value of that shape is masked even when it holds an old value."""
-    literals, names, last = [""], [], 0
-    for match in PLACEHOLDER.finditer(text):
-        literals[-1] += text[last:match.start()]
-        last = match.end()
-        if match.group(2) is not None:
-            literals[-1] += _as_text(doc.variables.get(match.group(2), ""))
-        else:
-            names.append(match.group(1))
-            literals.append("")
-    literals[-1] += text[last:]
-    KNOWN.add_shape(literals, names)
 
 
 def substitute_lines(text: str, display: str, env: Mapping[str, str],
@@ -378,6 +345,24 @@ def substitute_lines(text: str, display: str, env: Mapping[str, str],
             doc.values[(index,)] = (index + 1, 1)
             lines[index] = _as_text(_substitute(line, (index,), doc, env, problems))
     return "\n".join(lines), [Problem(p.file, p.line, p.col, "", p.message) for p in problems]
+
+
+def _remember_shape(text: str, doc: Document) -> None:
+    """The literal parts around the ``${env:...}`` holes of ``text`` (``${var:...}`` taken as
+    text): a live value of that shape is masked even when it holds an old value."""
+    literals, names, last = [""], [], 0
+    for match in PLACEHOLDER.finditer(text):
+        literals[-1] += text[last:match.start()]
+        last = match.end()
+        if match.group(1) is not None:  # an escaped $${env: is text
+            literals[-1] += match.group(1)
+        elif match.group(3) is not None:
+            literals[-1] += _as_text(doc.variables.get(match.group(3), ""))
+        else:
+            names.append(match.group(2))
+            literals.append("")
+    literals[-1] += text[last:]
+    KNOWN.add_shape(literals, names)
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from provisioner import overlay
+from provisioner.envref import RecordingEnv
 from provisioner.errors import ManifestError, Notice, Problem
 from provisioner.loader import Document, Path_, default_env, load_document, without_second_hand
 from provisioner.models.manifest import SECTIONS, Section
@@ -66,6 +67,9 @@ class Desired:
     policy_origin: Origin | None = None
     warnings: list[Problem] = field(default_factory=list)
     """Located notices that do not make the manifest invalid (an unknown Actions action)."""
+    env_used: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Every ``${env:NAME}`` value read while loading (a saved plan stores references to
+    them, never the values: ``envref``)."""
 
     def origin(self, section: str, identity: Any) -> Origin | None:
         return self.origins.get((section, identity))
@@ -103,7 +107,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     ``${var:NAME}`` takes ``var_files`` (in order) then ``variables``; ``overlays`` apply, in
     order, on top of the base files before validation (``provisioner.overlay``).
     """
-    env = default_env() if env is None else env
+    env = RecordingEnv(default_env() if env is None else env)
     files, problems = expand_paths(paths)
     filed, var_problems = overlay.read_var_files(var_files, _display, env)
     variables = {**filed, **(variables or {})}
@@ -119,6 +123,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     desired = Desired()
     for doc, doc_problems, _ in [*loaded, *((doc, [], None) for doc in added)]:
         problems.extend(doc_problems)
+        desired.warnings.extend(doc.notices)
         if doc.data is None and not doc_problems:
             problems.append(Problem(doc.file, 1, 1, "", "empty manifest: add 'version: 1'"))
             continue
@@ -132,6 +137,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     problems = without_second_hand(problems, [*(doc for doc, _, _ in loaded), *added])
     if problems:
         raise ManifestError(problems)
+    desired.env_used = dict(env.used)
     return desired
 
 

@@ -226,6 +226,10 @@ class Plan:
                                            hash=False)
     """sha256 of each secret value the calls carry -> where apply finds it again
     (``env:NAME`` or ``live:...``): in memory only, used by ``planfile.save``."""
+    env_values: dict[str, str] = field(default_factory=dict, compare=False, repr=False,
+                                       hash=False)
+    """Every ``${env:NAME}`` value the manifests used: in memory only, so that ``planfile.save``
+    stores a reference wherever one shows up (``envref``)."""
     unsafe: tuple[str, ...] = ()
     """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
@@ -233,6 +237,10 @@ class Plan:
     """The API the plan was made through and must be applied through: jsonrpc or rest."""
     readiness: tuple[dict[str, Any], ...] = field(default=(), compare=False, hash=False)
     """The manifests' objects REST v2 cannot manage (``migrate.readiness``), as JSON."""
+    guards: dict[str, Any] = field(default_factory=dict, hash=False)
+    """Per account ("" for the master): the protected addresses, safety thresholds and ignore
+    patterns a saved plan is re-checked against at apply when no manifest is given
+    (``plancheck``)."""
 
     @property
     def is_empty(self) -> bool:

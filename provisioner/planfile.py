@@ -3,39 +3,48 @@
 The file (``type: callr-provisioner-plan``, ``format_version`` 1) holds the tool version, the
 target account's identity (endpoint and login, a hash of the API key, or the sandbox state
 file: never a secret), every change with every call in order (``Ref``s and files kept as
-references), the routing impact and a *basis*: for every live object a change touches, the
-sha256 of its normalized attributes (a secret enters that hash only as its own sha256), or
-``absent`` for an object the plan creates. See "Saved plans" in README.md.
+references), the routing impact, the *guards* (per account: protected addresses, safety
+thresholds, ignore patterns) and a *basis*: for every live object a change touches, the sha256
+of its normalized attributes with secrets and environment values left out (``planbasis``), or
+``absent`` for an object the plan creates. An integrity seal covers all of it (``planseal``:
+sha256, or HMAC-SHA256 under ``PROVISIONER_PLAN_KEY``). See "Saved plans" in README.md.
 
-No secret value is stored. A secret is written as a reference resolved at apply:
-``{"$secret": "env:NAME"}`` when the manifest wrote it as ``${env:NAME}``, or
-``{"$secret": "manifest:FILE", "path": [...]}`` for a secret written literally in a manifest
-(the file is read again at apply), or ``{"$secret": "live:ADDRESS", "account", "kind", "path"}``
-for a secret the plan re-sends as it is on the account (``apps.edit`` sends live params merged
-with the manifest's). ``secrets_check`` makes apply refuse when any of them resolves to another
-value than the one planned.
+No secret value is stored, nor any value read from the environment. A secret is written as a
+reference resolved at apply: ``{"$secret": "env:NAME"}`` when the manifest wrote it as
+``${env:NAME}``, or ``{"$secret": "manifest:FILE", "path": [...]}`` for a secret written
+literally in a manifest (the file is read again at apply), or ``{"$secret": "live:ADDRESS",
+"account", "kind", "path"}`` for a secret the plan re-sends as it is on the account
+(``apps.edit`` sends live params merged with the manifest's). Any other string holding an
+environment value is stored as ``{"$env": "...${env:NAME}..."}`` (``codec``). With the key,
+``secrets_check`` (an HMAC) makes apply refuse when a secret resolves to another value than the
+one planned.
 
 ``apply plan.json`` refuses (exit 1, nothing written) a file of another format or tool version,
-a plan made for another account, and a stale plan: it re-reads only the kinds, in only the
-accounts, the basis names, and lists every object whose fingerprint changed (``StalePlan``).
+a broken seal, a plan made for another account (naming the flags that target it), a stale plan
+(it re-reads only the kinds, in only the accounts, the basis names, and lists every object
+whose fingerprint changed: ``StalePlan``), and a plan whose calls break a rule derived again
+from the calls themselves (``plancheck``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from provisioner import plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rest.session import api_of
 from provisioner.api.rpc import Credentials
-from provisioner.errors import AuthError, StalePlan
-from provisioner.loader import load_document
+from provisioner.errors import StalePlan
+from provisioner.loader import ENV_PATTERN, load_document
 from provisioner.manifest import Desired
 from provisioner.plan import Action, BasisEntry, Plan
+from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, call_ids, fingerprint, refs, verify
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -44,16 +53,13 @@ from provisioner.render.codec import (
     plan_from_dict,
     plan_to_dict,
 )
-from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
-from provisioner.resources.base import Live, LiveAccount
+from provisioner.resources import PlanContext
 from provisioner.routing import route_changes
-from provisioner.sensitive import KNOWN, Secret
+from provisioner.sensitive import KNOWN, REDACTED, Secret
 from provisioner.version import tool_version
 
 FILE_TYPE = "callr-provisioner-plan"
 FORMAT_VERSION = 1
-ABSENT = "absent"
-KIND_BY_NAME = {kind.kind: kind for kind in (SUBACCOUNTS, *KINDS)}
 
 
 def account_identity(endpoint: str, credentials: Credentials,
@@ -90,62 +96,18 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
         freed = {n for n in a.ctx.live.get("number", {})
                  if a.ctx.address("number", n) in unassigning}
         routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed))
-    return replace(plan, basis=basis_of(plan, accounts), routing=tuple(routing),
-                   secret_sources=secret_sources(plan, accounts))
+    guards = {a.ctx.account: plancheck.guard_of(a.desired, a.ctx.account).to_dict()
+              for a in accounts}
+    env_values = {k: v for a in accounts for k, v in a.desired.env_used.items()}
+    return replace(plan, basis=basis_of(plan, accounts, env_values.values()),
+                   routing=tuple(routing), secret_sources=secret_sources(plan, accounts),
+                   guards=guards, env_values=env_values)
 
 
-def fingerprint(lives: Iterable[Live]) -> str:
-    """sha256 of the live objects' ids and normalized attributes; secrets enter as sha256."""
-    body = sorted(json.dumps([_normal(obj.id), _normal(obj.attrs)], sort_keys=True, default=str)
-                  for obj in lives)
-    return hashlib.sha256("\n".join(body).encode()).hexdigest()
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return {"$sha256": hashlib.sha256(value.value.encode()).hexdigest()}
-    if isinstance(value, Mapping):
-        return {str(k): _normal(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_normal(v) for v in value]
-    return value
-
-
-class Index:
-    """The live objects of one account by (kind, address) and by (kind, id)."""
-
-    def __init__(self, account: str, live: LiveAccount) -> None:
-        ctx = PlanContext({}, account=account)
-        self.by_address: dict[tuple[str, str], list[Live]] = {}
-        self.by_id: dict[tuple[str, str], Live] = {}
-        for kind, grouped in live.items():
-            for identity, objs in grouped.items():
-                self.by_address[(kind, _address(kind, identity, ctx))] = objs
-                for obj in objs:
-                    self.by_id[(kind, str(obj.id))] = obj
-
-    def touched(self, kind: str, address: str, ids: Iterable[str]) -> list[Live]:
-        """The objects a change touches: those at its address, else those its calls name."""
-        found = self.by_address.get((kind, address))
-        if found:
-            return found
-        return [self.by_id[(kind, i)] for i in sorted(set(ids)) if (kind, i) in self.by_id]
-
-
-def _address(kind: str, identity: Any, ctx: PlanContext) -> str:
-    entry_address = getattr(KIND_BY_NAME.get(kind), "entry_address", None)
-    return str(entry_address(identity, ctx)) if entry_address else ctx.address(kind, identity)
-
-
-def call_ids(args: Iterable[Sequence[Any]]) -> set[str]:
-    """The object ids a call's arguments name (``hash``, ``did_hash``, ``id`` ...)."""
-    return {str(value) for name, value in args
-            if (name == "id" or str(name).endswith("hash")) and isinstance(value, str | int)
-            and not isinstance(value, bool)}
-
-
-def basis_of(plan: Plan, accounts: Sequence[Account]) -> tuple[BasisEntry, ...]:
+def basis_of(plan: Plan, accounts: Sequence[Account],
+             hidden: Iterable[str] = ()) -> tuple[BasisEntry, ...]:
     """A fingerprint (or ``absent``) for each live object a change touches, in kinds read."""
+    hidden = list(hidden)
     contexts = {a.ctx.account: a.ctx for a in accounts}
     index = {name: Index(name, ctx.live) for name, ctx in contexts.items()}
     entries = set()
@@ -155,7 +117,7 @@ def basis_of(plan: Plan, accounts: Sequence[Account]) -> tuple[BasisEntry, ...]:
             continue  # not read: a kind without live objects, or an account created by the plan
         ids = {i for call in change.calls for i in call_ids(call.args)}
         lives = index[change.account].touched(change.kind, change.address, ids)
-        mark = fingerprint(lives) if lives else ABSENT
+        mark = fingerprint(lives, hidden) if lives else ABSENT
         entries.add(BasisEntry(change.account, change.kind, change.address, mark))
     return tuple(sorted(entries, key=lambda e: (e.account, e.kind, e.address)))
 
@@ -228,17 +190,22 @@ def _sha(value: str) -> str:
 # -- the file ----------------------------------------------------------------------------------
 
 
-def dumps(plan: Plan, account: str) -> str:
-    """The plan file's text: deterministic (sorted keys, no timestamp), no secret value."""
-    body = {"type": FILE_TYPE, "format_version": FORMAT_VERSION, "tool_version": tool_version(),
-            "target": {"account": account, "description": plan.target},
-            "fingerprint": plan.fingerprint(), "secrets_check": secrets_check(plan)}
+def dumps(plan: Plan, account: str, key: bytes | None = None) -> str:
+    """The plan file's text: deterministic (sorted keys, no timestamp), no secret value, sealed
+    (``planseal``: HMAC-SHA256 under ``key``, else sha256)."""
+    body: dict[str, Any] = {
+        "type": FILE_TYPE, "format_version": FORMAT_VERSION, "tool_version": tool_version(),
+        "target": {"account": account, "description": plan.target},
+        "fingerprint": plan.fingerprint(), "secrets_check": secrets_check(plan, key)}
     body.update(plan_to_dict(plan, Codec(plan.secret_sources)))
+    # the variables whose values the basis leaves out: apply leaves out the same
+    body["basis_hides"] = sorted(plan.env_values)
+    body[planseal.SEAL] = planseal.seal(json.loads(json.dumps(body)), key)
     return json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def save(plan: Plan, path: Path, account: str) -> None:
-    text = dumps(plan, account)  # raises before anything is written
+def save(plan: Plan, path: Path, account: str, key: bytes | None = None) -> None:
+    text = dumps(plan, account, key)  # raises before anything is written
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
@@ -262,11 +229,38 @@ def read(path: Path) -> dict[str, Any]:
     return body
 
 
+def check_shape(body: Mapping[str, Any], path: Path) -> None:
+    """Refuse a file whose structure is not a plan's (an edited file can hold anything)."""
+    def strings(item: Any, *keys: str) -> bool:
+        return isinstance(item, dict) and all(isinstance(item.get(k), str) for k in keys)
+
+    def call_ok(call: Any) -> bool:
+        return strings(call, "id", "method") and isinstance(call.get("args"), list) and all(
+            isinstance(a, list) and len(a) == 2 and isinstance(a[0], str) for a in call["args"])
+
+    changes, basis = body.get("changes"), body.get("basis")
+    problems = [what for what, ok in (
+        ("target", strings(body.get("target"), "account", "description")),
+        ("changes", isinstance(changes, list) and all(
+            strings(c, "address", "account", "kind", "action")
+            and isinstance(c.get("calls"), list) and all(map(call_ok, c["calls"]))
+            for c in changes)),
+        ("basis", isinstance(basis, list) and all(
+            strings(e, "account", "kind", "address", "fingerprint")
+            and e["kind"] in KIND_BY_NAME for e in basis)),
+        ("guards", isinstance(body.get("guards", {}), dict)),
+    ) if not ok]
+    if problems:
+        raise PlanFileError(f"{path} is malformed ({', '.join(problems)}); nothing was "
+                            "applied: make the plan again")
+
+
 def check_account(body: Mapping[str, Any], account: str, path: Path) -> None:
     planned = (body.get("target") or {}).get("account")
     if planned != account:
         raise PlanFileError(f"{path} was planned for {planned}, not for this account "
-                            f"({account}); nothing was applied")
+                            f"({account}); nothing was applied. Apply it with "
+                            f"{target_flags(str(planned))}")
 
 
 def check_api(body: Mapping[str, Any], client: CallrClient, path: Path) -> None:
@@ -278,41 +272,92 @@ def check_api(body: Mapping[str, Any], client: CallrClient, path: Path) -> None:
                             "nothing was applied")
 
 
-def load(path: Path, client: CallrClient, account: str,
-         env: Mapping[str, str]) -> Plan:
-    """The saved plan, ready for ``engine.apply_plan``: checked against the file's format, the
-    account, and the live objects (``StalePlan``), its secrets resolved. Makes reads only."""
-    body = expand_env(read(path), env)  # known sensitive from the first read on
+
+def target_flags(account: str) -> str:
+    """The command-line flags that target the account a plan file names."""
+    if account.startswith("sandbox:"):
+        return f"--sandbox --sandbox-state {shlex.quote(account.removeprefix('sandbox:'))}"
+    endpoint, _, who = account.partition(" ")
+    credentials = ("the API key whose sha256 starts with " + who.partition(":")[2]
+                   if who.startswith("api-key-sha256:") else
+                   f"the credentials of {who.partition(':')[2]}")
+    return f"--endpoint {shlex.quote(endpoint)} and {credentials}"
+
+
+def read_checked(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The parsed file, its format, version and integrity seal checked; no API call."""
+    body = read(path)
+    planseal.check(body, planseal.plan_key(env), path)
+    return body
+
+
+def read_offline(path: Path, env: Mapping[str, str]) -> tuple[Plan, str]:
+    """The saved plan as it reads, for ``show``: no API call, secrets and environment values
+    shown as references; with a note when its seal cannot be verified here."""
+    body = read(path)
+    note = planseal.check(body, planseal.plan_key(env), path, strict=False)
+    shown = _env_shown(body)
+    check_shape(shown, path)
+    return plan_from_dict(shown, Codec(resolve=lambda source: REDACTED)), note
+
+
+def load(path: Path, client: CallrClient, account: str, env: Mapping[str, str],
+         guards: Mapping[str, plancheck.Guard] | None = None) -> Plan:
+    """``load_with_calls`` without the description of the calls."""
+    return load_with_calls(path, client, account, env, guards)[0]
+
+
+def load_with_calls(path: Path, client: CallrClient, account: str, env: Mapping[str, str],
+                    guards: Mapping[str, plancheck.Guard] | None = None
+                    ) -> tuple[Plan, list[str]]:
+    """The saved plan, ready for ``engine.apply_plan``: checked against the file's format and
+    seal, the account, the live objects (``StalePlan``) and the safety rules derived again from
+    its calls (``plancheck``, against ``guards``: the manifests', else the file's), its secrets
+    resolved. Makes reads only."""
+    body = expand_env(read_checked(path, env), env)  # known sensitive from the first read on
+    check_shape(body, path)
     check_api(body, client, path)
     check_account(body, account, path)
-    live = verify(body, client)
+    hidden = {name: env[name] for name in body.get("basis_hides") or [] if name in env}
+    live = verify(body, client, hidden.values())
     plan = plan_from_dict(body, Codec(resolve=lambda ref: resolve(ref, env, live)))
-    if secrets_check(plan) != body.get("secrets_check"):
+    plan = replace(plan, env_values=hidden)
+    plan = plancheck.check(plan, live, plancheck.file_guards(plan) if guards is None else guards)
+    if secrets_check(plan, planseal.plan_key(env)) != body.get("secrets_check"):
         names = sorted({f"${{env:{r.name}}}" for r in _env_refs(body.get("changes") or [])})
         raise StalePlan("a secret differs from the one the plan was made with (the plan "
                         f"reads {', '.join(names) or 'no variable'} from the environment); "
                         "nothing was applied: apply with the same values, or make the plan again")
-    return plan
+    return plan, list(plancheck.describe_calls(plan, live))
 
 
-def secrets_check(plan: Plan) -> str:
-    """A slow salted digest of every secret the plan sends, so apply can tell that the
-    environment gives the values planned, without the file holding a fast hash of a secret
-    (scrypt, salted with the plan's fingerprint)."""
-    digests = sorted(_sha(s.value) for call in plan.calls() for _, s in _secrets_in(
-        dict(call.args), ()))
-    # A value from the environment inside a string (a token in a URL) is checked too.
-    digests += sorted(_sha(leaf) for call in plan.calls() for _, leaf in _leaves(
-        dict(call.args), ()) if isinstance(leaf, str) and KNOWN.template(leaf) is not None)
-    if not digests:
-        return ""
-    derived = hashlib.scrypt("\n".join(digests).encode(), salt=plan.fingerprint().encode(),
-                             n=2**14, r=8, p=1, dklen=32)
-    return derived.hex()
+def secrets_check(plan: Plan, key: bytes | None) -> str:
+    """An HMAC under ``PROVISIONER_PLAN_KEY`` of every secret the plan sends, and of every
+    string holding a value from the environment (a token in a URL), so apply can tell that the
+    environment gives the values planned; "" without the key (then nothing in the file depends
+    on a secret's value, and apply sends the values it finds)."""
+    values = [s.value for call in plan.calls() for _, s in _secrets_in(dict(call.args), ())]
+    values += [leaf for call in plan.calls() for _, leaf in _leaves(dict(call.args), ())
+               if isinstance(leaf, str) and KNOWN.template(leaf) is not None]
+    return planseal.keyed_digest(values, key)
+
+
+def _env_shown(body: Any) -> Any:
+    """A file body for reading only (``show``): each ``${env:NAME}`` as ``(sensitive: NAME)``,
+    and each ``{"$env": ...}`` value as that text."""
+    if isinstance(body, list):
+        return [_env_shown(item) for item in body]
+    if isinstance(body, dict):
+        if "$env" in body and len(body) == 1:
+            return _env_shown(str(body["$env"]))
+        return {key: _env_shown(item) for key, item in body.items()}
+    if isinstance(body, str) and "${env:" in body:
+        return ENV_PATTERN.sub(lambda match: f"(sensitive: {match.group(1)})", body)
+    return body
 
 
 def _env_refs(value: Any) -> Iterable[SecretSource]:
-    return (ref for ref in _refs(value) if ref.scheme == "env")
+    return (ref for ref in refs(value) if ref.scheme == "env")
 
 
 def resolve(source: SecretSource, env: Mapping[str, str], live: Mapping[str, Index]) -> str:
@@ -346,88 +391,3 @@ def _from_manifest(source: SecretSource, env: Mapping[str, str]) -> str:
                         "in, with the same manifests)")
 
 
-def verify(body: Mapping[str, Any], client: CallrClient) -> dict[str, Index]:
-    """Re-read the kinds the basis names, in its accounts; raise StalePlan listing every
-    object that changed. Returns what was read, by account."""
-    basis: list[dict[str, Any]] = list(body.get("basis") or [])
-    wanted: dict[str, set[str]] = {}
-    for entry in basis:
-        wanted.setdefault(entry["account"], set()).add(entry["kind"])
-    for ref in _live_refs(body.get("changes") or []):
-        wanted.setdefault(ref.account, set()).add(ref.kind)
-    live: dict[str, Index] = {}
-    stale: list[str] = []
-    hashes = _subaccount_hashes(body.get("changes") or [])
-    for account, kinds in sorted(wanted.items()):
-        grouped: LiveAccount = {}
-        try:
-            reader = _reader(client, account, hashes)
-            for kind in sorted(kinds):
-                for obj in KIND_BY_NAME[kind].read(reader):
-                    grouped.setdefault(kind, {}).setdefault(obj.identity, []).append(obj)
-        except (AuthError, KeyError):  # Login-As refused: the sub-account is gone
-            stale.append(f'subaccount["{account}"]: the sub-account is no longer on the account')
-            continue
-        live[account] = Index(account, grouped)
-    ids = _ids_by_address(body.get("changes") or [])
-    for entry in basis:
-        index = live.get(entry["account"])
-        if index is None:
-            continue
-        key = (entry["account"], entry["address"])
-        objs = index.touched(entry["kind"], entry["address"], ids.get(key, set()))
-        now = fingerprint(objs) if objs else ABSENT
-        if now != entry["fingerprint"]:
-            stale.append(f"{entry['address']}: {_what_changed(entry['fingerprint'], now)}")
-    if stale:
-        raise StalePlan(f"the account changed since the plan was made ({len(stale)} object"
-                        f"{'s' if len(stale) != 1 else ''}); nothing was applied. Make the plan "
-                        "again and review it:\n  " + "\n  ".join(stale))
-    return live
-
-
-def _ids_by_address(changes: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], set[str]]:
-    out: dict[tuple[str, str], set[str]] = {}
-    for change in changes:
-        ids = out.setdefault((change["account"], change["address"]), set())
-        for call in change["calls"]:
-            ids |= call_ids(call["args"])
-    return out
-
-
-def _live_refs(value: Any) -> Iterable[SecretSource]:
-    return (ref for ref in _refs(value) if ref.scheme == "live")
-
-
-def _refs(value: Any) -> Iterable[SecretSource]:
-    """The secret references anywhere in the file's changes."""
-    if isinstance(value, dict):
-        if "$secret" in value:
-            yield SecretSource.from_ref(value)
-            return
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _refs(item)
-
-
-def _subaccount_hashes(changes: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Each existing sub-account's hash, as the plan's calls log in to it (Login-As): found by
-    hash, not by name, since a sub-account managed through previous_names keeps its old one."""
-    return {change["account"]: call["login_as"] for change in changes
-            for call in change["calls"]
-            if change["account"] and isinstance(call.get("login_as"), str)}
-
-
-def _reader(client: CallrClient, account: str, hashes: Mapping[str, str]) -> LiveReader:
-    """Reads ``account`` (the master when ""); KeyError when the plan has no hash for it."""
-    return LiveReader(client.as_account(hashes[account]) if account else client)
-
-
-def _what_changed(before: str, now: str) -> str:
-    if before == ABSENT:
-        return "was created since the plan"
-    if now == ABSENT:
-        return "was deleted since the plan"
-    return "changed since the plan"

@@ -193,10 +193,13 @@ def test_quickstart_applied_then_planned_empty(state: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals need a POSIX system")
-def test_prompt_answered_no_changes_nothing(manifest: Write, state: Path) -> None:
-    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)], "n",
-                           b"[y/N]")
-    assert "Apply these 2 changes? [y/N]" in out, out
+@pytest.mark.parametrize("answer", ["n", "y"])
+def test_prompt_answered_other_than_yes_changes_nothing(manifest: Write, state: Path,
+                                                        answer: str) -> None:
+    """As Terraform's: only `yes`, typed in full, approves (`y` does not)."""
+    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)],
+                           answer, b"Enter a value:")
+    assert "Apply these 2 changes? Only 'yes' will be accepted to approve." in out, out
     assert code == 1, out
     assert "Apply cancelled; nothing was changed." in out
     assert sandbox_apps(state) == []
@@ -204,9 +207,9 @@ def test_prompt_answered_no_changes_nothing(manifest: Write, state: Path) -> Non
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals need a POSIX system")
 def test_prompt_answered_yes_applies(manifest: Write, state: Path) -> None:
-    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)], "y",
-                           b"[y/N]")
-    assert "Apply these 2 changes? [y/N]" in out, out
+    code, out = run_in_pty(["apply", str(manifest(APP)), "--sandbox-state", str(state)], "yes",
+                           b"Enter a value:")
+    assert "Only 'yes' will be accepted" in out, out
     assert code == 0, out
     assert "Apply complete: 2 changes applied." in out
     assert sandbox_apps(state) == ["bot"]

@@ -281,7 +281,8 @@ apps:
     package: REALTIME10
     params: {url: "https://bot.example.com/callr?token=${env:RT_TOKEN}",
              login: "bot-${env:RT_LOGIN}", data_format: JSON}
-  ivr: {package: ACTIONS10, params: {script: "- say: ${env:SCRIPT_WORD}"}}
+  ivr: {package: ACTIONS10, params: {script: "branches: {inbound-call: {actions: [
+        {action: say@v2, params: {what: ${env:SCRIPT_WORD}}}]}}"}}
 numbers: {"+33199000001": bot, "+33199000002": tracker}
 sip:
   subscribers:
@@ -414,6 +415,7 @@ NOT_FROM_THE_ENVIRONMENT = {
     "webhooks.[].options.hmac_secret": "a secret field (the test above)",
     "apps.*.params.medias.*": "names a media entry",
     "apps.*.params.vms.intro": "names a media entry",
+    "apps.*.params.script_file": "a file of the manifests' folder (its text may use ${env:})",
     "apps.*.params.options.*_vms_detect.*_media": "names a media entry",
     "sip.subscribers.*.vms.intro": "names a media entry",
     "apps.*.previous_names.[]": "names an object",

@@ -90,6 +90,8 @@ NEW_HOOK_SECRET = "hook-new-a94b07"
 ENV_BEFORE = {"BOT_PASSWORD": BOT_PASSWORD, "HOOK_SECRET": OLD_HOOK_SECRET}
 ENV_AFTER = {"BOT_PASSWORD": BOT_PASSWORD, "HOOK_SECRET": NEW_HOOK_SECRET}
 ACCOUNT = "sandbox:/tmp/test-account.json"
+KEY = b"plan-key-0d9e4c"
+KEYED = {"PROVISIONER_PLAN_KEY": KEY.decode()}
 
 
 @dataclass
@@ -185,10 +187,10 @@ def test_literal_secret_changed_in_the_manifest_is_refused(
           bot: {package: REALTIME10, params: {url: "https://b.example.com", password: lit-9999}}
     """)
     out = tmp_path / "plan.json"
-    planfile.save(account.plan(path), out, ACCOUNT)
+    planfile.save(account.plan(path), out, ACCOUNT, KEY)
     path.write_text(path.read_text().replace("lit-9999", "other-8888"))
     with pytest.raises(StalePlan, match="a secret differs"):
-        planfile.load(out, client, ACCOUNT, {})
+        planfile.load(out, client, ACCOUNT, KEYED)
     assert client.call("apps.get_list", with_numbers=True) == []
 
 
@@ -264,11 +266,14 @@ def test_stale_when_an_object_appears(rich: Rich, tmp_path: Path,
 
 
 def test_changed_environment_secret_refused(rich: Rich, tmp_path: Path) -> None:
-    path = rich.save(tmp_path / "plan.json")
+    """With PROVISIONER_PLAN_KEY, apply tells a changed secret (an HMAC under the key)."""
+    path = tmp_path / "plan.json"
+    planfile.save(rich.plan, path, ACCOUNT, KEY)
     with pytest.raises(StalePlan, match=r"\$\{env:HOOK_SECRET\}"):
-        planfile.load(path, rich.client, ACCOUNT, {**ENV_AFTER, "HOOK_SECRET": "other"})
+        planfile.load(path, rich.client, ACCOUNT, {**ENV_AFTER, **KEYED, "HOOK_SECRET": "x"})
     with pytest.raises(PlanFileError, match="BOT_PASSWORD"):
-        planfile.load(path, rich.client, ACCOUNT, {"HOOK_SECRET": NEW_HOOK_SECRET})
+        planfile.load(path, rich.client, ACCOUNT, {**KEYED, "HOOK_SECRET": NEW_HOOK_SECRET})
+    assert planfile.load(path, rich.client, ACCOUNT, {**ENV_AFTER, **KEYED}) == rich.plan
 
 
 def test_other_account_and_versions_refused(rich: Rich, tmp_path: Path) -> None:
@@ -385,8 +390,8 @@ def test_cli_plan_out_and_apply(tmp_path: Path, manifest: Callable[..., Path],
     assert "7 objects drifted: app.support (1 field), app.bot (1 field)" in planned.stderr
     assert "Saved the plan" in planned.stderr and "Saved" not in planned.stdout
     assert NEW_HOOK_SECRET not in out.read_text()
-    mixed = run("apply", "--sandbox-state", state, "--yes", out, after)
-    assert mixed.exit_code == 1 and "exactly one .json plan file" in mixed.stderr
+    two = run("apply", "--sandbox-state", state, "--yes", out, out.with_name("other.json"))
+    assert two.exit_code == 1 and "one .json plan file" in two.stderr
     other = run("apply", "--sandbox-state", tmp_path / "other.json", "--yes", out)
     assert other.exit_code == 1 and "was planned for sandbox:" in other.stderr
     applied = run("apply", "--sandbox-state", state, "--yes", "--quiet", out)

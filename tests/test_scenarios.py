@@ -287,3 +287,46 @@ def test_export_escapes_text_that_reads_as_a_placeholder(client: CallrClient,
     text = (out / "scenarios" / "lit.yaml").read_text(encoding="utf-8")
     assert "see $${env:HOME} and $$${var:x}" in text
     assert Account(client, {"HOME": "/root"}).plan(out).is_empty
+
+
+def test_a_name_in_braces_is_kept_with_a_notice(manifest: Write) -> None:
+    path = manifest("""\
+        version: 1
+        apps:
+          bot: {package: REALTIME10, params: {login: bot, password: "${BOT_PASSWORD}"}}
+          ivr:
+            package: ACTIONS10
+            params:
+              script:
+                branches:
+                  inbound-call:
+                    actions:
+                      - action: javascript@v1
+                        params: {code: "$x = `${name}` + $${HOME}"}
+        """, "apps.yaml")
+    desired = load([path], env={"BOT_PASSWORD": "not read"})
+    assert desired.apps["bot"].params.password == "${BOT_PASSWORD}"
+    assert [(w.line, w.path) for w in desired.warnings] == [(3, "apps.bot.params.password")]
+    assert desired.warnings[0].message == (
+        "${BOT_PASSWORD} is sent as written: write ${env:BOT_PASSWORD} to read the environment")
+
+
+
+def test_an_environment_value_in_a_scenario_never_shows(account: Account, manifest: Write,
+                                                        tmp_path: Path) -> None:
+    token = "tok-5ecret-9f2c71"
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""\
+        branches:
+          inbound-call:
+            actions:
+              - action: fetch@v2
+                params:
+                  url: https://api.example.com/calls
+                  headers: {Authorization: "Bearer ${env:API_TOKEN}"}
+        """), encoding="utf-8")
+    path = manifest("version: 1\napps:\n  a: {package: ACTIONS10, params: {script_file: s.yaml}}\n",
+                    "apps.yaml")
+    plan = Account(account.client, {"API_TOKEN": token}).plan(path)
+    for out in (render_text(plan), render_markdown(plan), render_json(plan)):
+        assert token not in out
+        assert "Bearer (sensitive: API_TOKEN)" in out

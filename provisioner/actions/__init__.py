@@ -2,8 +2,9 @@
 
 A scenario is the YAML document of an ACTIONS10 app (``params.script`` in JSON-RPC) or of a
 REST v2 ``/actions`` scenario (``script``, ``format: yaml``). This package knows the language
-(``/work/shared/callr-api/actions.md``) and nothing about manifests, plans or APIs, so the
-JSON-RPC and REST backends, ``export``, ``migrate`` and the emulator all use the same rules.
+(the shared API reference, ``callr-api/actions.md``) and nothing about manifests, plans or
+APIs, so the JSON-RPC and REST backends, ``export``, ``migrate`` and the emulator all use the
+same rules.
 
 The stable API (everything in ``__all__``)::
 
@@ -47,7 +48,8 @@ from provisioner.actions.rules import (
     check,
     validate,
 )
-from provisioner.actions.text import is_multiline, line_diff, merge_variables, same
+from provisioner.actions.text import is_multiline, line_diff, same
+from provisioner.actions.variables import merge_variables
 
 __all__ = [
     "ACTION_NAME",

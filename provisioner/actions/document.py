@@ -20,7 +20,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from provisioner.loader import remember_entry, remember_item
+from provisioner.fastyaml import compose_plain
+from provisioner.positions import remember_entry, remember_item
 
 MAX_SCRIPT_CHARS = 32_768
 """The longest script the API accepts (REST v2 ``script``: 1..32,768 characters)."""
@@ -93,7 +94,13 @@ class Scenario:
 
 
 def parse(text: str) -> Scenario:
-    """Parse a scenario's YAML; raise ``ScenarioSyntaxError`` (located) if it is not YAML."""
+    """Parse a scenario's YAML; raise ``ScenarioSyntaxError`` (located) if it is not YAML.
+
+    Plain YAML takes libyaml's composer (``fastyaml``: same data, same positions, ten times
+    faster); anything else (a tag, an unquoted date, an alias, an error) the round trip."""
+    fast = compose_plain(text, MAX_DEPTH)
+    if fast is not None:
+        return Scenario(text, fast.data, {(): (1, 1), **fast.values}, dict(fast.keys))
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from provisioner.actions.document import (
@@ -44,7 +45,19 @@ SHAPES = ("'action' (with optional 'params', 'result', 'if', 'events'), 'if' + '
 
 
 def check(text: str) -> tuple[Scenario | None, list[Finding]]:
-    """Parse and validate ``text``: the scenario (None if it is not YAML) and every finding."""
+    """Parse and validate ``text``: the scenario (None if it is not YAML) and every finding.
+    Results are cached by text (one scenario file serves many apps): treat them as read-only."""
+    scenario, findings = _checked(text)
+    return scenario, list(findings)
+
+
+@lru_cache(maxsize=256)
+def _checked(text: str) -> tuple[Scenario | None, tuple[Finding, ...]]:
+    scenario, findings = _check(text)
+    return scenario, tuple(findings)
+
+
+def _check(text: str) -> tuple[Scenario | None, list[Finding]]:
     size = _size_finding(text)
     if not text.strip():
         return None, size

@@ -6,7 +6,7 @@ present (``plan --detailed-exitcode`` only), 3 unsafe plan (``plan`` and ``apply
 Every other ProvisionerError becomes a message on stderr and exit 1, never a traceback.
 """
 
-from provisioner.cli import doctor, migrating, planning, tools
+from provisioner.cli import doctor, migrating, planning, saved, tools
 from provisioner.cli.app import main
 
-__all__ = ["doctor", "main", "migrating", "planning", "tools"]
+__all__ = ["doctor", "main", "migrating", "planning", "saved", "tools"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from provisioner import engine, planfile, safety
+from provisioner import engine, planfile, planseal, safety
 from provisioner.cli.app import main
 from provisioner.cli.options import (
     Source,
@@ -21,8 +24,9 @@ from provisioner.cli.options import (
     target_options,
     use_color,
 )
-from provisioner.errors import ConfigError, ProvisionerError, UnsafePlan
-from provisioner.executor import Status, StepResult
+from provisioner.cli.saved import calls_text, load_saved, saved_message, split_paths
+from provisioner.errors import ProvisionerError, UnsafePlan
+from provisioner.executor import ApplyReport, Status, StepResult
 from provisioner.journal import JOURNAL_DIR
 from provisioner.manifest import Desired
 from provisioner.migrate import readiness
@@ -30,6 +34,7 @@ from provisioner.models.manifest import SECTIONS
 from provisioner.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.common import drift, safe
+from provisioner.render.report import render_report as render_json_report
 from provisioner.render.text import generated_secrets, render_change, render_report
 from provisioner.render.text import render_plan as render_text
 
@@ -98,9 +103,8 @@ def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: 
         for line in readiness.note(result.readiness):
             click.echo(line)
     if out is not None:
-        planfile.save(result, out, account)
-        click.echo(f"Saved the plan to {out}: `provisioner apply {out}` makes exactly these "
-                   "calls, if the account has not changed.", err=True)
+        planfile.save(result, out, account, planseal.plan_key(os.environ))
+        click.echo(saved_message(out, result), err=True)
     if detailed_exitcode and not result.is_empty:
         click.echo(safe(drift(result)), err=True)
     _check_safe(result, force, applying=False)
@@ -117,45 +121,78 @@ def plan(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: 
               help="Accept buying the numbers that DID store orders ask for (costs money).")
 @click.option("--show-generated-secrets", is_flag=True,
               help="Print passwords the API generates on creation (shown once, never stored).")
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors and the final summary.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only errors and the final report (no plan, progress or retries).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: print only the apply report, as JSON, on stdout.")
 @no_color_option
 @force_option
 @handle_errors
 def apply(paths: tuple[Path, ...], source: Source, sandbox: bool, sandbox_state: Path | None,
           endpoint: str, yes: bool, allow_purchase: bool, show_generated_secrets: bool,
-          quiet: bool, no_color: bool, force: bool) -> None:
-    """Make the account match the manifests (or run a plan saved by `plan --out PLAN.json`),
-    after showing the plan."""
-    saved = _saved_plan_path(paths, source)
+          quiet: bool, fmt: str, no_color: bool, force: bool) -> None:
+    """Make the account match the manifests, after showing the plan and asking to type yes;
+    or run a plan saved by `plan --out PLAN.json`, as approved (no question). Manifests given
+    with PLAN.json only supply the protection and thresholds it is checked against."""
+    saved, manifests = split_paths(paths, source)
     desired = source.load(paths) if saved is None else None
     target = open_target(sandbox, sandbox_state, endpoint)
-    try:
-        if desired is not None:
-            result = engine.build_plan(desired, target.client, target.description,
-                                       targets=source.targets)
-        else:
-            assert saved is not None
-            result = planfile.load(saved, target.client,
-                                   account_id(target, sandbox, sandbox_state), os.environ)
-        if not quiet:
-            click.echo(render_text(result, color=use_color(no_color)), nl=False)
-        _check_safe(result, force, applying=True)
-        if result.is_empty:
-            return
-        engine.check_purchases(result, allow_purchase)  # before asking, not after
-        _confirm(result, yes)
-        progress = Progress(len(result.changes), quiet=quiet)
-        report = engine.apply_plan(result, target.client, on_step=progress.step,
-                                   allow_purchase=allow_purchase,
-                                   journal_dir=Path.cwd() / JOURNAL_DIR)
-        progress.close()
-    finally:
-        target.close()
-    for line in generated_secrets(report, show=show_generated_secrets):
-        click.echo(line)
-    click.echo(render_report(report), nl=False, err=not report.ok)
+    with quiet_logs(quiet):
+        try:
+            calls: list[str] = []
+            if desired is not None:
+                result = engine.build_plan(desired, target.client, target.description,
+                                           targets=source.targets)
+            else:
+                assert saved is not None
+                result, calls = load_saved(saved, manifests, source, target,
+                                           account_id(target, sandbox, sandbox_state))
+            if not quiet and fmt == "text":
+                click.echo(render_text(result, color=use_color(no_color)), nl=False)
+                if calls:
+                    click.echo(calls_text(calls), nl=False)
+            _check_safe(result, force, applying=True)
+            if result.is_empty:
+                if fmt == "json":
+                    click.echo(render_json_report(ApplyReport()), nl=False)
+                return
+            engine.check_purchases(result, allow_purchase)  # before asking, not after
+            if saved is None:  # a saved plan is what was approved
+                _confirm(result, yes, err=fmt == "json")
+            progress = Progress(len(result.changes), quiet=quiet)
+            report = engine.apply_plan(result, target.client, on_step=progress.step,
+                                       allow_purchase=allow_purchase,
+                                       journal_dir=Path.cwd() / JOURNAL_DIR)
+            progress.close()
+        finally:
+            target.close()
+    _report(report, fmt, show_generated_secrets)
+
+
+def _report(report: ApplyReport, fmt: str, show_generated_secrets: bool) -> None:
+    if fmt == "json":
+        click.echo(render_json_report(report, show_generated_secrets=show_generated_secrets),
+                   nl=False)
+    else:
+        for line in generated_secrets(report, show=show_generated_secrets):
+            click.echo(line)
+        click.echo(render_report(report), nl=False, err=not report.ok)
     if not report.ok:
         sys.exit(1)
+
+
+@contextmanager
+def quiet_logs(quiet: bool) -> Iterator[None]:
+    """With --quiet, the provisioner logs only errors (no retry warnings) for the command."""
+    logger = logging.getLogger("provisioner")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def describe(desired: Desired) -> str:
@@ -168,7 +205,8 @@ def describe(desired: Desired) -> str:
     return ", ".join(parts) or "no entries"
 
 
-def _confirm(result: Plan, yes: bool) -> None:
+def _confirm(result: Plan, yes: bool, *, err: bool = False) -> None:
+    """Terraform's question: only ``yes``, typed in full, applies."""
     if yes:
         return
     if not sys.stdin.isatty():
@@ -176,8 +214,11 @@ def _confirm(result: Plan, yes: bool) -> None:
             "apply needs confirmation but there is no terminal: review the plan and re-run "
             "with --yes"
         )
-    if not click.confirm(f"Apply these {len(result.changes)} changes?", default=False):
-        click.echo("Apply cancelled; nothing was changed.")
+    click.echo(f"Apply these {len(result.changes)} changes? Only 'yes' will be accepted to "
+               "approve.", err=err)
+    answer = click.prompt("Enter a value", default="", show_default=False, err=err)
+    if answer.strip() != "yes":
+        click.echo("Apply cancelled; nothing was changed.", err=err)
         sys.exit(1)
 
 
@@ -191,19 +232,6 @@ def _echo_step(step: StepResult) -> None:
         click.echo(f"failed: {head}: {safe(str(step.error))}", err=True)
     else:
         click.echo(f"skipped: {head} ({safe(step.reason)})", err=True)
-
-
-def _saved_plan_path(paths: tuple[Path, ...], source: Source) -> Path | None:
-    """The saved plan apply was given (exactly one ``.json`` file), else None for manifests."""
-    if not any(p.suffix == ".json" for p in paths):
-        return None
-    if len(paths) != 1:
-        raise ConfigError("apply takes manifest paths, or exactly one .json plan file "
-                          "(made by `provisioner plan --out`), not both")
-    if source != Source():
-        raise ConfigError("--var, --var-file, --overlay and --target apply to manifests; a "
-                          "saved plan is applied exactly as it was made")
-    return paths[0]
 
 
 class Progress:

@@ -130,8 +130,9 @@ def _block_start(script: str, anchor: Problem) -> tuple[int, int] | None:
 
 
 def _file(written: str, origin: Origin, problems: list[Problem]) -> tuple[str, Locate] | None:
-    # Relative to the file that wrote it: an overlay's own folder for a script_file it sets.
-    manifest = Path(origin.doc.locate((*origin.path, "params", "script_file"))[0])
+    # Relative to the manifest file, as audio files are (an overlay's value too: the folder
+    # tree given on the command line is the manifests').
+    manifest = Path(origin.doc.file)
     path = (manifest.parent / written).resolve()
     refused = refused_path(written, path, origin, what="scenario files")
     if refused is not None:

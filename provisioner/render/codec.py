@@ -232,6 +232,8 @@ def plan_to_dict(plan: Plan, codec: Codec) -> dict[str, Any]:
     for extra in fields(Plan):
         if extra.name not in _KNOWN and extra.compare:
             body[extra.name] = codec.encode(getattr(plan, extra.name), extra.name)
+    if plan.readiness:  # a note for the reader, kept so `show` and apply print it too
+        body["rest_v2_readiness"] = [dict(b) for b in plan.readiness]
     body = _templated(body)
     if codec.unreferenced:
         raise PlanFileError(
@@ -287,7 +289,8 @@ def plan_from_dict(body: Mapping[str, Any], codec: Codec) -> Plan:
             basis=tuple(BasisEntry(**e) for e in body["basis"]),
             routing=tuple(RouteChange(r["account"], r["number"], codec.expand(r["before"]),
                                       codec.expand(r["after"])) for r in body["routing"]),
-            secret_sources=codec.resolved, **extras,
+            secret_sources=codec.resolved,
+            readiness=tuple(dict(b) for b in body.get("rest_v2_readiness") or ()), **extras,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"the plan file is malformed ({exc!r})") from exc

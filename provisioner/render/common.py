@@ -36,12 +36,14 @@ def text_diff(field: FieldChange) -> list[str] | None:
     """A multi-line string's change (an Actions script ...) as unified diff lines, for a
     reviewer to see which lines changed; None for any other value (shown whole)."""
     if field.masked or not (is_multiline(field.old) or is_multiline(field.new)):
-        return None
-    sides = [side if isinstance(side, str) else "" if side is None or side is MISSING else None
-             for side in (field.old, field.new)]
-    if sides[0] is None or sides[1] is None:
+        return None  # a secret shows as changed, nothing more
+    old, new = (side if isinstance(side, str) else "" if side is None or side is MISSING
+                else None for side in (field.old, field.new))
+    if old is None or new is None:
         return None  # a string against a mapping or a number: shown whole
-    return [safe(line) for line in line_diff(sides[0], sides[1])]
+    if any(printable(line) != line for line in (*old.split("\n"), *new.split("\n"))):
+        return None  # other control characters (a hostile name): one escaped line, no more
+    return [shown(line) for line in line_diff(old, new)]  # sensitive values masked
 
 
 def summary(plan: Plan) -> str:

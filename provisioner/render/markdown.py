@@ -9,7 +9,6 @@ script) as a fenced ``diff`` block after the kind's table.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from provisioner.plan import Action, Change, Plan
@@ -88,7 +87,7 @@ def _details(kind: str, changes: list[Change]) -> list[str]:
 
 def _fenced(diff: list[str]) -> list[str]:
     """A ```diff block; a longer fence when a line itself holds backticks."""
-    longest = max((len(run) for line in diff for run in re.findall(r"`+", line)), default=0)
+    longest = max((_longest_run(line, "`") for line in diff), default=0)
     fence = "`" * max(3, longest + 1)
     return [f"{fence}diff", *diff, fence]
 

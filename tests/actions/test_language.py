@@ -186,3 +186,38 @@ def test_line_diff_shows_one_pair_for_one_changed_line() -> None:
     assert [d for d in diff if d[:1] in "+-"] == ["-              timeout: 20",
                                                   "+              timeout: 25"]
     assert line_diff(FORWARD, FORWARD) == []
+
+
+def test_merge_rewrites_only_the_variable_lines_comments_aligned() -> None:
+    text = textwrap.dedent("""\
+        variables:
+          $target: "+15550000000"   # who answers
+          $url: https://example.invalid/hook # where data goes
+          $retries: 3
+        branches: {a: {actions: [{action: log@v1}]}}
+        """)
+    merged = merge_variables(text, {"$target": "+33199001234567", "$retries": 5,
+                                    "$label": "on call: night"})
+    assert merged.splitlines()[:5] == [
+        "variables:",
+        '  $target: "+33199001234567" # who answers',
+        "  $url: https://example.invalid/hook # where data goes",
+        "  $retries: 5",
+        "  $label: 'on call: night'",
+    ]
+    shorter = merge_variables(text, {"$target": "+331"}).splitlines()[1]
+    assert shorter.startswith('  $target: "+331" ')
+    assert shorter.index("#") == text.splitlines()[1].index("#"), "the comment stays aligned"
+
+
+@pytest.mark.parametrize("text", [
+    "variables: {$target: '+1555', $n: 1}\nbranches: {a: {actions: [{action: log@v1}]}}\n",
+    "variables:\n  $target: >\n    folded\n    text\n"
+    "branches: {a: {actions: [{action: log@v1}]}}\n",
+    "branches: {a: {actions: [{action: log@v1}]}}\n",
+])
+def test_merge_of_other_layouts_keeps_the_data_exact(text: str) -> None:
+    merged = merge_variables(text, {"$target": "+33100000000"})
+    data = parse(merged).data
+    assert data["variables"]["$target"] == "+33100000000"
+    assert data["branches"] == parse(text).data["branches"]
