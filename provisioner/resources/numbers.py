@@ -34,12 +34,13 @@ class NumberKind(ResourceKind):
     def read_for(self, reader: LiveReader, desired: Desired) -> list[Live]:
         """The assigned DIDs (``apps.get_list(true)``, shared with apps), plus the unassigned
         ones (``apps.get_dids(true)``) only when the manifest names a number, as an assignment
-        or a SIP subscriber's cli, that no app holds: nothing else looks at unassigned DIDs."""
+        or a SIP subscriber's cli, that no app holds, or orders numbers (an order assigns the
+        account's spare numbers before buying): nothing else looks at unassigned DIDs."""
         out = self._assigned(reader)
         named = set(desired.numbers) | {
             spec.cli for spec in desired.sip_subscribers.values()
             if not spec.absent and spec.cli is not None and spec.cli != "BLOCKED"}
-        if not named <= out.keys():
+        if not named <= out.keys() or desired.orders:  # orders take spare numbers first
             self._add_available(reader, out)
         return list(out.values())
 

@@ -6,7 +6,8 @@ of the manifest that is not live is created with ``webhooks.subscribe``; one tha
 only the options the manifest sets compared, and a difference is changed with
 ``webhooks.unsubscribe`` then ``webhooks.subscribe`` (the live options with the desired ones laid
 over them), as third-party clients of the live API do: ``webhooks.update`` is unconfirmed. The
-webhook gets a new hash, and events of that type are not delivered between the two calls.
+change is a replace: the webhook gets a new hash, and events of that type are not delivered
+between the two calls (a ``protect: true`` entry refuses it).
 Entries with ``absent: true`` are unsubscribed; live webhooks the manifest does not mention are
 left alone. Two live webhooks with the same type and endpoint are a plan error (delete one by
 hand), except for an ``absent`` entry, which unsubscribes every one.
@@ -159,7 +160,8 @@ class WebhookKind(ResourceKind):
                 and not hidden:
             notes.append("the API returns no secret for this webhook: the manifest's secret "
                          "is set")
-        return Change(address, self.kind, Action.UPDATE, str(live.id), fields,
+        # a replace, as it is: the old subscription goes, a new one (new hash) comes
+        return Change(address, self.kind, Action.REPLACE, str(live.id), fields,
                       (unsubscribe, subscribe), tuple(notes), ctx.account)
 
     def delete(self, identity: Identity, live: Live, ctx: PlanContext) -> Change:

@@ -70,7 +70,7 @@ def test_options_change_by_unsubscribe_then_subscribe(account: Any, client: Call
     path = one_hook(manifest, options="{hmac_algo: SHA512}")
     plan = account.converge(path)
     (change,) = plan.changes
-    assert change.action is Action.UPDATE and change.address == ADDRESS
+    assert change.action is Action.REPLACE and change.address == ADDRESS
     assert [(f.path, f.old, f.new) for f in change.fields] == [
         ("options.hmac_algo", "SHA1", "SHA512")
     ]
@@ -119,7 +119,7 @@ def test_secret_change_is_a_sensitive_update_and_never_shown(
     path = one_hook(manifest, options=f"{{hmac_algo: SHA256, hmac_secret: {SECRET_B}}}")
     plan = account.converge(path)
     (change,) = plan.changes
-    assert change.action is Action.UPDATE
+    assert change.action is Action.REPLACE
     (field,) = change.fields
     assert field.path == "options.hmac_secret" and field.sensitive
     assert field.old == Secret(SECRET_A) and field.new == Secret(SECRET_B)
@@ -151,7 +151,7 @@ def test_live_secret_missing_plans_an_update_that_sets_it(
     path = one_hook(manifest, options=f"{{hmac_secret: {SECRET_A}}}")
     plan = account.converge(path)
     (change,) = plan.changes
-    assert change.action is Action.UPDATE
+    assert change.action is Action.REPLACE
     (field,) = change.fields
     assert field.sensitive and field.old is None and field.new == Secret(SECRET_A)
     assert any("secret is set" in note for note in change.notes)
