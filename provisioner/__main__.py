@@ -1,5 +1,6 @@
-"""``python -m provisioner``."""
+"""``python -m provisioner``: the same command, under the same name (its shell completion
+reads ``_PROVISIONER_COMPLETE``)."""
 
 from provisioner.cli import main
 
-main()
+main(prog_name="provisioner")

@@ -59,7 +59,8 @@ def read_live(reader: LiveReader, desired: Desired,
 
     def work(kind: ResourceKind) -> list[Live]:
         try:
-            objs = kind.read_for(reader, desired)
+            with reader.reading(kind.section):
+                objs = kind.read_for(reader, desired)
         except ProtocolError as exc:
             if exc.code != METHOD_NOT_FOUND:
                 raise

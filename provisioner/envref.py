@@ -27,6 +27,11 @@ class RecordingEnv(Mapping[str, str]):
         self.env = env
         self.used: dict[str, str] = {}
 
+    @property
+    def syntax_only(self) -> bool:
+        """Whether this is ``validate``'s environment (``loader.SyntaxOnlyEnv``)."""
+        return bool(getattr(self.env, "syntax_only", False))
+
     def __getitem__(self, name: str) -> str:
         value = self.env[name]
         self.used[name] = value

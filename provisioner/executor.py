@@ -42,6 +42,8 @@ from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
 
 log = logging.getLogger(__name__)
 
+RECOVERY_PAUSES = (0.25, 0.5, 1.0, 2.0, 4.0)
+"""Pauses between the attempts to learn the outcome of a write whose answer was lost."""
 
 
 
@@ -79,6 +81,16 @@ class ApplyReport:
     @property
     def ok(self) -> bool:
         return not self.with_status(Status.FAILED)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM during an apply (a BaseException, like KeyboardInterrupt, so that
+    nothing on the way catches it as an error)."""
+
+    def __init__(self, signal_name: str, report: ApplyReport | None = None) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.report = report
 
 
 class WaitError(ProvisionerError):
@@ -134,34 +146,58 @@ class Executor:
                 waiting[j].discard(i)
                 if not waiting[j] and j not in steps and j not in passed:
                     heapq.heappush(ready, j)
-        with ThreadPoolExecutor(self.parallelism, thread_name_prefix="apply") as pool:
-            running: dict[Future[_Outcome], int] = {}
-            while ready or running:
-                while ready and len(running) < self.parallelism:
-                    i = heapq.heappop(ready)
-                    if i >= graph.size:  # a barrier: all it waits for is applied
-                        passed.add(i)
-                        release(i)
+        running: dict[Future[_Outcome], int] = {}
+        try:
+            with ThreadPoolExecutor(self.parallelism, thread_name_prefix="apply") as pool:
+                while ready or running:
+                    while ready and len(running) < self.parallelism:
+                        i = heapq.heappop(ready)
+                        if i >= graph.size:  # a barrier: all it waits for is applied
+                            passed.add(i)
+                            release(i)
+                            continue
+                        earlier = {c: report.results[c] for c in refs[i]
+                                   if c in report.results}
+                        running[pool.submit(self._run_change, changes[i], earlier)] = i
+                    if not running:
                         continue
-                    earlier = {c: report.results[c] for c in refs[i] if c in report.results}
-                    running[pool.submit(self._run_change, changes[i], earlier)] = i
-                if not running:
-                    continue
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: running[f]):
-                    i = running.pop(future)
-                    outcome = future.result()
-                    report.results.update(outcome.results)
-                    self._record(steps, i, _step(changes[i], outcome))
-                    if outcome.error is None:
-                        release(i)
-                    else:
-                        self._skip_dependents(plan, dependents, steps, passed, i)
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=lambda f: running[f]):
+                        i = running[future]
+                        outcome = future.result()
+                        report.results.update(outcome.results)
+                        self._record(steps, i, _step(changes[i], outcome))
+                        del running[future]  # after recording: a signal loses no outcome
+                        if outcome.error is None:
+                            release(i)
+                        else:
+                            self._skip_dependents(plan, dependents, steps, passed, i)
+        except (KeyboardInterrupt, Interrupted) as stop:  # the pool let the running ones end
+            name = stop.signal_name if isinstance(stop, Interrupted) else "SIGINT"
+            raise Interrupted(name, self._stopped(plan, steps, running, report, name)) from None
         for i in sorted(set(range(len(changes))) - set(steps)):  # a cycle (a plan bug) only
             self._record(steps, i, StepResult(changes[i], Status.SKIPPED, reason="cycle"))
         report.steps = [steps[i] for i in range(len(changes))]
         if self.journal is not None:
             self.journal.close({s.value: len(report.with_status(s)) for s in Status}, report.ok)
+        return report
+
+    def _stopped(self, plan: Plan, steps: dict[int, StepResult],
+                 running: dict[Future[_Outcome], int], report: ApplyReport,
+                 signal_name: str) -> ApplyReport:
+        """After a signal: the changes in flight have finished (the pool waited for them);
+        record them, journal the counts, and return what was done."""
+        for future, i in sorted(running.items(), key=lambda item: item[1]):
+            if i not in steps and future.done() and future.exception() is None:
+                outcome = future.result()
+                report.results.update(outcome.results)
+                steps[i] = _step(plan.changes[i], outcome)
+        report.steps = [steps[i] for i in sorted(steps)]
+        counts = {s.value: len(report.with_status(s)) for s in Status}
+        counts["not_started"] = len(plan.changes) - len(steps)
+        log.warning("apply interrupted by %s: %s", signal_name, counts)
+        if self.journal is not None:
+            self.journal.interrupted(signal_name, counts)
         return report
 
     def _record(self, steps: dict[int, StepResult], index: int, step: StepResult) -> None:
@@ -253,14 +289,30 @@ class Executor:
     def _recover(self, client: CallrClient, call: Call, args: dict[str, Any],
                  results: Mapping[str, Any], exc: TransportError,
                  moving: bool) -> tuple[tuple[Any, list[str]], str]:
-        log.warning("%s: no answer (%s): re-reading the account to learn whether it ran",
-                    call.id, exc)
-        found = recovery.recover(client, call.method, args, results)
-        if found is not None:
-            log.info("%s: the write happened: its result is adopted", call.id)
-            return (found, []), "adopted"
-        log.info("%s: the write did not happen (or is idempotent): sent again", call.id)
-        return self.adapter.call(client, call.method, args, moving=moving), "re-sent"
+        """Re-read the account until it tells whether the write ran: adopt its result, or
+        send it again (and, if that answer is lost too, re-read again). A re-read that fails
+        on the network is tried again after a pause: giving up would report as failed a write
+        that happened."""
+        for pause in (*RECOVERY_PAUSES, None):
+            log.warning("%s: no answer (%s): re-reading the account to learn whether it ran",
+                        call.id, exc)
+            try:
+                found = recovery.recover(client, call.method, args, results)
+                if found is not None:
+                    log.info("%s: the write happened: its result is adopted", call.id)
+                    return (found, []), "adopted"
+                log.info("%s: the write did not happen (or is idempotent): sent again",
+                         call.id)
+                return self.adapter.call(client, call.method, args, moving=moving), "re-sent"
+            except TransportError as again:
+                if pause is None:
+                    raise recovery.RecoveryError(
+                        f"{call.method}: the answer was lost and the account could not be "
+                        f"re-read to learn whether it ran ({again}): plan again to see"
+                    ) from again
+                exc = again
+                self.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, client: CallrClient, call: Call, args: dict[str, Any], result: Any,
               until: Until) -> Any:

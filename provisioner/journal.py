@@ -8,6 +8,9 @@ configurable) holds:
   "message", "duration_ms", "identity"}`` where ``outcome`` is ``ok``, ``failed``,
   ``recovered`` (the answer was lost and the account was re-read) or ``skipped``;
 - a summary: ``{"type": "summary", "finished", "applied", "failed", "skipped", "ok"}``.
+- or, when SIGINT or SIGTERM stopped the apply, a last line ``{"type": "interrupted",
+  "signal", "finished", "applied", "failed", "skipped", "not_started", "ok": false}`` (the
+  changes in flight at the signal are finished first, and counted).
 
 No parameter is journaled except the identity fields named in ``IDENTITY`` (names, hashes,
 ids, event type and endpoint, usernames, company names), and everything written goes through
@@ -29,6 +32,7 @@ from typing import IO, Any
 from provisioner.plan import Plan
 from provisioner.sensitive import KNOWN, Secret, redact
 from provisioner.version import tool_version
+from provisioner.workspace import ensure_dir
 
 JOURNAL_DIR = Path(".provisioner") / "journal"
 """Where the CLI journals applies, relative to the current directory."""
@@ -57,7 +61,7 @@ class Journal:
     """Appends the lines of one apply; safe to call from several worker threads."""
 
     def __init__(self, directory: Path, plan: Plan) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_dir(directory)
         started = datetime.now(UTC)
         stamp = started.strftime("%Y%m%dT%H%M%S.%fZ")
         self.path = directory / f"{stamp}-{plan.fingerprint()}.jsonl"
@@ -85,6 +89,15 @@ class Journal:
                     "outcome": outcome, "code": code, "message": message,
                     "duration_ms": round(duration * 1000, 1),
                     "identity": identity(args or {})})
+
+    def interrupted(self, signal_name: str, counts: dict[str, int]) -> None:
+        """The last line of an apply stopped by a signal: what was done, what was not."""
+        self.write({"type": "interrupted", "signal": signal_name,
+                    "finished": datetime.now(UTC).isoformat(), **counts, "ok": False})
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
     def close(self, counts: dict[str, int], ok: bool) -> None:
         self.write({"type": "summary", "finished": datetime.now(UTC).isoformat(), **counts,

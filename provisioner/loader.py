@@ -6,9 +6,11 @@ and column for each node and words the errors; this module turns its tree
 into plain dicts, lists and scalars, plus a table from each node's path (a tuple of keys and list
 indexes) to its 1-based line and column, so any later error can be reported as
 ``file:line:col``. ``${env:NAME}`` placeholders are replaced here, each missing variable being one
-located problem. ``${var:NAME}`` placeholders take the values of ``--var``/``--var-file``
-(``Document.variables``); a scalar that is exactly one ``${var:NAME}`` takes the variable's value
-with its type (a var-file's ``30`` stays an int), inside a longer string its text.
+located problem (unless the placeholder has a ``:-default``, or the environment is
+``SyntaxOnlyEnv``: then ``validate`` checks placeholders by syntax only). ``${var:NAME}``
+placeholders take the values of ``--var``/``--var-file`` (``Document.variables``); a scalar
+that is exactly one ``${var:NAME}`` takes the variable's value with its type (a var-file's
+``30`` stays an int), inside a longer string its text.
 
 Those two are the tool's only placeholders: any other ``${...}`` (above all a Callr Actions
 expression, ``${{ $target }}``) is left exactly as written. ``$${env:`` and ``$${var:`` are
@@ -18,9 +20,9 @@ the escape: they read as a literal ``${env:`` / ``${var:`` (each ``$${`` before 
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
@@ -29,16 +31,21 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from provisioner.duplicate_keys import duplicate_key
 from provisioner.errors import Notice, Problem
 from provisioner.fastyaml import compose_plain
 from provisioner.positions import remember_entry, remember_item
 from provisioner.sensitive import KNOWN
+from provisioner.yaml_errors import quiet_load, yaml_error
 
 Path_ = tuple[str | int, ...]
-ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+"""``${env:NAME}``, or ``${env:NAME:-default}`` (the default when NAME is not set; still a
+secret wherever it ends up, like any value of an env placeholder)."""
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+"""``${env:NAME}`` alone: what saved plans write back in place of an environment value."""
 VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
 ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
 PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
@@ -61,6 +68,8 @@ class Document:
     """Scalars written as exactly one ``${env:NAME}`` -> NAME (saved plans refer to secrets so)."""
     variables: Mapping[str, Any] = field(default_factory=dict)
     """``${var:NAME}`` values (``--var``, ``--var-file``)."""
+    used_variables: set[str] = field(default_factory=set)
+    """The names of the ``${var:NAME}`` placeholders written in the file."""
     sources: dict[Path_, str] = field(default_factory=dict)
     """Nodes an overlay put here -> the overlay's file (their positions are in that file)."""
     root: Path | None = None
@@ -99,6 +108,15 @@ class Document:
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
         file, line, col = self.locate(path, key=key)
         return Problem(file, line, col, dotted(path), message)
+
+
+def walk(data: Any, path: Path_) -> Any:
+    """The node at ``path`` in plain data, or None when the data does not go that deep."""
+    for part in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
 
 
 def dotted(path: Path_) -> str:
@@ -144,9 +162,7 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        with warnings.catch_warnings():  # a reused anchor is legal YAML: no warning on stderr
-            warnings.simplefilter("ignore", ReusedAnchorWarning)
-            tree = yaml.load(text)
+        tree = quiet_load(yaml, text)
     except RecursionError:
         line = _deepest_line(text, MAX_DEPTH) or 1
         return Document(display, None), [Problem(
@@ -154,9 +170,7 @@ def load_round_trip(text: str, display: str, env: Mapping[str, str],
     except DuplicateKeyError as exc:  # its message quotes both values, passwords included
         return Document(display, None), [duplicate_key(text, display, exc)]
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = (exc.problem or exc.context or "invalid YAML").strip()
+        line, col, reason = yaml_error(exc)
         return Document(display, None), [Problem(display, line, col, "", f"YAML error: {reason}")]
     except (YAMLError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
         # ruamel raises more than YAMLError on some malformed input (bad !!binary, dates ...)
@@ -300,23 +314,27 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     if ENV_PATTERN.search(text):
         doc.env_paths.add(path)
     whole = ENV_PATTERN.fullmatch(text)
-    if whole is not None:
+    if whole is not None and whole.group(2) is None:
         doc.env_names[path] = whole.group(1)
 
     def replace(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             return match.group(1)  # $${env: -> ${env:
-        if match.group(3) is not None:
-            return _as_text(_variable(match.group(3), path, doc, problems))
-        name = match.group(2)
-        if name not in env:
+        if match.group(4) is not None:
+            return _as_text(_variable(match.group(4), path, doc, problems))
+        name, default = match.group(2), match.group(3)
+        if name in env:
+            KNOWN.add(env[name], name)  # sensitive wherever it ends up, whatever the field
+            return env[name]
+        if default is not None:
+            KNOWN.add(default, name)  # a default is as sensitive as the value it stands for
+            return default
+        if not getattr(env, "syntax_only", False):  # SyntaxOnlyEnv, maybe wrapped
             problems.append(doc.problem(
                 path, f"environment variable {name} is not set (export {name}=... before running)"
             ))
-            doc.unset.add(path)
-            return ""
-        KNOWN.add(env[name], name)  # sensitive wherever it ends up, whatever the field
-        return env[name]
+        doc.unset.add(path)  # its value is unknown: what validation says of "" is moot
+        return ""
 
     result = PLACEHOLDER.sub(replace, text)
     _remember_shape(text, doc)
@@ -334,10 +352,13 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
 
 
 def substitute_lines(text: str, display: str, env: Mapping[str, str],
-                     variables: Mapping[str, Any]) -> tuple[str, list[Problem]]:
+                     variables: Mapping[str, Any],
+                     used: set[str] | None = None) -> tuple[str, list[Problem]]:
     """``text`` (a file another file refers to) with its placeholders replaced line by line,
-    each problem located at its line in ``display``."""
-    doc = Document(display, None, variables=variables)
+    each problem located at its line in ``display``; the variables it uses are added to
+    ``used`` (the referring file's ``used_variables``)."""
+    doc = Document(display, None, variables=variables,
+                   used_variables=used if used is not None else set())
     problems: list[Problem] = []
     lines = text.split("\n")
     for index, line in enumerate(lines):
@@ -356,8 +377,8 @@ def _remember_shape(text: str, doc: Document) -> None:
         last = match.end()
         if match.group(1) is not None:  # an escaped $${env: is text
             literals[-1] += match.group(1)
-        elif match.group(3) is not None:
-            literals[-1] += _as_text(doc.variables.get(match.group(3), ""))
+        elif match.group(4) is not None:  # ${var:NAME} (group 3 is an env default)
+            literals[-1] += _as_text(doc.variables.get(match.group(4), ""))
         else:
             names.append(match.group(2))
             literals.append("")
@@ -366,10 +387,13 @@ def _remember_shape(text: str, doc: Document) -> None:
 
 
 def _variable(name: str, path: Path_, doc: Document, problems: list[Problem]) -> Any:
+    doc.used_variables.add(name)
     if name not in doc.variables:
+        close = difflib.get_close_matches(name, [str(v) for v in doc.variables], n=1)
+        typo = f' ("{close[0]}" is set: a typo?)' if close else ""
         problems.append(doc.problem(
-            path, f'variable "{name}" is not set; pass --var {name}=... or add it to a --var-file'
-        ))
+            path, f'variable "{name}" is not set; pass --var {name}=... or add it to a '
+                  f"--var-file{typo}"))
         doc.unset.add(path)
         return ""
     return doc.variables[name]
@@ -390,6 +414,14 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
+
+
+class SyntaxOnlyEnv(dict[str, str]):
+    """An environment with no variable set, where a missing one is not a problem: ``validate``
+    checks ``${env:NAME}`` placeholders by their syntax only (``plan`` and ``apply`` resolve
+    them), so it runs without the secrets' values, like a pre-commit hook must."""
+
+    syntax_only = True
 
 
 def default_env() -> Mapping[str, str]:

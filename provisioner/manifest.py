@@ -1,6 +1,7 @@
 """Manifest files -> one validated ``Desired`` account, or every problem at once.
 
-Steps: expand the paths (directories give their ``*.yaml``/``*.yml`` files, recursively, sorted),
+Steps: expand the paths (directories give their ``*.yaml``/``*.yml`` files, recursively, sorted,
+skipping dot-files and dot-folders),
 load each file with positions and ``${env:...}`` substitution, validate it against
 ``ManifestFile``, merge the files (the same identity twice is an error naming both places), then
 check references across entries (a number's app must be defined and take DIDs ...). Nothing here
@@ -9,7 +10,7 @@ talks to the API.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -19,11 +20,20 @@ from pydantic import TypeAdapter, ValidationError
 
 from provisioner import overlay
 from provisioner.envref import RecordingEnv
-from provisioner.errors import ManifestError, Notice, Problem
-from provisioner.loader import Document, Path_, default_env, load_document, without_second_hand
+from provisioner.errors import ConfigError, ManifestError, Notice, Problem
+from provisioner.loader import (
+    Document,
+    Path_,
+    default_env,
+    load_document,
+    walk,
+    without_second_hand,
+)
 from provisioner.models.manifest import SECTIONS, Section
 from provisioner.models.policy import Policy, check_policy, merge_policy
-from provisioner.pydantic_errors import did_you_mean, problems_from
+from provisioner.paths import PATH_ERRORS, probe, shown
+from provisioner.paths import Kind as PathKind
+from provisioner.pydantic_errors import closest, did_you_mean, problems_from
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -65,6 +75,8 @@ class Desired:
     policy: Policy = field(default_factory=Policy)
     """This account's ``policy`` (prune, ignore, safety); the defaults when no file has one."""
     policy_origin: Origin | None = None
+    variables_used: set[str] = field(default_factory=set)
+    """The names of the ``${var:NAME}`` placeholders of the files and overlays (master only)."""
     warnings: list[Problem] = field(default_factory=list)
     """Located notices that do not make the manifest invalid (an unknown Actions action)."""
     env_used: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -87,16 +99,36 @@ def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+        kind, why = probe(path)
+        if kind is PathKind.DIRECTORY:
+            found = _yaml_files(path)
             if not found:
                 problems.append(Problem(str(path), 1, 1, "", "no .yaml or .yml file in directory"))
             files.extend(found)
-        elif path.is_file():
+        elif kind is PathKind.FILE:
             files.append(path)
         else:
-            problems.append(Problem(str(path), 1, 1, "", "no such file or directory"))
+            problems.append(Problem(shown(path), 1, 1, "",
+                                    f"cannot use this path: {why}" if why
+                                    else "no such file or directory"))
     return files, problems
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    """The YAML files under ``folder``, hidden ones left out (``_hidden``); a name the file
+    system refuses is skipped."""
+    found = []
+    for path in folder.rglob("*"):
+        if (path.suffix in YAML_SUFFIXES and not _hidden(path.relative_to(folder))
+                and probe(path)[0] is PathKind.FILE):
+            found.append(path)
+    return sorted(found)
+
+
+def _hidden(relative: Path) -> bool:
+    """A dot-file, or a file under a dot-folder, below a directory being scanned (``.github``
+    workflows, ``.pre-commit-hooks.yaml``): not a manifest unless named on the command line."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
@@ -135,10 +167,25 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
         _validate_and_merge(desired, doc, problems)
     problems.extend(check_references(desired))
     problems = without_second_hand(problems, [*(doc for doc, _, _ in loaded), *added])
+    problems = overlay.reword_added(problems, added, desired)
     if problems:
         raise ManifestError(problems)
+    desired.variables_used = {name for doc in [*(doc for doc, _, _ in loaded), *added]
+                              for name in doc.used_variables}
     desired.env_used = dict(env.used)
     return desired
+
+
+def unknown_variables(given: Mapping[str, Any], used: set[str]) -> None:
+    """ConfigError for a ``--var`` no manifest or overlay uses (a typo would otherwise pass
+    unseen, the manifests taking a default or a var-file's value)."""
+    unknown = sorted(set(given) - used)
+    if not unknown:
+        return
+    hints = "; ".join(f"--var {name}: no manifest uses ${{var:{name}}}"
+                      f"{closest(name, sorted(used))}" for name in unknown)
+    known = f"the manifests use {', '.join(sorted(used))}" if used else "they use no variable"
+    raise ConfigError(f"{hints} ({known}); nothing was sent to the API")
 
 
 def _without_scenario_files(loaded: list[tuple[Document, list[Problem], Path]],
@@ -148,7 +195,10 @@ def _without_scenario_files(loaded: list[tuple[Document, list[Problem], Path]],
     referenced: set[Path] = set()
     for doc, _, path in loaded:
         for written in _script_files(doc.data):
-            referenced.add((path.parent / written).resolve())
+            try:
+                referenced.add((path.parent / written).resolve())
+            except PATH_ERRORS:
+                continue  # not a file this folder holds; the scenario check reports it
     if not referenced:
         return loaded
     return [entry for entry in loaded if entry[2].resolve() not in referenced]
@@ -214,7 +264,7 @@ def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any,
     _check_containers(doc, base, data, sections, problems, top=top)
     merge_policy(desired, doc, base, data, problems, top=top)
     for section in sections:
-        raw = _walk(data, section.path)
+        raw = walk(data, section.path)
         if raw is None:
             continue
         desired.present.add(section.name)
@@ -225,19 +275,11 @@ def _validate_tree(desired: Desired, doc: Document, base: Path_, data: dict[Any,
             if origin.doc is not doc:
                 continue
             nested = desired.accounts.setdefault(name, Desired())
-            resources = _walk(data, ("subaccounts", origin.path[-1], "resources"))
+            resources = walk(data, ("subaccounts", origin.path[-1], "resources"))
             if isinstance(resources, dict):
                 _validate_tree(nested, doc, (*origin.path, "resources"), resources, problems,
                                top=False)
                 problems.extend(check_references(nested))
-
-
-def _walk(data: Any, path: Path_) -> Any:
-    for part in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
 
 
 def _check_containers(doc: Document, base: Path_, data: dict[Any, Any],
@@ -251,7 +293,7 @@ def _check_containers(doc: Document, base: Path_, data: dict[Any, Any],
     for container, keys in allowed.items():
         if container in entry_levels:
             continue  # a section's own mapping: its keys are entries, checked by the section
-        node = _walk(data, container)
+        node = walk(data, container)
         if node is None:
             continue
         if not isinstance(node, dict):
@@ -357,7 +399,7 @@ def check_references(desired: Desired) -> list[Problem]:
         if app is None and ("apps", app_name) in desired.invalid:
             continue
         if app is None:
-            hint = _closest(app_name, desired.names("apps"))
+            hint = closest(app_name, desired.names("apps"))
             problems.append(origin.problem(f"app {app_name!r} is not defined in apps{hint}"))
         elif app.absent:
             problems.append(origin.problem(f"app {app_name!r} is marked absent: it takes no DID"))
@@ -366,10 +408,3 @@ def check_references(desired: Desired) -> list[Problem]:
                 f"app {app_name!r} is a {app.package} app, which cannot be assigned a DID"
             ))
     return problems
-
-
-def _closest(name: str, candidates: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -24,13 +24,18 @@ import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import Problem
-from provisioner.loader import Document, Path_, dotted, load_document
+from provisioner.loader import Document, Path_, dotted, load_document, walk
 from provisioner.models.manifest import SECTIONS
 from provisioner.models.values import compact_number
-from provisioner.pydantic_errors import did_you_mean
+from provisioner.paths import Kind as PathKind
+from provisioner.paths import probe, shown
+from provisioner.pydantic_errors import closest, did_you_mean
+
+if TYPE_CHECKING:
+    from provisioner.manifest import Desired
 
 DELETE = "$delete"
 MAP_SECTIONS = frozenset(s.path for s in SECTIONS if not s.is_list)
@@ -47,8 +52,9 @@ def read_var_files(paths: Sequence[str | Path], display: Callable[[Path], str],
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
-        if not path.is_file():
-            problems.append(Problem(str(path), 1, 1, "", "no such var-file"))
+        refused = _unusable(path, "var-file")
+        if refused is not None:
+            problems.append(refused)
             continue
         doc, found = load_document(path, display(path), env)
         problems.extend(found)
@@ -65,6 +71,15 @@ def read_var_files(paths: Sequence[str | Path], display: Callable[[Path], str],
             else:
                 variables[name] = value
     return variables, problems
+
+
+def _unusable(path: Path, what: str) -> Problem | None:
+    """Why ``path`` cannot be read as a ``what``, located at the path; None if it can."""
+    kind, why = probe(path)
+    if kind is PathKind.FILE:
+        return None
+    return Problem(shown(path), 1, 1, "", f"cannot use this {what}: {why}" if why
+                   else f"no such {what}")
 
 
 def parse_var(text: str) -> tuple[str, str]:
@@ -84,8 +99,9 @@ def apply_overlays(bases: Sequence[Document], paths: Sequence[str | Path],
     usable = [doc for doc in bases if isinstance(doc.data, dict)]
     for raw in paths:
         path = Path(raw)
-        if not path.is_file():
-            problems.append(Problem(str(path), 1, 1, "", "no such overlay file"))
+        refused = _unusable(path, "overlay file")
+        if refused is not None:
+            problems.append(refused)
             continue
         doc, found = load_document(path, display(path), env, variables)
         doc.root = path.resolve().parent
@@ -256,3 +272,28 @@ def _drop(base: Document, path: Path_) -> None:
     base.env_paths.difference_update({w for w in base.env_paths if w[:size] == path})
 
 
+def reword_added(problems: list[Problem], added: Sequence[Document],
+                 desired: Desired) -> list[Problem]:
+    """An entry an overlay adds that lacks what a new entry needs is most often a typo of an
+    entry of the base (``apps.support-lin``): say so, with the closest name, instead of
+    "missing package"."""
+    entries: dict[tuple[str, str], tuple[Document, Path_, Any]] = {}
+    for doc in added:
+        for section in SECTIONS:
+            node = None if section.is_list else walk(doc.data, section.path)
+            for name in node if isinstance(node, dict) else ():
+                path = (*section.path, name)
+                entries[(doc.locate(path)[0], dotted(path))] = (doc, path, section)
+    out = []
+    for problem in problems:
+        found = entries.get((problem.file, problem.path))
+        if found is not None and problem.message.startswith("missing "):
+            doc, path, section = found
+            name = path[-1]
+            hint = closest(str(name), [str(n) for n in desired.names(section.name) if n != name])
+            needs = problem.message.removeprefix("missing ").removeprefix("required key ")
+            problem = doc.problem(path, (
+                f"no {section.singular} {name!r} in the base manifests to override{hint}; an "
+                f"overlay adds a new {section.singular} only with its {needs}"), key=True)
+        out.append(problem)
+    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +59,23 @@ class Ref:
     path: tuple[str | int, ...] = ()
 
     def describe(self) -> str:
-        return f"<{'.'.join(map(str, self.path)) or 'result'} of {self.call}>"
+        """``(known after apply: media greeting)``, as Terraform shows a value not known yet."""
+        return f"(known after apply: {_object_of(self.call)})"
+
+
+_ADDRESS = re.compile(r'(?:subaccount\["(?P<account>[^"]*)"\]\.)?(?P<kind>[a-z_]+)'
+                      r'(?:\.(?P<name>.*)|\["(?P<quoted>.*)"\])')
+
+
+def _object_of(call_id: str) -> str:
+    """``media greeting`` for the call id ``media.greeting:create`` (``... in sub-account X``
+    inside one); the call id itself when it is not an address."""
+    match = _ADDRESS.fullmatch(call_id.rsplit(":", 1)[0])
+    if match is None:
+        return call_id
+    name = match["name"] if match["name"] is not None else match["quoted"]
+    where = f" in sub-account {match['account']}" if match["account"] is not None else ""
+    return f"{match['kind']} {name}{where}"
 
 
 @dataclass(frozen=True)
@@ -241,6 +258,16 @@ class Plan:
     """Per account ("" for the master): the protected addresses, safety thresholds and ignore
     patterns a saved plan is re-checked against at apply when no manifest is given
     (``plancheck``)."""
+    outside: tuple[str, ...] | None = None
+    """Addresses of the changes the manifests did not ask for (made outside them: drift), when
+    ``plan --base`` told them apart (``provisioner.outside``); None when it was not asked."""
+
+    def own_changes(self) -> tuple[Change, ...]:
+        """The changes the manifests ask for (all of them when ``outside`` is unknown)."""
+        return tuple(c for c in self.changes if c.address not in (self.outside or ()))
+
+    def outside_changes(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.address in (self.outside or ()))
 
     @property
     def is_empty(self) -> bool:
@@ -257,6 +284,8 @@ class Plan:
         """The plan for reading: secrets redacted, every sensitive value masked wherever it
         is (a name, a summary, a note as much as a field)."""
         extra: dict[str, Any] = {"api": self.api} if self.api != "jsonrpc" else {}
+        if self.outside is not None:  # plan --base
+            extra["changed_outside"] = list(self.outside)
         if self.readiness:
             extra["rest_v2_readiness"] = [dict(b) for b in self.readiness]
         body: dict[str, Any] = KNOWN.mask_deep({

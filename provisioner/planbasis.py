@@ -101,6 +101,20 @@ def call_ids(args: Iterable[Sequence[Any]]) -> set[str]:
             and not isinstance(value, bool)}
 
 
+def ids_by_address(changes: Iterable[tuple[str, str, Iterable[Iterable[Sequence[Any]]]]]
+                   ) -> dict[tuple[str, str], set[str]]:
+    """(account, address) -> the ids the calls of every change at that address name, from
+    (account, address, each call's args). One address is one object in the basis: a replace is
+    a create and a delete there, and what it touches is the object the delete names (the create
+    names none), so both halves are checked against the object being replaced."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for account, address, calls in changes:
+        ids = out.setdefault((account, address), set())
+        for args in calls:
+            ids |= call_ids(args)
+    return out
+
+
 def verify(body: Mapping[str, Any], client: CallrClient,
            hidden: Iterable[str] = ()) -> dict[str, Index]:
     """Re-read the kinds the basis names, in its accounts; raise StalePlan listing every
@@ -146,12 +160,8 @@ def verify(body: Mapping[str, Any], client: CallrClient,
 
 
 def _ids_by_address(changes: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], set[str]]:
-    out: dict[tuple[str, str], set[str]] = {}
-    for change in changes:
-        ids = out.setdefault((change["account"], change["address"]), set())
-        for call in change["calls"]:
-            ids |= call_ids(call["args"])
-    return out
+    return ids_by_address((change["account"], change["address"],
+                           (call["args"] for call in change["calls"])) for change in changes)
 
 
 def _live_refs(value: Any) -> Iterable[SecretSource]:

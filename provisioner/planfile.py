@@ -4,10 +4,12 @@ The file (``type: callr-provisioner-plan``, ``format_version`` 1) holds the tool
 target account's identity (endpoint and login, a hash of the API key, or the sandbox state
 file: never a secret), every change with every call in order (``Ref``s and files kept as
 references), the routing impact, the *guards* (per account: protected addresses, safety
-thresholds, ignore patterns) and a *basis*: for every live object a change touches, the sha256
-of its normalized attributes with secrets and environment values left out (``planbasis``), or
-``absent`` for an object the plan creates. An integrity seal covers all of it (``planseal``:
-sha256, or HMAC-SHA256 under ``PROVISIONER_PLAN_KEY``). See "Saved plans" in README.md.
+thresholds, ignore patterns) and a *basis*: for each address the changes touch, the sha256 of
+the normalized attributes of the live objects there, with secrets and environment values left
+out (``planbasis``), or ``absent`` for an object the plan creates (a replace, whose create and
+delete share one address, has the fingerprint of the object it replaces). An integrity seal
+covers all of it (``planseal``: sha256, or HMAC-SHA256 under ``PROVISIONER_PLAN_KEY``). See
+"Saved plans" in README.md.
 
 No secret value is stored, nor any value read from the environment. A secret is written as a
 reference resolved at apply: ``{"$secret": "env:NAME"}`` when the manifest wrote it as
@@ -31,12 +33,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner import plancheck, planseal
+from provisioner import planbasis, plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rest.session import api_of
 from provisioner.api.rpc import Credentials
@@ -44,7 +46,7 @@ from provisioner.errors import StalePlan
 from provisioner.loader import ENV_PATTERN, load_document
 from provisioner.manifest import Desired
 from provisioner.plan import Action, BasisEntry, Plan
-from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, call_ids, fingerprint, refs, verify
+from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, fingerprint, refs, verify
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -54,6 +56,7 @@ from provisioner.render.codec import (
     plan_to_dict,
 )
 from provisioner.resources import PlanContext
+from provisioner.resources.base import unmanaged_names
 from provisioner.routing import route_changes
 from provisioner.sensitive import KNOWN, REDACTED, Secret
 from provisioner.version import tool_version
@@ -91,11 +94,14 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
         return plan  # nothing touched, nothing routed differently, no secret sent
     unassigning = {c.address for c in plan.changes if c.kind == "number"
                    and c.action is Action.UNASSIGN}
+    addresses = {c.address for c in plan.changes}
     routing = []
     for a in accounts:
         freed = {n for n in a.ctx.live.get("number", {})
                  if a.ctx.address("number", n) in unassigning}
-        routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed))
+        routing.extend(route_changes(a.desired, a.ctx.live, a.ctx.account, freed,
+                                     _planned_in(a.ctx, addresses),
+                                     unmanaged_names(a.ctx, "app")))
     guards = {a.ctx.account: plancheck.guard_of(a.desired, a.ctx.account).to_dict()
               for a in accounts}
     env_values = {k: v for a in accounts for k, v in a.desired.env_used.items()}
@@ -104,19 +110,29 @@ def with_evidence(plan: Plan, accounts: Sequence[Account]) -> Plan:
                    guards=guards, env_values=env_values)
 
 
+def _planned_in(ctx: PlanContext, addresses: set[str]) -> Callable[[str, Any], bool]:
+    """Whether the plan changes (kind, identity) of this account (for its routing impact)."""
+    return lambda kind, identity: ctx.address(kind, identity) in addresses
+
+
 def basis_of(plan: Plan, accounts: Sequence[Account],
              hidden: Iterable[str] = ()) -> tuple[BasisEntry, ...]:
-    """A fingerprint (or ``absent``) for each live object a change touches, in kinds read."""
+    """A fingerprint (or ``absent``) for each address the changes touch, in kinds read: of
+    the live objects there, else of those named by the calls of any change at that address
+    (the same objects ``planbasis.verify`` finds at apply)."""
     hidden = list(hidden)
     contexts = {a.ctx.account: a.ctx for a in accounts}
     index = {name: Index(name, ctx.live) for name, ctx in contexts.items()}
+    ids = planbasis.ids_by_address(
+        (change.account, change.address, (call.args for call in change.calls))
+        for change in plan.changes)
     entries = set()
     for change in plan.changes:
         ctx = contexts.get(change.account)
         if ctx is None or ctx.reader is None or change.kind not in ctx.live:
             continue  # not read: a kind without live objects, or an account created by the plan
-        ids = {i for call in change.calls for i in call_ids(call.args)}
-        lives = index[change.account].touched(change.kind, change.address, ids)
+        lives = index[change.account].touched(change.kind, change.address,
+                                              ids[(change.account, change.address)])
         mark = fingerprint(lives, hidden) if lives else ABSENT
         entries.add(BasisEntry(change.account, change.kind, change.address, mark))
     return tuple(sorted(entries, key=lambda e: (e.account, e.kind, e.address)))

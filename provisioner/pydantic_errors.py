@@ -9,8 +9,10 @@ hints for unknown keys from the fields the model at that place really has.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -94,11 +96,14 @@ def _message(error: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
         if isinstance(given, dict) and not isinstance(given.get(tag), str):
             shown = "missing" if given.get(tag) is None else f"{given.get(tag)!r} is not a"
             return f"{shown} {tag}: expected one of {ctx.get('expected_tags')}"
-        return f"unknown {tag} {ctx.get('tag')!r}: expected one of {ctx.get('expected_tags')}"
+        hint = choice_hint(ctx.get("tag"), str(ctx.get("expected_tags", "")))
+        return (f"unknown {tag} {ctx.get('tag')!r}{hint}: expected one of "
+                f"{ctx.get('expected_tags')}")
     if kind == "union_tag_not_found":
         return f"missing {_tag(ctx)}"
     if kind == "literal_error":
-        return f"{given!r} is not one of {ctx.get('expected')}"
+        hint = choice_hint(given, str(ctx.get("expected", "")))
+        return f"{given!r} is not one of {ctx.get('expected')}{hint}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         low, high = _bounds(root, loc)
         if low is not None and high is not None:
@@ -155,6 +160,27 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return f"{value!r} ({type(value).__name__})"
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def choice_hint(given: Any, expected: str) -> str:
+    """`` (did you mean 'CALLTRACKING10'?)`` for a value close to one of the quoted choices
+    of a pydantic message (a case slip first), else ""."""
+    if not isinstance(given, str):
+        return ""
+    choices = _QUOTED.findall(expected)
+    same_case = [c for c in choices if c.lower() == given.lower()]
+    if same_case:
+        return f" (did you mean {same_case[0]!r}? it is case-sensitive)"
+    return closest(given, choices)
+
+
+def closest(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a candidate is close to ``name``, else ""."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def did_you_mean(key: str, fields: list[str]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from provisioner.api.client import CallrClient
 from provisioner.errors import ConfigError
-from provisioner.models.values import compact_number
+from provisioner.models.values import compact_number, normalize_e164
 from provisioner.resources.base import LiveReader
 from provisioner.resources.numbers import NumberKind
 
@@ -36,11 +36,22 @@ def find_dids(client: CallrClient, numbers: list[str]) -> list[Did]:
              for app in reader.call("apps.get_list", with_numbers=True)}
     owned = {live.identity: Did(live.identity, live.id, names.get(live.attrs.get("app")))
              for live in NumberKind().read(reader)}
-    wanted = list(dict.fromkeys(compact_number(n) for n in numbers))  # a number given twice: once
+    wanted = list(dict.fromkeys(_e164(n) for n in numbers))  # a number given twice: once
     missing = [n for n in wanted if n not in owned]
     if missing:
         raise ConfigError(f"not on the account: {', '.join(missing)}; nothing was released")
     return [owned[n] for n in wanted]
+
+
+def _e164(number: str) -> str:
+    """``number`` in compact E.164 (digits alone are read as E.164 without its +);
+    ConfigError, before any call, for a national number such as ``0199000019``."""
+    compact = compact_number(number)
+    try:
+        return str(normalize_e164(compact if compact[:2] != "+0" else number))
+    except ValueError:
+        raise ConfigError(f"{number!r} is not an E.164 number: write it with its country code "
+                          "(\"+33199000019\", not \"0199000019\"); nothing was released") from None
 
 
 def release(client: CallrClient, did: Did) -> None:

@@ -11,13 +11,17 @@ state, and stored in the Plan (``Plan.routing``) so renderers only read the plan
   now (a replaced app keeps its numbers); with the live params overlaid by the manifest's
   (``apps.edit`` sends them merged the same way).
 
-A number held by an app the plan does not manage (``policy.ignore``) reads ``app HASH (not
-managed)``.
+Only what the plan runs counts (``planned``): a number without a change of its own keeps its
+app, and an app without a change keeps its live params, so a ``--target`` plan shows no routing
+change that its apply will not make.
+
+A number held by an app the plan does not manage (``policy.ignore``) reads ``app NAME (not
+managed)`` (its hash when the account did not say its name).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from provisioner.diff import merge
@@ -29,10 +33,23 @@ NO_APP = "no app"
 NOT_ON_ACCOUNT = "not on the account yet"
 
 
+Planned = Callable[[str, Any], bool]
+"""Whether the plan has a change of (kind, identity) in this account."""
+
+
+def _everything(kind: str, identity: Any) -> bool:
+    return True
+
+
 def route_changes(desired: Desired, live: LiveAccount, account: str = "",
-                  unassigned: Collection[str] = ()) -> list[RouteChange]:
+                  unassigned: Collection[str] = (),
+                  planned: Planned = _everything,
+                  unmanaged: Mapping[Any, Any] | None = None) -> list[RouteChange]:
     """The numbers of one account whose call path differs after the plan, sorted by number;
-    ``unassigned``: the numbers the plan unassigns."""
+    ``unassigned``: the numbers the plan unassigns; ``planned``: which objects the plan
+    changes (all, unless the plan is targeted); ``unmanaged``: live id -> name of the apps
+    ``policy.ignore`` hides."""
+    unmanaged = unmanaged or {}
     apps_by_hash = {obj.id: obj for objs in live.get("app", {}).values() for obj in objs}
     live_numbers = live.get("number", {})
     out = []
@@ -40,7 +57,11 @@ def route_changes(desired: Desired, live: LiveAccount, account: str = "",
         lives = live_numbers.get(number, [])
         held = lives[0].attrs.get("app") if len(lives) == 1 else None
         current = apps_by_hash.get(held)
-        if number in desired.numbers:
+        if not planned("number", number) and current is not None:
+            wanted: str | None = str(current.identity)
+        elif not planned("number", number) and lives:
+            continue  # the number keeps no app, or one the plan does not manage
+        elif number in desired.numbers:
             wanted = desired.numbers[number]
         elif number in unassigned:
             wanted = None
@@ -51,19 +72,20 @@ def route_changes(desired: Desired, live: LiveAccount, account: str = "",
         if not lives:
             before = NOT_ON_ACCOUNT
         elif held and current is None:
-            before = f"app {held} (not managed)"
+            before = f"app {unmanaged.get(held, held)} (not managed)"
         else:
             before = _path(current)
-        after = _after(wanted, desired, live)
+        after = _after(wanted, desired, live, planned)
         if before != after:
             out.append(RouteChange(account, number, before, after))
     return out
 
 
-def _after(name: str | None, desired: Desired, live: LiveAccount) -> str:
+def _after(name: str | None, desired: Desired, live: LiveAccount,
+           planned: Planned = _everything) -> str:
     if name is None:
         return NO_APP
-    spec = desired.apps.get(name)
+    spec = desired.apps.get(name) if planned("app", name) else None
     candidates = live.get("app", {}).get(name, [])
     if spec is None:
         return describe(name, candidates[0].attrs["package"], candidates[0].attrs["params"]) \

@@ -2,9 +2,10 @@
 
 For each account and kind, the changes that touch live objects are weighed: a delete, replace or
 update counts 1; a DID reassignment or unassignment counts 2 (calls to that number start going
-elsewhere, or nowhere); a DID assignment counts 1. Creates and purchases touch nothing live and
-count 0. When the kind has at least ``min_existing`` live objects and the weight is more than
-``max_change_percent`` of them, the plan is unsafe. Any replace or delete of a SIP trunk is unsafe
+elsewhere, or nowhere). Creates, purchases and assignments of a free DID count 0: they touch
+nothing that works today (a number that routes nowhere cannot break). When the kind has at least
+``min_existing`` live objects and the weight is more than ``max_change_percent`` of them, the
+plan is unsafe. Any replace or delete of a SIP trunk is unsafe
 by itself (every call through it depends on it).
 
 An unsafe plan is still shown in full; ``plan`` and ``apply`` then exit with code 3 unless
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from provisioner.resources.base import PlanContext
 
 WEIGHTS: dict[Action, int] = {
-    Action.UPDATE: 1, Action.REPLACE: 1, Action.DELETE: 1, Action.ASSIGN: 1,
+    Action.UPDATE: 1, Action.REPLACE: 1, Action.DELETE: 1,
     Action.REASSIGN: 2, Action.UNASSIGN: 2,
 }
 ALWAYS_UNSAFE = {("sip_trunk", Action.REPLACE), ("sip_trunk", Action.DELETE)}

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, loopback_endpoint
+from provisioner.api.transport import NetworkLimits
 from provisioner.errors import ConfigError
+from provisioner.workspace import ensure_dir
 
 DEFAULT_SANDBOX_STATE = Path(".provisioner") / "sandbox.json"
 SANDBOX_ENDPOINT = "http://sandbox.invalid/json-rpc/v1.1/"
@@ -39,17 +42,25 @@ SANDBOX_VARIANTS_ENV = "PROVISIONER_SANDBOX_VARIANTS"
 class Target:
     client: CallrClient
     description: str
+    on_close: list[Callable[[], object]] = field(default_factory=list)
+    """Run after the client is closed (the CLI releases its lock here)."""
 
     def close(self) -> None:
-        self.client.close()
+        try:
+            self.client.close()
+        finally:
+            for release in reversed(self.on_close):
+                release()
 
 
 def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
                  parallelism: int = DEFAULT_PARALLELISM,
-                 variants: Iterable[str] = (), api: str = "jsonrpc") -> Target:
+                 variants: Iterable[str] = (), api: str = "jsonrpc",
+                 network: NetworkLimits | None = None) -> Target:
     """The emulated account, through ``api`` (jsonrpc or rest); no rate cap unless
     ``max_rps`` is given. ``variants`` (names of ``emulator/variants.py``, commas allowed) make
-    it play alternatives of unconfirmed API behaviours."""
+    it play alternatives of unconfirmed API behaviours. ``network``: the limits of each
+    request (``api.transport``)."""
     from provisioner.emulator import Emulator
     from provisioner.emulator.variants import parse as parse_variants
 
@@ -59,7 +70,7 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
     except ValueError as exc:
         raise ConfigError(f"--sandbox-variant: {exc}") from None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(path.parent)
         emulator = Emulator(path, media_delay=SANDBOX_MEDIA_DELAY, job_delay=SANDBOX_MEDIA_DELAY,
                             variants=chosen)
     except OSError as exc:
@@ -72,11 +83,11 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
 
         rest = RestClient.open_rest(Credentials(api_key="sandbox"), SANDBOX_REST_ENDPOINT,
                                     transport=emulator.transport(), max_rps=max_rps,
-                                    parallelism=parallelism)
+                                    parallelism=parallelism, **_network(network))
         return Target(rest, f"sandbox account through REST v2 (state file {path})")
     client = CallrClient.connect(
         Credentials("sandbox", "sandbox"), SANDBOX_ENDPOINT, transport=emulator.transport(),
-        max_rps=max_rps, parallelism=parallelism,
+        max_rps=max_rps, parallelism=parallelism, **_network(network),
     )
     played = f"; variants: {', '.join(sorted(chosen))}" if chosen else ""
     return Target(client, f"sandbox account (state file {path}{played})")
@@ -84,7 +95,8 @@ def open_sandbox(state: Path | None = None, *, max_rps: float | None = None,
 
 def open_live(endpoint: str, env: Mapping[str, str], *,
               credentials_file: Path | None = None, max_rps: float | None = None,
-              parallelism: int = DEFAULT_PARALLELISM, api: str = "jsonrpc") -> Target:
+              parallelism: int = DEFAULT_PARALLELISM, api: str = "jsonrpc",
+              network: NetworkLimits | None = None) -> Target:
     """The live API. ``max_rps`` None: ``LIVE_DEFAULT_MAX_RPS``, or no cap for a loopback
     endpoint (a local emulator, not CALLR); 0: no rate cap."""
     credentials = (read_credentials_file(credentials_file) if credentials_file is not None
@@ -94,13 +106,22 @@ def open_live(endpoint: str, env: Mapping[str, str], *,
     if api == "rest":
         from provisioner.api.rest import RestClient
 
-        rest = RestClient.open_rest(credentials, endpoint, max_rps=rps, parallelism=parallelism)
+        rest = RestClient.open_rest(credentials, endpoint, max_rps=rps, parallelism=parallelism,
+                                    **_network(network))
         return Target(rest, f"CALLR account at {rest.endpoint} through REST v2 "
                             f"({credentials.describe()})")
     client = CallrClient.connect(
         credentials, endpoint or DEFAULT_ENDPOINT, max_rps=rps, parallelism=parallelism,
+        **_network(network),
     )
     return Target(client, f"CALLR account at {client.endpoint} ({credentials.describe()})")
+
+
+def _network(limits: NetworkLimits | None) -> dict[str, Any]:
+    """``connect``'s keywords for ``limits`` (none: its defaults)."""
+    if limits is None:
+        return {}
+    return {"timeout": limits.deadline, "max_response_bytes": limits.max_response_bytes}
 
 
 def _default_rps(endpoint: str) -> float | None:

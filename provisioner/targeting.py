@@ -8,6 +8,9 @@ A target names a manifest entry by its section and identity, as the manifest wri
     subaccounts.NAME.apps.X           one object inside a sub-account (any section above)
 
 Names with spaces or dots may also be quoted, as problems print them (``apps."my app"``).
+The addresses plans print name the same objects: ``app.NAME``, ``number.+33199000001``,
+``sip_subscriber.NAME``, ``sip_trunk.origination.NAME``, ``webhook.TYPE->ENDPOINT``,
+``subaccount.NAME`` and ``subaccount["Client A"].app.X`` (``app["my app"]`` when quoted).
 The plan keeps the targeted objects' changes plus, transitively, every change whose calls they
 refer to (a ``Ref`` to an earlier result, or the Login-As of a sub-account created by the same
 plan): a targeted number assignment to an app the plan creates brings the app's creation, and
@@ -23,18 +26,9 @@ from dataclasses import dataclass
 from provisioner.errors import ConfigError
 from provisioner.loader import dotted
 from provisioner.manifest import Desired
-from provisioner.models.manifest import SECTIONS
+from provisioner.outside import addressed
 from provisioner.plan import Action, Change, ref_edges
 from provisioner.resources.base import PlanContext
-
-_KINDS: dict[str, tuple[str, str]] = {
-    "apps": ("app", ""), "numbers": ("number", ""), "media": ("media", ""),
-    "sip_subscribers": ("sip_subscriber", ""),
-    "trunks_origination": ("sip_trunk", "origination."),
-    "trunks_termination": ("sip_trunk", "termination."),
-    "webhooks": ("webhook", ""),
-}
-"""Manifest section -> (kind of its changes, prefix of the identity in change addresses)."""
 
 
 @dataclass(frozen=True)
@@ -62,19 +56,13 @@ def available(desired: Desired) -> dict[str, Selector]:
 
 def _add_account(out: dict[str, Selector], desired: Desired, account: str,
                  prefix: tuple[str, ...]) -> None:
-    ctx = PlanContext({}, account=account)
-    for section in SECTIONS:
-        if section.name not in _KINDS:
-            continue
-        kind, before = _KINDS[section.name]
-        for identity in desired.names(section.name):
-            shown = f"{identity[0]}->{identity[1]}" if section.name == "webhooks" else identity
-            address = ctx.address(kind, f"{before}{shown}")
-            _register(out, (*prefix, *section.path, str(shown)), Selector("", address))
+    for section, _, shown, address in addressed(desired, account):
+        _register(out, (*prefix, *section.path, shown), Selector("", address))
 
 
 def _register(out: dict[str, Selector], path: tuple[str, ...], selector: Selector) -> None:
-    for text in dict.fromkeys((".".join(path), dotted(path))):
+    """The target as the manifest writes it (plain and quoted), and as plans print it."""
+    for text in dict.fromkeys((".".join(path), dotted(path), selector.address)):
         out[text] = Selector(text, selector.address, selector.whole)
 
 
@@ -92,7 +80,8 @@ def resolve(desired: Desired, targets: Sequence[str]) -> list[Selector]:
         unknown.append(f"unknown target {target!r}{hint}")
     if unknown:
         raise ConfigError("; ".join(unknown) + ". A target is SECTION.NAME as the manifest "
-                          "writes it, e.g. apps.NAME or subaccounts.NAME.apps.NAME")
+                          "writes it (apps.NAME, subaccounts.NAME.apps.NAME) or an address as "
+                          "plans print it (app.NAME, number.+33...)")
     return selectors
 
 

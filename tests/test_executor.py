@@ -384,6 +384,7 @@ def test_report_lines_when_everything_applied(tmp_path: Path) -> None:
     assert render_report(report).splitlines() == [
         "Apply complete: 2 changes applied.",
         "1 call lost an answer; the account was re-read to learn the outcome.",
+        "Applied, confirmed after a lost answer: app.a.",
         f"Journal: {tmp_path / 'j.jsonl'}",
     ]
 

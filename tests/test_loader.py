@@ -202,7 +202,7 @@ def test_yaml_error_position(tmp_path: Path) -> None:
     assert len(problems) == 1
     assert problems[0].message.startswith("YAML error: ")
     assert (problems[0].file, problems[0].path) == ("y.yaml", "")
-    assert problems[0].line == 3
+    assert problems[0].line == 2, "where the bracket opened"
 
 
 def test_duplicate_key_is_an_error(tmp_path: Path) -> None:

@@ -471,7 +471,8 @@ def test_corpus_through_the_cli(case: Path | str, tmp_path: Path, no_api: list[s
         monkeypatch.chdir(case.parent)
         arg, where = case.name, ""
     state = tmp_path / "sandbox" / "state.json"
-    for args in (["validate", arg], ["plan", arg, "--sandbox", "--sandbox-state", state]):
+    for args in (["validate", "--strict-env", arg],
+                 ["plan", arg, "--sandbox", "--sandbox-state", state]):
         result = run(*args)
         out = result.output + (result.stderr or "")
         assert result.exit_code == 1, out

@@ -376,7 +376,7 @@ def test_env_values_in_validation_errors(tmp_path: Path, monkeypatch: pytest.Mon
                     '    params: {url: "ftp://bot.example.com/?token=${env:RT_TOKEN}"}\n'
                     '  desk:\n    package: CALLTRACKING10\n'
                     '    params: {vms: {timezone: "${env:VMS_TZ}"}}\n', encoding="utf-8")
-    result = run("validate", path)
+    result = run("validate", "--strict-env", path)  # env values are read only then
     assert result.exit_code == 1
     assert "ftp://bot.example.com/?token=(sensitive: RT_TOKEN)" in result.stderr
     assert "(sensitive: VMS_TZ)" in result.stderr

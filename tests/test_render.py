@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -211,10 +212,20 @@ def test_text_colors_only_when_asked() -> None:
     assert click.unstyle(colored) == plain_out
 
 
-def test_drift_summary() -> None:
+def test_drift_summary_does_not_call_pending_changes_drifted() -> None:
     assert drift(sample()) == (
-        "5 objects drifted: app.bot (create), app.line (3 fields), number.+33199000001 "
-        "(assign), number.+33199000002 (unassign), app.old (delete).")
+        "5 objects differ from the manifests: app.bot (create), app.line (3 fields), "
+        "number.+33199000001 (assign), number.+33199000002 (unassign), app.old (delete). "
+        "(plan --base DIR tells apart what changed outside the manifests)")
+    assert "drifted" not in drift(sample())
+
+
+def test_drift_summary_with_a_base_separates_drift() -> None:
+    told = dataclasses.replace(sample(), outside=("app.line", "number.+33199000002"))
+    assert drift(told) == (
+        "2 objects changed outside the manifests: app.line (3 fields), number.+33199000002 "
+        "(unassign). 3 objects changed by the manifests: app.bot (create), "
+        "number.+33199000001 (assign), app.old (delete).")
 
 
 # -- golden files of one rich plan ----------------------------------------------------------

@@ -57,9 +57,25 @@ def test_thresholds_are_per_account() -> None:
 
 def test_number_reassignments_weigh_double() -> None:
     counts = {("", "number"): 10}
-    assert assess(plan_of(*[("number", Action.ASSIGN)] * 2), counts) == ()
     assert assess(plan_of(*[("number", Action.REASSIGN)] * 2), counts)  # 4 of 10
     assert assess(plan_of(*[("number", Action.UNASSIGN)] * 2), counts)
+
+
+def test_assigning_free_numbers_weighs_nothing() -> None:
+    counts = {("", "number"): 20}
+    assert assess(plan_of(*[("number", Action.ASSIGN)] * 20), counts) == ()
+    assert assess(plan_of(*[("number", Action.REASSIGN)] * 7), counts), "7 x 2 of 20: unsafe"
+
+
+def test_cli_assigning_every_free_sandbox_number_is_safe(manifest: Write,
+                                                         tmp_path: Path) -> None:
+    numbers = "".join(f'  "+331990000{i:02d}": app0\n' for i in range(1, 21))
+    assigning = manifest("version: 1\napps:\n" + APPS + "numbers:\n" + numbers)
+    state = tmp_path / "sandbox.json"
+    applied = run("apply", assigning, "--yes", "--sandbox-state", state)
+    assert applied.exit_code == 0, applied.output
+    assert "unsafe" not in applied.output
+    assert applied.stdout.count("+ number.+331990000") == 20
 
 
 @pytest.mark.parametrize("action", [Action.REPLACE, Action.DELETE])

@@ -94,6 +94,29 @@ def test_targets_after_apply_and_a_targeted_apply(manifest: Write,
     assert addresses(path, client, "numbers.+33199000001") == ["number.+33199000001"]
 
 
+@pytest.mark.parametrize(("printed", "manifest_form"), [
+    ("app.bot", "apps.bot"), ("number.+33199000001", "numbers.+33199000001"),
+    ("sip_subscriber.desk-1", "sip.subscribers.desk-1"), ("media.welcome", "media.welcome"),
+    ('app["my app"]', 'apps."my app"'),
+    ("webhook.call.inbound_hangup->https://hooks.example.com/h",
+     "webhooks.call.inbound_hangup->https://hooks.example.com/h"),
+    ('subaccount["Client A"]', "subaccounts.Client A"),
+    ('subaccount["Client A"].app.orders', "subaccounts.Client A.apps.orders"),
+])
+def test_targets_accept_the_addresses_plans_print(manifest: Write, client: CallrClient,
+                                                  printed: str, manifest_form: str) -> None:
+    path = manifest(MANIFEST)
+    selected = addresses(path, client, printed)
+    assert selected == addresses(path, client, manifest_form)
+    assert printed in selected, "the address printed by the plan selects its own change"
+
+
+def test_every_address_a_plan_prints_is_a_target(manifest: Write, client: CallrClient) -> None:
+    path = manifest(MANIFEST)
+    for address in addresses(path, client):
+        assert address in addresses(path, client, address)
+
+
 def test_unknown_targets_with_hints(manifest: Write) -> None:
     desired = load([manifest(MANIFEST)], env={})
     with pytest.raises(ConfigError) as info:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import datetime
 import io
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from provisioner.fastyaml import compose_plain
 from provisioner.positions import remember_entry, remember_item
+from provisioner.yaml_errors import quiet_load, yaml_error
 
 MAX_SCRIPT_CHARS = 32_768
 """The longest script the API accepts (REST v2 ``script``: 1..32,768 characters)."""
@@ -104,13 +104,9 @@ def parse(text: str) -> Scenario:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ReusedAnchorWarning)
-            tree = yaml.load(text)
+        tree = quiet_load(yaml, text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = (exc.problem or exc.context or "invalid YAML").strip()
+        line, col, reason = yaml_error(exc)
         raise ScenarioSyntaxError(f"not valid YAML: {reason}", line, col) from None
     except RecursionError:
         too_deep = f"not valid YAML: nested deeper than {MAX_DEPTH} levels"

@@ -17,9 +17,12 @@ from typing import Any
 
 import httpx
 
+from provisioner.api.answers import checked
 from provisioner.api.limits import DEFAULT_PARALLELISM
 from provisioner.api.methods import SEARCH_PAGE_SIZES
+from provisioner.api.paging import Budget, page_of
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, RetryPolicy, RpcSession
+from provisioner.api.transport import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES
 from provisioner.errors import InvalidParamsError
 
 log = logging.getLogger(__name__)
@@ -39,19 +42,22 @@ class CallrClient:
         endpoint: str = DEFAULT_ENDPOINT,
         *,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_DEADLINE,
         max_rps: float | None = None,
         parallelism: int = DEFAULT_PARALLELISM,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> CallrClient:
         """A client on a new session. ``max_rps`` None: no rate cap; ``parallelism``: requests
-        in flight at once; ``sleep``/``clock`` are injectable for tests (backoff, rate cap).
+        in flight at once; ``sleep``/``clock`` are injectable for tests (backoff, rate cap);
+        ``timeout`` and ``max_response_bytes`` bound each request (``transport``).
         Raises ConfigError for an endpoint that would expose the credentials (plain http)."""
         return cls(RpcSession.open(
             endpoint, credentials, transport=transport, timeout=timeout, max_rps=max_rps,
             parallelism=parallelism, retry=retry, sleep=sleep, clock=clock,
+            max_response_bytes=max_response_bytes,
         ))
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -99,7 +105,7 @@ class CallrClient:
 
     def call(self, method: str, **args: Any) -> Any:
         """Call any method of the table by name, with keyword arguments."""
-        return self._session.call(method, args, self.login_as)
+        return checked(method, self._session.call(method, args, self.login_as))
 
     def search_all(self, method: str, filters: JsonObject | None = None) -> list[JsonObject]:
         """Every hit of a ``*.search`` method, paging until ``has_more`` is false."""
@@ -130,13 +136,15 @@ class CallrClient:
             return page
 
     def _pages(self, method: str, filters: JsonObject) -> Iterator[JsonObject]:
+        """Pages as ``has_more`` and the hits received say, within ``paging``'s bounds."""
+        budget = Budget(method)
         offset = 0
         while True:
-            page = self.search_page(method, filters, offset)
-            hits = page.get("hits") or []
-            yield from hits
-            offset += len(hits)
-            if not page.get("has_more") or not hits:
+            page = page_of(method, self.search_page(method, filters, offset))
+            budget.take(page)
+            yield from page.hits
+            offset += len(page.hits)
+            if not page.has_more or not page.hits:
                 return
 
     # -- system --------------------------------------------------------------------------------

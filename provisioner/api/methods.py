@@ -210,3 +210,24 @@ def positional(name: str, args: dict[str, object]) -> list[object]:
             f"{name}{row.params}: unknown {sorted(unknown)}, missing {missing}"
         )
     return [args[p] for p in row.params]
+
+
+INTEGER, OBJECT = "an integer", "an object"
+OBJECTS, STRINGS = "a list of objects", "a list of strings"
+RESULTS: dict[str, str] = {
+    "system.get_timestamp": INTEGER,
+    "apps.get": OBJECT, "apps.get_list": OBJECTS, "apps.search": OBJECT,
+    "apps.get_dids": OBJECTS, "apps.get_authorized_clis": OBJECTS,
+    "did.search": OBJECT, "did.get": OBJECT, "did/areacode.countries": OBJECTS,
+    "did/areacode.types": OBJECTS, "did/areacode.get_list": OBJECTS,
+    "did/store.get_quote": OBJECT, "did/store.view_order": OBJECT,
+    "did/store.get_quota_status": OBJECT,
+    **{f"{service}.{verb}": OBJECT for service in
+       ("sip/subscriber", "sip/trunk/origination", "sip/trunk/termination")
+       for verb in ("get", "search")},
+    "webhooks.get_event_types": STRINGS, "webhooks.get_list": OBJECTS, "webhooks.get": OBJECT,
+    "account/sub.get": OBJECT, "account/sub.search": OBJECT, "account/sub.get_quota": OBJECT,
+    "jobs.get": OBJECT, "media/library.get": OBJECT,
+}
+"""What the read-only methods answer, checked by the client before anyone uses it (a method
+not listed, such as ``media/library.get_list``, which may answer null, is not checked)."""

@@ -19,6 +19,9 @@ message; HTTP 401 and 403 are authentication errors (``AuthError``), whatever th
 Caps (``limits.Caps``): every Login-As view of a session shares one rate cap (``max_rps``) and
 one in-flight cap (``parallelism``). Credentials never travel over plain ``http://`` except to a
 loopback address or through an in-process transport (the emulator: nothing leaves the process).
+
+Network rules (``transport.py``): no environment proxy for plain ``http://``, a cap on the size
+of an answer, and a deadline covering the whole of each request.
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ import httpx
 
 from provisioner.api.limits import DEFAULT_PARALLELISM, Caps
 from provisioner.api.methods import METHODS, SEARCH_PAGE_SIZES, positional
+from provisioner.api.transport import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    NetworkLimits,
+    ResponseTooLarge,
+    exchange,
+    http_client,
+)
 from provisioner.errors import (
     AmbiguousWriteError,
     AuthError,
@@ -205,8 +216,12 @@ class RpcSession:
     def __init__(self, endpoint: str, credentials: Credentials, http: httpx.Client, *,
                  retry: RetryPolicy | None = None, caps: Caps | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, limits: NetworkLimits | None = None) -> None:
         self.endpoint = endpoint
+        self.limits = limits or NetworkLimits()
+        self.watched = True
+        """Whether requests are watched against the deadline on a worker thread (not through
+        an in-process transport: there is no network to wait for)."""
         self.credentials = credentials
         self.http = http
         self.retry = retry or RetryPolicy()
@@ -221,17 +236,24 @@ class RpcSession:
 
     @classmethod
     def open(cls, endpoint: str, credentials: Credentials, *,
-             transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
+             transport: httpx.BaseTransport | None = None, timeout: float = DEFAULT_DEADLINE,
              max_rps: float | None = None, parallelism: int = DEFAULT_PARALLELISM,
              retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-             clock: Callable[[], float] = time.monotonic) -> RpcSession:
+             clock: Callable[[], float] = time.monotonic,
+             max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> RpcSession:
+        """A session on ``endpoint``; ``timeout``: seconds one request may take in whole
+        (``transport.NetworkLimits``)."""
         check_endpoint(endpoint, transport)
         if not _in_process(transport):  # the in-process emulator's "sandbox" is no secret
             credentials.remember()
-        limits = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
-        http = httpx.Client(transport=transport, timeout=timeout, limits=limits)
+        limits = NetworkLimits(max_response_bytes, timeout)
+        pool = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
+        http = http_client(endpoint, transport, limits, pool)
         caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
-        return cls(endpoint, credentials, http, retry=retry, caps=caps, sleep=sleep)
+        session = cls(endpoint, credentials, http, retry=retry, caps=caps, sleep=sleep,
+                      limits=limits)
+        session.watched = not _in_process(transport)
+        return session
 
     @property
     def calls(self) -> int:
@@ -314,8 +336,9 @@ class RpcSession:
             log.debug("-> %s%s %s (id %d, Authorization: %s)", method,
                       f" as {login_as}" if login_as else "", redact_fields(params), request_id,
                       redact_authorization(authorization))
-        response = self._transmit(method, lambda: self.http.post(self.endpoint, json=body,
-                                                                 headers=headers))
+        response = self._transmit(method, lambda: exchange(
+            self.http, "POST", self.endpoint, self.limits, watched=self.watched, json=body,
+            headers=headers))
         return self._answer(method, request_id, response)
 
     def _transmit(self, label: str, send: Callable[[], httpx.Response]) -> httpx.Response:
@@ -326,6 +349,8 @@ class RpcSession:
                 self._calls += 1
             try:
                 return send()
+            except ResponseTooLarge as exc:
+                raise ResponseTooLarge(f"{label}: {exc}") from None
             except UNSENT_ERRORS as exc:
                 raise _Failure(f"{label}: cannot reach {self.endpoint}: {exc}",
                                sent=False) from exc

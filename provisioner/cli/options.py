@@ -3,10 +3,11 @@ colors, and the ProvisionerError -> message + exit code mapping."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +18,9 @@ from provisioner import planfile, targeting
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rest.choice import choose_api
 from provisioner.api.rpc import DEFAULT_ENDPOINT
+from provisioner.api.transport import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, NetworkLimits
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
-from provisioner.manifest import Desired, load
+from provisioner.manifest import Desired, load, unknown_variables
 from provisioner.overlay import parse_var
 from provisioner.sensitive import shown, shown_lines
 from provisioner.target import (
@@ -28,6 +30,7 @@ from provisioner.target import (
     open_live,
     open_sandbox,
 )
+from provisioner.workspace import APPLY_LOCK, locked, sandbox_lock
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,6 +96,14 @@ def target_options(func: F) -> F:
         click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM,
                      show_default=True, expose_value=False, callback=_remember,
                      help="At most this many API requests in flight at once."),
+        click.option("--max-response-mb", type=click.IntRange(min=1),
+                     default=DEFAULT_MAX_RESPONSE_BYTES // 2**20, show_default=True,
+                     envvar="CALLR_MAX_RESPONSE_MB", expose_value=False, callback=_remember,
+                     help="Refuse an API answer larger than this many megabytes."),
+        click.option("--request-timeout", type=click.FloatRange(min=0.1),
+                     default=DEFAULT_DEADLINE, show_default=True, metavar="SECONDS",
+                     envvar="CALLR_REQUEST_TIMEOUT", expose_value=False, callback=_remember,
+                     help="Seconds one API request may take, its whole answer included."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -114,17 +125,13 @@ class Source:
     overlays: tuple[Path, ...] = ()
     targets: tuple[str, ...] = ()
 
-    def load(self, paths: tuple[Path, ...]) -> Desired:
-        """The validated manifests; an unknown --target fails here, before any API call."""
-        variables: dict[str, str] = {}
-        for text in self.var:
-            try:
-                name, value = parse_var(text)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
-            variables[name] = value
-        desired = load(paths, variables=variables, var_files=self.var_files,
+    def load(self, paths: tuple[Path, ...], env: Mapping[str, str] | None = None) -> Desired:
+        """The validated manifests; an unknown --target fails here, before any API call.
+        ``env`` replaces the process environment (``SyntaxOnlyEnv`` for ``validate``)."""
+        variables = self._variables()
+        desired = load(paths, env, variables=variables, var_files=self.var_files,
                        overlays=self.overlays)
+        unknown_variables(variables, desired.variables_used)
         notices = [*desired.warnings, *(n for sub in desired.accounts.values()
                                         for n in sub.warnings)]
         for notice in sorted(notices):
@@ -132,6 +139,23 @@ class Source:
         if self.targets:
             targeting.resolve(desired, self.targets)
         return desired
+
+    def load_base(self, paths: tuple[Path, ...]) -> Desired:
+        """The base branch's manifests (``plan --base``), with the same variables and overlays,
+        quietly: a ``--var`` only the pull request uses is no error there, and the base's
+        notices are not the pull request's."""
+        return load(paths, variables=self._variables(), var_files=self.var_files,
+                    overlays=self.overlays)
+
+    def _variables(self) -> dict[str, str]:
+        variables: dict[str, str] = {}
+        for text in self.var:
+            try:
+                name, value = parse_var(text)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            variables[name] = value
+        return variables
 
 
 def manifest_options(func: F) -> F:
@@ -151,28 +175,54 @@ def manifest_options(func: F) -> F:
         click.option("--overlay", multiple=True, type=file_type, metavar="FILE",
                      help="Override the manifests with FILE (repeatable, in order)."),
         click.option("--target", multiple=True, metavar="SECTION.NAME",
-                     help="Plan only this object and what it depends on (repeatable)."),
+                     help="Plan only this object and what it depends on (repeatable): "
+                          "apps.NAME as the manifest writes it, or app.NAME as plans print "
+                          "it."),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]
 
 
-def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str) -> Target:
+def open_target(sandbox: bool, sandbox_state: Path | None, endpoint: str, *,
+                writes: bool = False) -> Target:
     """The account to talk to; --credentials-file, --max-rps and --parallelism are read from
-    the click context (``_remember``)."""
+    the click context (``_remember``). ``writes``: the run may write, so it holds the lock
+    (``write_lock``) until the target is closed, or fails at once naming the holder."""
     ctx = click.get_current_context(silent=True)
     meta: dict[str, Any] = ctx.meta if ctx is not None else {}
     max_rps: float | None = meta.get("provisioner.target.max_rps")
     parallelism: int = meta.get("provisioner.target.parallelism") or DEFAULT_PARALLELISM
     chosen: str | None = meta.get("provisioner.target.api")
-    if sandbox or sandbox_state is not None:  # the endpoint does not matter
-        return open_sandbox(sandbox_state, max_rps=max_rps, parallelism=parallelism,
-                            variants=meta.get("provisioner.target.sandbox_variants") or (),
-                            api=chosen or "jsonrpc")
-    api, endpoint = choose_api(chosen, endpoint)
-    return open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
-                     credentials_file=meta.get("provisioner.target.credentials_file"), api=api)
+    network = NetworkLimits(
+        (meta.get("provisioner.target.max_response_mb") or DEFAULT_MAX_RESPONSE_BYTES // 2**20)
+        * 2**20, meta.get("provisioner.target.request_timeout") or DEFAULT_DEADLINE)
+    with contextlib.ExitStack() as stack:
+        if writes:
+            stack.enter_context(write_lock(sandbox, sandbox_state))
+        if sandbox or sandbox_state is not None:  # the endpoint does not matter
+            target = open_sandbox(
+                sandbox_state, max_rps=max_rps, parallelism=parallelism, network=network,
+                variants=meta.get("provisioner.target.sandbox_variants") or (),
+                api=chosen or "jsonrpc")
+        else:
+            api, endpoint = choose_api(chosen, endpoint)
+            target = open_live(endpoint, os.environ, max_rps=max_rps, parallelism=parallelism,
+                               credentials_file=meta.get("provisioner.target.credentials_file"),
+                               api=api, network=network)
+        target.on_close.append(stack.pop_all().close)
+    return target
+
+
+def write_lock(sandbox: bool,
+               sandbox_state: Path | None) -> contextlib.AbstractContextManager[None]:
+    """The lock a run that writes to the account holds (``workspace``): this directory's, and
+    the sandbox state's when it lives elsewhere."""
+    paths = [Path.cwd() / APPLY_LOCK]
+    if sandbox or sandbox_state is not None:
+        paths.append(sandbox_lock(sandbox_state or DEFAULT_SANDBOX_STATE))
+    return locked(paths, "one run at a time may write to an account from a directory, or to "
+                         "a sandbox state")
 
 
 def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str:
@@ -184,9 +234,17 @@ def account_id(target: Target, sandbox: bool, sandbox_state: Path | None) -> str
 
 
 def use_color(no_color: bool, *, err: bool = False) -> bool:
-    """Colors only on a terminal, and neither --no-color nor NO_COLOR (https://no-color.org)."""
+    """Colors only on a terminal, and neither --no-color (before or after the subcommand) nor
+    NO_COLOR (https://no-color.org)."""
     stream = sys.stderr if err else sys.stdout
-    return not no_color and not os.environ.get("NO_COLOR") and stream.isatty()
+    return (not no_color and not global_flag("no_color") and not os.environ.get("NO_COLOR")
+            and stream.isatty())
+
+
+def global_flag(name: str) -> bool:
+    """Whether ``--no-color`` or ``-q`` was given before the subcommand (``cli.app``)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(f"provisioner.{name}"))
 
 
 no_color_option = click.option("--no-color", is_flag=True,

@@ -35,7 +35,7 @@ def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None,
     if not yes and not sys.stdin.isatty():
         raise ProvisionerError("release asks you to type each number back, but there is no "
                                "terminal: re-run with --yes if you are sure")
-    target = open_target(sandbox, sandbox_state, endpoint)
+    target = open_target(sandbox, sandbox_state, endpoint, writes=True)
     skipped = 0
     try:
         client = target.client.as_account(subaccount_hash)
@@ -56,6 +56,36 @@ def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None,
     finally:
         target.close()
     if skipped:
+        sys.exit(1)
+
+
+@main.command("fmt")
+@paths_argument
+@click.option("--check", is_flag=True,
+              help="Write nothing: list the files that are not in the canonical layout and "
+                   "exit 1 if there is any (for CI and pre-commit).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change, as a diff.")
+@handle_errors
+def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite manifests in the canonical layout (comments, order and quotes kept)."""
+    import difflib
+
+    from provisioner.fmt import format_paths, write_atomically
+
+    changed = [one for one in format_paths(paths) if one.changed]
+    for one in changed:
+        if show_diff:
+            click.echo("".join(difflib.unified_diff(
+                one.before.splitlines(keepends=True), one.after.splitlines(keepends=True),
+                str(one.path), f"{one.path} (formatted)")), nl=False)
+        if check:
+            click.echo(str(one.path))
+        elif not show_diff:
+            write_atomically(one.path, one.after)
+            click.echo(f"formatted {one.path}")
+    if check and changed:
+        click.echo(f"{len(changed)} file{'s' if len(changed) != 1 else ''} not in the "
+                   "canonical layout: run `provisioner fmt` on them.", err=True)
         sys.exit(1)
 
 

@@ -74,7 +74,9 @@ def export_account(client: CallrClient) -> Export:
     resources = export_resources(LiveReader(client), ctx)
     result = Export(resources, ctx.comments, unmanaged=ctx.unmanaged)
     try:
-        lives = SUBACCOUNTS.read(LiveReader(client))
+        reader = LiveReader(client)
+        with reader.reading("subaccounts"):
+            lives = SUBACCOUNTS.read(reader)
     except NotAllowedError:
         ctx.notice("sub-accounts: not listed, this account cannot manage sub-accounts")
         lives = []
@@ -104,7 +106,8 @@ def export_resources(reader: LiveReader, ctx: ExportContext) -> dict[str, Any]:
             ctx.notice(f"{kind.section}: not exported (no exporter for kind {kind.kind!r})")
             continue
         path, exporter = found
-        entries = exporter(kind, reader, ctx)
+        with reader.reading(kind.section):
+            entries = exporter(kind, reader, ctx)
         if not entries:
             continue
         node = out

@@ -25,6 +25,9 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from provisioner.errors import ConfigError
+from provisioner.paths import Kind as PathKind
+from provisioner.paths import probe
+from provisioner.paths import shown as shown_path
 
 from . import Export
 
@@ -84,6 +87,9 @@ def unmanaged_note(unmanaged: list[str]) -> str:
 
 def write(export: Export, out_dir: Path, *, force: bool = False) -> list[Path]:
     """Write the export's files; refuse to overwrite manifests unless ``force``."""
+    kind, why = probe(out_dir)
+    if why or kind is PathKind.FILE:
+        raise ConfigError(f"cannot export into {shown_path(out_dir)}: {why or 'it is a file'}")
     files = plan_files(export, out_dir)
     if not force:
         existing = sorted(p for p in files if p.exists())

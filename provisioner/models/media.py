@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from provisioner.models.values import Locale, Spec, bounded, check_media_ref
+from provisioner.paths import PATH_ERRORS, reason, shown
 
 if TYPE_CHECKING:
     from provisioner.errors import Problem
@@ -67,15 +68,15 @@ def finish(spec: MediaSpec, origin: Origin) -> tuple[Any, list[Problem]]:
     """
     if spec.file is None or spec.absent:
         return spec, []
-    path = (Path(origin.doc.file).parent / spec.file).resolve()
-    refused = refused_path(spec.file, path, origin)
-    if refused is not None:
-        return None, [origin.problem(refused, "file")]
     try:
+        path = (Path(origin.doc.file).parent / spec.file).resolve()
+        refused = refused_path(spec.file, path, origin)
+        if refused is not None:
+            return None, [origin.problem(refused, "file")]
         with path.open("rb") as audio:
             head = audio.read(12)
-    except OSError as exc:
-        return None, [origin.problem(f"cannot read {spec.file}: {exc.strerror}", "file")]
+    except PATH_ERRORS as exc:
+        return None, [origin.problem(f"cannot read {shown(spec.file)}: {reason(exc)}", "file")]
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None, [origin.problem(f"{spec.file} is not a WAV file", "file")]
     resolved = spec.model_copy()
@@ -102,6 +103,7 @@ def refused_path(written: str, path: Path, origin: Origin,
 def check_references(desired: Desired) -> list[Problem]:
     """Every media name used in an app's media fields is a media of the same account."""
     from provisioner.models.apps import MEDIA_PATHS
+    from provisioner.pydantic_errors import closest
 
     problems: list[Problem] = []
     for app_name, app in desired.apps.items():
@@ -115,8 +117,10 @@ def check_references(desired: Desired) -> list[Problem]:
             if desired.is_defined("media", name) and media is None:
                 continue  # invalid entry: its own problem is reported
             what = "is marked absent" if media is not None else "is not defined"
+            hint = "" if media is not None else closest(name, desired.names("media"))
             origin = desired.origins[("apps", app_name)]
-            problems.append(origin.problem(f"media {name!r} {what} in media", "params", *path))
+            problems.append(origin.problem(f"media {name!r} {what} in media{hint}", "params",
+                                           *path))
     return problems
 
 

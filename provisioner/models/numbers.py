@@ -31,6 +31,8 @@ class OrderSpec(Spec):
 
 
 def check_orders(desired: Desired) -> list[Problem]:
+    from provisioner.pydantic_errors import closest
+
     problems: list[Problem] = []
     for key, order in desired.orders.items():
         origin = desired.origins[("orders", key)]
@@ -38,7 +40,9 @@ def check_orders(desired: Desired) -> list[Problem]:
         if app is None and desired.is_defined("apps", order.app):
             continue
         if app is None:
-            problems.append(origin.problem(f"app {order.app!r} is not defined in apps", "app"))
+            hint = closest(order.app, desired.names("apps"))
+            problems.append(origin.problem(f"app {order.app!r} is not defined in apps{hint}",
+                                           "app"))
         elif app.absent:
             problems.append(origin.problem(
                 f"app {order.app!r} is marked absent: it takes no DID", "app"

@@ -25,6 +25,8 @@ from provisioner.errors import Notice, Problem
 from provisioner.loader import substitute_lines
 from provisioner.models.apps import ActionsApp, ActionsParams
 from provisioner.models.media import refused_path
+from provisioner.paths import PATH_ERRORS, reason
+from provisioner.paths import shown as shown_path
 
 if TYPE_CHECKING:
     from provisioner.manifest import Origin
@@ -133,22 +135,23 @@ def _file(written: str, origin: Origin, problems: list[Problem]) -> tuple[str, L
     # Relative to the manifest file, as audio files are (an overlay's value too: the folder
     # tree given on the command line is the manifests').
     manifest = Path(origin.doc.file)
-    path = (manifest.parent / written).resolve()
-    refused = refused_path(written, path, origin, what="scenario files")
-    if refused is not None:
-        problems.append(origin.problem(refused, "params", "script_file"))
-        return None
     shown = (manifest.parent / written).as_posix()
     try:
+        path = (manifest.parent / written).resolve()
+        refused = refused_path(written, path, origin, what="scenario files")
+        if refused is not None:
+            problems.append(origin.problem(refused, "params", "script_file"))
+            return None
         raw = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problems.append(origin.problem(f"cannot read {written}: {exc.strerror}", "params",
-                                       "script_file"))
+    except PATH_ERRORS as exc:  # a NUL byte, a name too long, a symlink loop ...
+        problems.append(origin.problem(f"cannot read {shown_path(written)}: {reason(exc)}",
+                                       "params", "script_file"))
         return None
     except UnicodeDecodeError:
         problems.append(origin.problem(f"{written} is not UTF-8 text", "params", "script_file"))
         return None
-    text, found = substitute_lines(raw, shown, origin.doc.env, origin.doc.variables)
+    text, found = substitute_lines(raw, shown, origin.doc.env, origin.doc.variables,
+                                   origin.doc.used_variables)
     anchor = origin.problem("", "params", "script_file")
     for p in found:
         problems.append(Problem(anchor.file, anchor.line, anchor.col, anchor.path,

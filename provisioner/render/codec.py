@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from provisioner.errors import ConfigError
-from provisioner.loader import ENV_PATTERN
+from provisioner.loader import ENV_REFERENCE as ENV_PATTERN
 from provisioner.plan import (
     MISSING,
     Action,

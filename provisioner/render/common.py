@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from provisioner.actions import is_multiline, line_diff
-from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, RouteChange, plain
+from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, Ref, RouteChange, plain
 from provisioner.sensitive import REDACTED, printable, shown
 
 _PHRASES = (
@@ -20,7 +20,9 @@ ACTION_ORDER = tuple(action for action, _ in _PHRASES)
 def value(v: Any, sensitive: bool = False) -> str:
     if v is MISSING:
         return "(absent)"
-    form = plain(v, sensitive)
+    if isinstance(v, Ref) and not sensitive:
+        return printable(v.describe())
+    form = plain(_readable(v), sensitive)
     if isinstance(form, str) and form.startswith(REDACTED[:-1]) and form.endswith(")"):
         return form  # "(sensitive)", "(sensitive: NAME)": a marker, not a string
     return printable(json.dumps(form, ensure_ascii=False, sort_keys=False))
@@ -30,6 +32,17 @@ def safe(text: str) -> str:
     """Untrusted text (a name, an address, an API message) as a renderer may show it: every
     sensitive value masked, control characters escaped (``sensitive.shown``)."""
     return shown(text)
+
+
+def _readable(v: Any) -> Any:
+    """``v`` with each Ref inside it as the text a reviewer reads (not the call's id)."""
+    if isinstance(v, Ref):
+        return v.describe()
+    if isinstance(v, dict):
+        return {key: _readable(item) for key, item in v.items()}
+    if isinstance(v, list | tuple):
+        return [_readable(item) for item in v]
+    return v
 
 
 def text_diff(field: FieldChange) -> list[str] | None:
@@ -77,17 +90,32 @@ def verdict(plan: Plan) -> str:
         return "no changes"
     count = len(plan.changes)
     text = f"{count} change{'s' if count != 1 else ''}"
+    if plan.outside:
+        text += f" ({len(plan.outside_changes())} outside the manifests)"
     return text + (", review the risks" if risks(plan) else "")
 
 
 def drift(plan: Plan) -> str:
-    """One paragraph: ``3 objects drifted: app.bot (2 fields), number.+331... (reassign).``"""
+    """What ``plan --detailed-exitcode`` says on stderr: ``3 objects differ from the
+    manifests: app.bot (2 fields), ...``; with ``--base``, the objects changed outside the
+    manifests (drift) apart from those the manifests change."""
+    if plan.outside is None:
+        return _objects(plan.changes, "differ from the manifests") + (
+            " (plan --base DIR tells apart what changed outside the manifests)")
+    parts = [_objects(changes, what) for changes, what in (
+        (plan.outside_changes(), "changed outside the manifests"),
+        (plan.own_changes(), "changed by the manifests")) if changes]
+    return " ".join(parts)
+
+
+def _objects(changes: tuple[Change, ...], what: str) -> str:
+    """``2 objects changed outside the manifests: app.bot (2 fields), number.+33... (assign).``"""
     seen: dict[str, list[Change]] = {}
-    for change in plan.changes:
+    for change in changes:
         seen.setdefault(change.address, []).append(change)
-    parts = [f"{address} ({_what(changes)})" for address, changes in seen.items()]
+    parts = [f"{address} ({_what(grouped)})" for address, grouped in seen.items()]
     count = len(parts)
-    return f"{count} object{'s' if count != 1 else ''} drifted: " + ", ".join(parts) + "."
+    return f"{count} object{'s' if count != 1 else ''} {what}: " + ", ".join(parts) + "."
 
 
 def _what(changes: list[Change]) -> str:

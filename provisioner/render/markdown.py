@@ -33,7 +33,15 @@ def render_plan(plan: Plan) -> str:
         lines += [f"| {_code(r.number)}{_where(r.account)} | {_cell(f'-> {r.before}')} | "
                   f"{_cell(f'-> {r.after}')} |" for r in plan.routing]
         lines.append("")
-    for kind, changes in _by_kind(plan).items():
+    if plan.outside:
+        lines += ["#### Changed outside the manifests", "",
+                  "The live account differs where the manifests did not change; apply changes "
+                  "these objects back to what the manifests say.", ""]
+        rows, blocks = _table(list(plan.outside_changes()))
+        lines += [*rows, "", *blocks]
+        if plan.own_changes():
+            lines += ["#### Changed by the manifests", ""]
+    for kind, changes in _by_kind(plan.own_changes()).items():
         lines += _details(kind, changes)
     lines += [f"> Warning: {_cell(w)}" for w in plan.warnings]
     lines.append(f"<sub>plan fingerprint `{plan.fingerprint()}`</sub>")
@@ -53,9 +61,9 @@ def _summary_table(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
-def _by_kind(plan: Plan) -> dict[str, list[Change]]:
+def _by_kind(changes: tuple[Change, ...]) -> dict[str, list[Change]]:
     out: dict[str, list[Change]] = {}
-    for change in plan.changes:
+    for change in changes:
         out.setdefault(change.kind, []).append(change)
     return out
 
@@ -63,8 +71,15 @@ def _by_kind(plan: Plan) -> dict[str, list[Change]]:
 def _details(kind: str, changes: list[Change]) -> list[str]:
     counter = Counter(c.action for c in changes)
     what = ", ".join(f"{counter[a]} {a.value}" for a in ACTION_ORDER if counter[a])
-    lines = [f"<details><summary><b>{kind}</b>: {what}</summary>", "",
-             "| | Address | Change | Details |", "|---|---|---|---|"]
+    rows, blocks = _table(changes)
+    return [f"<details><summary><b>{kind}</b>: {what}</summary>", "", *rows, "", *blocks,
+            "</details>", ""]
+
+
+def _table(changes: list[Change]) -> tuple[list[str], list[str]]:
+    """One row per change (symbol, address, action and summary, field diffs and notes), and
+    the diff blocks of its multi-line strings, to go below the table."""
+    lines = ["| | Address | Change | Details |", "|---|---|---|---|"]
     blocks: list[str] = []
     for change in changes:
         details = []
@@ -82,7 +97,7 @@ def _details(kind: str, changes: list[Change]) -> list[str]:
         lines.append(f"| `{change.action.symbol}` | {_code(change.address)} | "
                      f"{change.action.value} {_cell(change.summary)} | "
                      f"{'<br>'.join(details)} |")
-    return [*lines, "", *blocks, "</details>", ""]
+    return lines, blocks
 
 
 def _fenced(diff: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from provisioner.executor import ApplyReport, Status
+from provisioner.executor import ApplyReport, Status, StepResult
 from provisioner.plan import Action, Change, Plan
 from provisioner.render.common import number_label, safe, summary, text_diff, value
 from provisioner.sensitive import printable
@@ -22,9 +22,14 @@ def render_plan(plan: Plan, *, color: bool = False) -> str:
     """The plan for a terminal; ANSI colors only when ``color`` (the CLI decides: a terminal,
     no ``--no-color``, no ``NO_COLOR``)."""
     lines = [f"Target: {safe(plan.target)}", ""]
-    for change in plan.changes:
+    if plan.outside:
+        lines.append("Changed outside the manifests (apply changes them back):")
+        for change in plan.outside_changes():
+            lines.extend(render_change(change, color=color))
+        lines.extend(["", "Changed by the manifests:" if plan.own_changes() else ""])
+    for change in plan.own_changes():
         lines.extend(render_change(change, color=color))
-    if plan.changes:
+    if plan.own_changes():
         lines.append("")
     if plan.routing:
         lines.append("Routing impact:")
@@ -83,16 +88,28 @@ def render_report(report: ApplyReport) -> str:
                      for s in skipped)
     if failed and applied:
         lines.append("Applied:")
-        lines.extend(f"  {s.change.action.symbol} {safe(s.change.address)}" for s in applied)
+        lines.extend(f"  {s.change.action.symbol} {safe(s.change.address)}{confirmed(s)}"
+                     for s in applied)
     recovered = sum(s.recovered for s in report.steps)
     if recovered:
         lines.append(f"{recovered} call{'s' if recovered != 1 else ''} lost an answer; the "
                      "account was re-read to learn the outcome.")
+    sure = [safe(s.change.address) for s in applied if s.recovered]
+    if sure and not failed:
+        lines.append("Applied, confirmed after a lost answer: " + ", ".join(sure) + ".")
     if failed:
         lines.append("Run apply again once the cause is fixed: it resumes from the live state.")
     if report.journal is not None:
         lines.append(f"Journal: {safe(str(report.journal))}")
     return "\n".join(lines) + "\n"
+
+
+def confirmed(step: StepResult) -> str:
+    """`` (confirmed after a lost answer)`` for an applied change whose answer was lost and
+    whose write the re-read account showed (or a re-send made), else ""."""
+    if step.status is Status.APPLIED and step.recovered:
+        return " (confirmed after a lost answer)"
+    return ""
 
 
 def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:

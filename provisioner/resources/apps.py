@@ -22,8 +22,9 @@ from provisioner.manifest import Desired
 from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
 from provisioner.models.values import compact_number
 from provisioner.plan import Action, Change, FieldChange, Ref
-from provisioner.resources import policy
+from provisioner.resources import duplicates, policy
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.resources.duplicates import Split
 from provisioner.sensitive import wrap_paths
 
 
@@ -61,13 +62,19 @@ class AppKind(ResourceKind):
             if renamed is not None:
                 candidates = [renamed]
             same = [c for c in candidates if c.attrs["package"] == spec.package]
+            live: Live | None = same[0] if same else None
+            extras: list[Live] = []
             if len(same) > 1:
-                self.unique(name, ctx)  # reports the ambiguity
-                continue
-            live = same[0] if same else None
+                kept = self.keep(name, same, ctx)
+                if kept is None:
+                    self.unique(name, ctx)  # reports the ambiguity
+                    continue
+                live, extras = kept
+                changes.extend(duplicates.marked(self._delete(name, extra, ctx), live,
+                                                 len(same), self.section) for extra in extras)
             # Apps of the same name but another package are what a replace leaves behind (the
             # package cannot be edited): they are deleted, and their numbers follow the app.
-            leftovers = [c for c in candidates if c is not live]
+            leftovers = [c for c in candidates if c is not live and c not in extras]
             params = resolve_media(spec.params.model_dump(exclude_unset=True), ctx)
             params = wrap_paths(params, spec.sensitive)
             if live is None:
@@ -93,6 +100,15 @@ class AppKind(ResourceKind):
             listed = ", ".join(f"{name!r} ({package}, {ident})" for name, package, ident in unknown)
             ctx.warnings.append(f"{ctx.prefix}apps of packages this tool does not manage, left "
                                 f"as they are (unmanaged): {listed}")
+
+    def keep(self, identity: Any, found: list[Live], ctx: PlanContext) -> Split | None:
+        """Copies of one app (same name and package): keep the one with numbers, or the
+        oldest; two with numbers cannot be told apart safely."""
+        listed = ctx.read("apps.get_list", with_numbers=True)
+        ages = duplicates.ages(listed, "date_creation")
+        numbered = {app.get("hash") for app in listed or [] if app.get("did")}
+        return duplicates.split(found, lambda obj: obj.id in numbered,
+                                lambda obj: ages.get(obj.id, ("", 0)))
 
     def _create(self, name: str, package: str, params: dict[str, Any], ctx: PlanContext,
                 replacing: list[Live]) -> Change:

@@ -10,19 +10,28 @@ kinds ranked later can refer to them.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
+from provisioner.api.paging import Budget, Page, UnexpectedAnswer, fan_out, page_of
 from provisioner.manifest import Desired
 from provisioner.plan import Call, Change, Ref, Until
-from provisioner.resources import policy
+from provisioner.resources import duplicates, policy
+from provisioner.resources.duplicates import Split
+
+log = logging.getLogger(__name__)
+
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+"""What normalizing an answer of the wrong shape raises (``LiveReader.reading``)."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,33 @@ class LiveReader:
         self.client = client
         self._cache: dict[tuple[str, Hashable], Future[Any]] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def reading(self, what: str) -> Iterator[None]:
+        """Read ``what`` (a section) through this reader: a crash on an answer of the wrong
+        shape (a KeyError, a TypeError ...) becomes an UnexpectedAnswer naming the methods this
+        thread read, instead of a traceback (the traceback is logged at debug level)."""
+        methods: list[str] = []
+        self._local.methods = methods
+        try:
+            yield
+        except SHAPE_ERRORS as exc:
+            log.debug("reading %s crashed on an API answer", what, exc_info=True)
+            named = ", ".join(dict.fromkeys(methods)) or "the API"
+            raise UnexpectedAnswer(
+                f"{named}: the API answered something of an unexpected shape while reading "
+                f"{what} ({type(exc).__name__}; --debug shows where)") from None
+        finally:
+            self._local.methods = None
+
+    def _note(self, method: str) -> None:
+        methods = getattr(self._local, "methods", None)
+        if methods is not None:
+            methods.append(method)
 
     def call(self, method: str, **args: Any) -> Any:
+        self._note(method)
         key = (method, repr(sorted(args.items())))
         return self._once(key, lambda: self.client.call(method, **args))
 
@@ -54,6 +88,7 @@ class LiveReader:
         """Every hit of a ``*.search`` method: pages of the maximum size; once the first page
         gives the ``total``, the other pages are fetched concurrently (the session caps
         requests in flight). With a parallelism of 1, pages are read one after the other."""
+        self._note(method)
         key = (method + "#all", repr(filters))
         return list(self._once(key, lambda: self._search_all(method, filters or {})))
 
@@ -62,25 +97,30 @@ class LiveReader:
         if parallelism <= 1:
             return self.client.search_all(method, filters)
         page = self._page(method, filters, 0)
-        hits: list[dict[str, Any]] = list(page.get("hits") or [])
-        start, size, total = 0, len(hits), page.get("total")
-        if page.get("has_more") and size and isinstance(total, int) and total > size:
-            offsets = list(range(size, total, size))
+        budget = Budget(method)
+        budget.take(page)
+        hits: list[dict[str, Any]] = list(page.hits)
+        start = 0
+        # the size the API accepted for the first page; never more than ``paging`` allows
+        offsets = fan_out(page, self.client.page_size)
+        if offsets:
             with ThreadPoolExecutor(min(len(offsets), parallelism),
                                     thread_name_prefix="page") as pool:
                 pages = list(pool.map(lambda offset: self._page(method, filters, offset),
                                       offsets))
             for page in pages:
-                hits.extend(page.get("hits") or [])
+                budget.take(page)
+                hits.extend(page.hits)
             start = offsets[-1]
-        while page.get("has_more") and page.get("hits"):  # the account grew while paging
-            start += len(page["hits"])
+        while page.has_more and page.hits:  # a short page, or the account grew while paging
+            start += len(page.hits)
             page = self._page(method, filters, start)
-            hits.extend(page.get("hits") or [])
+            budget.take(page)
+            hits.extend(page.hits)
         return hits
 
-    def _page(self, method: str, filters: dict[str, Any], offset: int) -> dict[str, Any]:
-        return self.client.search_page(method, filters, offset)
+    def _page(self, method: str, filters: dict[str, Any], offset: int) -> Page:
+        return page_of(method, self.client.search_page(method, filters, offset))
 
     def _once(self, key: tuple[str, Hashable], load: Callable[[], Any]) -> Any:
         with self._lock:
@@ -151,8 +191,12 @@ class PlanContext:
         return self.ids.get((kind, identity))
 
     def name_of(self, kind: str, ident: Any) -> Any:
-        """The manifest identity of a live id, or the id itself when nothing names it."""
-        return self.names.get((kind, ident), ident)
+        """The manifest identity of a live id; for an object the manifest does not manage
+        (ignored ones too), its live name; the id itself when nothing names it."""
+        named = self.names.get((kind, ident))
+        if named is not None:
+            return named
+        return unmanaged_names(self, kind).get(ident, ident)
 
     def call(self, address: str, method: str, *, until: Until | None = None,
              **args: Any) -> Call:
@@ -250,6 +294,7 @@ class ResourceKind(ABC):
                 changes.extend(self.delete(identity, live, ctx)
                                for live in self.to_delete(identity, spec, ctx))
                 continue
+            changes.extend(self.remove_duplicates(identity, ctx))
             live = self.match(identity, spec, ctx)
             if live is None:
                 ok, live = policy.rename_candidate(self, identity, spec, ctx)
@@ -269,6 +314,26 @@ class ResourceKind(ABC):
                     change = self.renaming(identity, live, change, ctx)
             if change is not None:
                 changes.append(change)
+        return changes
+
+    def keep(self, identity: Any, found: list[Live], ctx: PlanContext) -> Split | None:
+        """Of live objects sharing ``identity``, the copy to keep and the extra copies to
+        delete (``duplicates``); None (the default) when the kind cannot tell them apart
+        safely: the plan then reports them."""
+        return None
+
+    def remove_duplicates(self, identity: Any, ctx: PlanContext) -> list[Change]:
+        """Deletes of the extra copies of ``identity``, marked as duplicates (``keep``)."""
+        found = ctx.live.get(self.kind, {}).get(identity, [])
+        kept = self.keep(identity, found, ctx) if len(found) > 1 else None
+        if kept is None:
+            return []
+        keeper, extras = kept
+        changes = []
+        for extra in extras:
+            ctx.deleted[self.kind].add(extra.id)
+            changes.append(duplicates.marked(self.delete(identity, extra, ctx), keeper,
+                                             len(found), self.section))
         return changes
 
     def match(self, identity: Any, spec: Any, ctx: PlanContext) -> Any:
@@ -298,7 +363,9 @@ class ResourceKind(ABC):
 
     def unique(self, identity: Any, ctx: PlanContext) -> Live | None:
         """The one live object with ``identity``, None if none; two or more is a plan error."""
-        found = ctx.live.get(self.kind, {}).get(identity, [])
+        deleted = ctx.deleted.get(self.kind, set())
+        found = [obj for obj in ctx.live.get(self.kind, {}).get(identity, [])
+                 if obj.id not in deleted]  # extra copies this plan removes do not count
         if len(found) > 1:
             ids = ", ".join(str(obj.id) for obj in found)
             ctx.failed.add((self.kind, identity))
@@ -308,3 +375,10 @@ class ResourceKind(ABC):
             )
             return None
         return found[0] if found else None
+
+
+def unmanaged_names(ctx: PlanContext, kind: str) -> dict[Any, Any]:
+    """Live id -> live name of every object of ``kind`` the account has, ignored ones too."""
+    return {live.id: identity
+            for table in (ctx.live.get(kind, {}), ctx.ignored.get(kind, {}))
+            for identity, lives in table.items() for live in lives}

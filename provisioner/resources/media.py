@@ -24,9 +24,12 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from provisioner.models.apps import MEDIA_PATHS
 from provisioner.models.media import MediaSpec
 from provisioner.plan import MISSING, Action, Call, Change, FieldChange, FileData, Ref, Until
+from provisioner.resources import duplicates
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.resources.duplicates import Split
 
 FINGERPRINT = "FINGERPRINT"
 READY_TIMEOUT = 300.0
@@ -78,6 +81,12 @@ class MediaKind(ResourceKind):
                 "status": status,
             }))
         return out
+
+    def keep(self, identity: Any, found: list[Live], ctx: PlanContext) -> Split | None:
+        """Copies of one media (same name): keep the one an app uses, or the oldest (lowest
+        id); two copies in use cannot be told apart safely."""
+        used = media_in_use(ctx.read("apps.get_list", with_numbers=True))
+        return duplicates.split(found, lambda obj: obj.id in used, lambda obj: obj.id)
 
     def want(self, name: Any, spec: MediaSpec, ctx: PlanContext) -> Wanted | None:
         content = self._content(name, spec, ctx)
@@ -198,6 +207,23 @@ class MediaKind(ResourceKind):
         call = ctx.call(address, "media/library.delete", id=live.id)
         return Change(address, self.kind, Action.DELETE, f"id {live.id}", calls=(call,),
                       notes=("absent: true",), account=ctx.account)
+
+
+def media_in_use(apps: Any) -> set[Any]:
+    """The media ids the params of live ``apps`` (``apps.get_list``) refer to."""
+    used: set[Any] = set()
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if not path:
+            used.add(node)
+        elif isinstance(node, dict):
+            for key in (node if path[0] == "*" else [path[0]] if path[0] in node else []):
+                walk(node[key], path[1:])
+
+    for app in apps if isinstance(apps, list) else []:
+        for path in MEDIA_PATHS:
+            walk(app.get("p") if isinstance(app, dict) else None, path)
+    return used
 
 
 def tts_fingerprint(text: str, voice: str, rate: int) -> str:

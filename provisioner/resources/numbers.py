@@ -68,8 +68,10 @@ class NumberKind(ResourceKind):
             live = self.unique(number, ctx)
             if live is None:
                 if number not in live_numbers:
-                    ctx.error(f"number {number} is not on the account: check it, or order it "
-                              "from the DID store")
+                    origin = desired.origin("numbers", number)
+                    where = f" ({origin})" if origin is not None else ""
+                    ctx.error(f"number {number}{where} is not on the account: check it, or "
+                              "order it from the DID store")
                 continue
             change = self._reconcile(number, app_name, live, ctx)
             if change is not None:

@@ -123,8 +123,9 @@ def _cost(quote: Any, missing: int) -> tuple[tuple[FieldChange, ...], tuple[str,
         return (), ("no quote: the account does not exist yet",)
     cost = quote.get("cost") or {}
     contract = quote.get("contract") or {}
-    monthly = _units(cost.get("amount_per_month"))
-    now = _units(cost.get("amount_prepaid_debit"))
+    currency = _currency(quote)
+    monthly = f"{_units(cost.get('amount_per_month'))} {currency}"
+    now = f"{_units(cost.get('amount_prepaid_debit'))} {currency}"
     fields = (
         FieldChange("cost.monthly", None, monthly),
         FieldChange("cost.now", None, now),
@@ -136,6 +137,16 @@ def _cost(quote: Any, missing: int) -> tuple[tuple[FieldChange, ...], tuple[str,
     if isinstance(available, int) and available < missing:
         notes = (f"only {available} available in the store: buying will fail",)
     return fields, notes
+
+
+def _currency(quote: dict[str, Any]) -> str:
+    """The quote's currency code when the API gives one; CALLR's quotes are in the account's
+    billing currency and usually do not name it, so the plan says that instead of a guess."""
+    for holder in (quote.get("cost"), quote):
+        code = holder.get("currency") if isinstance(holder, dict) else None
+        if isinstance(code, str) and code.strip():
+            return code.strip().upper()
+    return "(account currency)"
 
 
 def _units(cents: Any) -> str:

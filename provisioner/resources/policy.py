@@ -48,7 +48,10 @@ def prune(kind: ResourceKind, desired: Desired, ctx: PlanContext) -> list[Change
     taken = managed_ids(kind.kind, ctx)
     note = f"pruned: not in the manifest (policy.prune lists {kind.section})"
     changes: list[Change] = []
-    for identity, lives in list(ctx.live.get(kind.kind, {}).items()):
+    # Sorted by identity: the live order follows creation order, which parallel applies vary,
+    # and the same account must give the same plan.
+    grouped = ctx.live.get(kind.kind, {})
+    for identity, lives in sorted(grouped.items(), key=lambda item: repr(item[0])):
         if identity in entries or (kind.kind, identity) in ctx.failed:
             continue
         for live in lives:

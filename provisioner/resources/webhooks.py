@@ -9,8 +9,9 @@ over them), as third-party clients of the live API do: ``webhooks.update`` is un
 change is a replace: the webhook gets a new hash, and events of that type are not delivered
 between the two calls (a ``protect: true`` entry refuses it).
 Entries with ``absent: true`` are unsubscribed; live webhooks the manifest does not mention are
-left alone. Two live webhooks with the same type and endpoint are a plan error (delete one by
-hand), except for an ``absent`` entry, which unsubscribes every one.
+left alone. Of two live webhooks with the same type and endpoint (two applies at once), the plan
+keeps the oldest and unsubscribes the other, marked as a duplicate (``duplicates``); an
+``absent`` entry unsubscribes every one.
 
 Event types: the manifest only checks their shape offline; at plan time the type of every entry
 that is not live yet is checked against the account's ``webhooks.get_event_types`` (the
@@ -42,7 +43,9 @@ from provisioner.diff import compare, merge
 from provisioner.manifest import Desired
 from provisioner.models.webhooks import DOCUMENTED_TYPES, WebhookSpec
 from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.resources import duplicates
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
+from provisioner.resources.duplicates import Split
 from provisioner.sensitive import REDACTED, wrap_paths
 
 SENSITIVE: frozenset[tuple[str, ...]] = frozenset({("hmac_secret",)})
@@ -77,6 +80,12 @@ class WebhookKind(ResourceKind):
         if not self._check_types(desired, ctx):
             return []
         return self.reconcile(desired.webhooks, ctx)
+
+    def keep(self, identity: Any, found: list[Live], ctx: PlanContext) -> Split | None:
+        """Copies of one webhook (same type and endpoint) differ at most in options, which
+        the plan then sets on the copy kept: the oldest."""
+        ages = duplicates.ages(ctx.read("webhooks.get_list"), "created_at")
+        return duplicates.split(found, lambda obj: False, lambda obj: ages.get(obj.id, ("", 0)))
 
     def want(self, identity: Any, spec: WebhookSpec, ctx: PlanContext) -> Want | None:
         rotated = spec.secret_rotated_at

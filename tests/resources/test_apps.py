@@ -259,17 +259,57 @@ def test_secret_change_is_sensitive_everywhere(account: Account, manifest: Write
     assert "first-pw" not in repr(plan) and "second-pw" not in repr(plan)
 
 
-def test_duplicate_live_names_are_a_plan_error(account: Account, client: CallrClient,
-                                               emulator: Emulator, manifest: Write) -> None:
+DUP = """
+    version: 1
+    apps: {dup: {package: ACTIONS10, params: {script: {branches: {
+        x: {actions: [{action: hangup@v1}]}}}}}}
+"""
+
+
+def assign(client: CallrClient, app_hash: str, number: str) -> None:
+    dids = {d["intl_number"]: d["hash"] for d in client.apps_get_dids(False)}
+    client.apps_assign_did(app_hash, dids[number])
+
+
+def test_duplicate_apps_are_removed_keeping_the_one_with_numbers(
+        account: Account, client: CallrClient, manifest: Write) -> None:
+    """Two applies at once leave two apps of one name; the number ended on one of them."""
     one = client.apps_create("ACTIONS10", "dup", None)["hash"]
     two = client.apps_create("ACTIONS10", "dup", None)["hash"]
+    assign(client, two, "+33199000001")
+    path = manifest(DUP + '    numbers: {"+33199000001": dup}\n')
+    plan = account.plan(path)
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    assert [(c.address, c.summary) for c in deletes] == [("app.dup", f"duplicate ACTIONS10 {one}")]
+    assert deletes[0].notes[0].startswith("duplicate: 2 apps share this identity")
+    assert f"{two} is kept" in deletes[0].notes[0]
+    assert f"- app.dup  duplicate ACTIONS10 {one}" in render_plan(plan)
+    account.converge(path)
+    assert [app["hash"] for app in live_apps(client)["dup"]] == [two]
+    assert account.plan(path).is_empty
+
+
+def test_duplicate_apps_without_numbers_keep_the_oldest(
+        account: Account, client: CallrClient, manifest: Write) -> None:
+    hashes = [client.apps_create("ACTIONS10", "dup", None)["hash"] for _ in range(3)]
+    path = manifest(DUP)
+    plan = account.plan(path)
+    assert sorted(c.summary for c in plan.changes if c.action is Action.DELETE) == sorted(
+        f"duplicate ACTIONS10 {h}" for h in hashes[1:])
+    account.converge(path)
+    assert [app["hash"] for app in live_apps(client)["dup"]] == hashes[:1]
+    assert account.plan(path).is_empty
+
+
+def test_duplicate_apps_that_both_hold_numbers_are_a_plan_error(
+        account: Account, client: CallrClient, emulator: Emulator, manifest: Write) -> None:
+    one = client.apps_create("ACTIONS10", "dup", None)["hash"]
+    two = client.apps_create("ACTIONS10", "dup", None)["hash"]
+    assign(client, one, "+33199000001")
+    assign(client, two, "+33199000002")
     before = emulator.snapshot()
     with pytest.raises(PlanError) as info:
-        account.plan(manifest("""
-            version: 1
-            apps: {dup: {package: ACTIONS10, params: {script: {branches: {
-                x: {actions: [{action: hangup@v1}]}}}}}}
-        """))
+        account.plan(manifest(DUP))
     message = str(info.value)
     assert "dup" in message and one in message and two in message
     assert emulator.snapshot() == before, "a PlanError stops before any write"

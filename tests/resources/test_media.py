@@ -258,10 +258,30 @@ def test_media_made_outside_is_set_once(account: Account, client: CallrClient,
     assert account.plan(path).is_empty
 
 
-def test_several_live_media_with_one_name_is_a_plan_error(account: Account, client: CallrClient,
-                                                          manifest: Write) -> None:
+def test_copies_of_one_media_keep_the_oldest(account: Account, client: CallrClient,
+                                            manifest: Write) -> None:
     first = client.call("media/library.create", name="welcome-fr")
     second = client.call("media/library.create", name="welcome-fr")
+    path = tts(manifest)
+    plan = account.plan(path)
+    (removed,) = [c for c in plan.changes if c.action is Action.DELETE]
+    assert removed.summary.startswith("duplicate ") and removed.summary.endswith(str(second))
+    assert f"{first} is kept" in removed.notes[0]
+    account.converge(path)
+    assert live_media(client)["welcome-fr"]["id"] == first
+    assert [m["id"] for m in client.media_library_get_list().values()] == [first]
+    assert account.plan(path).is_empty
+
+
+def test_the_copy_an_app_uses_is_kept_and_two_in_use_are_a_plan_error(
+        account: Account, client: CallrClient, manifest: Write) -> None:
+    first = client.call("media/library.create", name="welcome-fr")
+    second = client.call("media/library.create", name="welcome-fr")
+    client.apps_create("CALLTRACKING10", "line", {"medias": {"welcome": second}, "targets": []})
+    plan = account.plan(tts(manifest))
+    (removed,) = [c for c in plan.changes if c.action is Action.DELETE]
+    assert removed.summary.endswith(str(first)) and f"{second} is kept" in removed.notes[0]
+    client.apps_create("CALLTRACKING10", "other", {"medias": {"welcome": first}, "targets": []})
     with pytest.raises(PlanError) as caught:
         account.plan(tts(manifest))
     message = str(caught.value)

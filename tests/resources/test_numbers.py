@@ -89,7 +89,8 @@ def test_number_not_on_the_account_is_a_plan_error(account: Account, emulator: E
     before = emulator.snapshot()
     with pytest.raises(PlanError) as info:
         account.plan(manifest(numbers('"+33299999999": a')))
-    assert "+33299999999 is not on the account" in str(info.value)
+    assert "number +33299999999 (" in str(info.value)
+    assert ") is not on the account" in str(info.value)
     assert emulator.snapshot() == before
 
 

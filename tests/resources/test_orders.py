@@ -75,14 +75,25 @@ def test_plan_shows_the_quote(account: Account, manifest: Write) -> None:
     assert change.action is Action.PURCHASE and change.kind == "order"
     assert change.summary == "buy 2 CLASSIC numbers in area code 2 for support-line"
     assert [(f.path, f.new) for f in change.fields] == [
-        ("cost.monthly", "4.00"), ("cost.now", "4.00"), ("contract", "PREPAID, 1 month(s)")]
+        ("cost.monthly", "4.00 (account currency)"), ("cost.now", "4.00 (account currency)"),
+        ("contract", "PREPAID, 1 month(s)")]
     assert [c.method for c in change.calls] == [
         "did/store.reserve", "did/store.buy_order", "apps.assign_did", "apps.assign_did"]
     reserve = change.calls[0].kwargs()
     assert (reserve["area_code_id"], reserve["class"], reserve["quantity"]) == (2, "CLASSIC", 2)
     text = render_plan(plan)
-    assert "  $ " in text and 'cost.monthly: "4.00"' in text and 'cost.now: "4.00"' in text
+    assert "  $ " in text and 'cost.monthly: "4.00 (account currency)"' in text
+    assert 'cost.now: "4.00 (account currency)"' in text
     assert "1 to purchase" in text
+
+
+def test_a_quote_that_names_its_currency_shows_it() -> None:
+    from provisioner.resources.orders import _cost
+
+    quote = {"cost": {"amount_per_month": "250.00", "amount_prepaid_debit": "100.00",
+                      "currency": "eur"}, "contract": {}, "available": 9}
+    fields, _ = _cost(quote, 1)
+    assert [f.new for f in fields[:2]] == ["2.50 EUR", "1.00 EUR"]
 
 
 def test_purchase_needs_allow_purchase(account: Account, client: CallrClient,
@@ -149,7 +160,7 @@ def test_orders_in_a_list(account: Account, client: CallrClient, manifest: Write
         "buy 1 GOLD number in area code 1 for support-line",
         "buy 2 CLASSIC numbers in area code 2 for sales",
     ]
-    assert purchases[0].fields[0].new == "15.00"
+    assert purchases[0].fields[0].new == "15.00 (account currency)"
     _, report = purchase_apply(account, path)
     assert report.ok
     new = bought(client)

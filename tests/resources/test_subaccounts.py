@@ -385,7 +385,8 @@ def test_nested_plan_errors_name_the_subaccount(account: Account, created: Path,
     with pytest.raises(PlanError) as info:
         account.plan(path)
     (message,) = info.value.messages
-    assert message.startswith(f"{ADDRESS}.number +33199009999 is not on the account")
+    assert message.startswith(f"{ADDRESS}.number +33199009999 (")
+    assert ") is not on the account" in message
 
 
 def test_create_shows_only_given_properties(account: Account, client: CallrClient,

@@ -200,12 +200,24 @@ def test_types_checked_against_documented_list_without_reader(manifest: Write) -
     assert change.action is Action.CREATE and not ctx.errors
 
 
-def test_duplicate_live_webhooks_are_a_plan_error(account: Any, client: CallrClient,
-                                                  manifest: Write) -> None:
+def test_duplicate_live_webhooks_are_removed_keeping_the_oldest(
+        account: Any, client: CallrClient, manifest: Write) -> None:
+    made = [client.call("webhooks.subscribe", type="call.inbound_hangup", endpoint=HOOK,
+                        options=None)["hash"] for _ in range(2)]
+    path = one_hook(manifest, options="{hmac_algo: SHA1}")
+    plan = account.plan(path)
+    assert [(c.action, c.summary.startswith("duplicate")) for c in plan.changes] == [
+        (Action.UPDATE, False), (Action.DELETE, True)]  # deletes come last
+    assert f"{made[0]} is kept" in plan.changes[1].notes[0]
+    account.converge(path)
+    assert [hook["hash"] for hook in hooks(client)] == made[:1]
+    assert account.plan(path).is_empty
+
+
+def test_an_absent_entry_removes_every_copy(account: Any, client: CallrClient,
+                                            manifest: Write) -> None:
     for _ in range(2):
         client.call("webhooks.subscribe", type="call.inbound_hangup", endpoint=HOOK, options=None)
-    with pytest.raises(PlanError, match="2 webhooks on the account"):
-        account.plan(one_hook(manifest, options="{hmac_algo: SHA1}"))
     plan = account.converge(one_hook(manifest, absent=True))
     assert [c.action for c in plan.changes] == [Action.DELETE, Action.DELETE]
     assert hooks(client) == []

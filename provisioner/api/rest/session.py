@@ -22,6 +22,7 @@ import httpx
 from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM
 from provisioner.api.methods import METHODS
+from provisioner.api.paging import Budget, page_of
 from provisioner.api.rest.table import Request, Row, row
 from provisioner.api.rpc import (
     NOT_RUN_STATUSES,
@@ -31,6 +32,7 @@ from provisioner.api.rpc import (
     _Failure,
     _retry_after,
 )
+from provisioner.api.transport import exchange
 from provisioner.errors import (
     AuthError,
     ConfigError,
@@ -95,13 +97,15 @@ class RestSession(RpcSession):
             return table_row.result(self._request(table_row, request, login_as), args)
         hits: list[Any] = []
         offset = 0
+        budget = Budget(method)  # bounded, driven by hasMore and the hits received
         while True:
             query = {**request.query, "offset": str(offset), "limit": str(PAGE_LIMIT)}
-            page = self._request(table_row, Request(request.path, query), login_as)
-            found = page.get("hits") or []
-            hits.extend(found)
-            offset += len(found)
-            if not page.get("hasMore") or not found:
+            page = page_of(method, self._request(table_row, Request(request.path, query),
+                                                 login_as), more="hasMore")
+            budget.take(page)
+            hits.extend(page.hits)
+            offset += len(page.hits)
+            if not page.has_more or not page.hits:
                 return table_row.result(hits, args)
 
     def _headers(self, login_as: str | None) -> dict[str, str]:
@@ -121,9 +125,9 @@ class RestSession(RpcSession):
         if log.isEnabledFor(logging.DEBUG):
             log.debug("-> %s %s%s %s", table_row.verb, path, f" as {login_as}" if login_as
                       else "", redact_fields(request.body))
-        response = self._transmit(label, lambda: self.http.request(
-            table_row.verb, url, params=request.query or None, json=request.body,
-            headers=self._headers(login_as)))
+        response = self._transmit(label, lambda: exchange(
+            self.http, table_row.verb, url, self.limits, watched=self.watched,
+            params=request.query or None, json=request.body, headers=self._headers(login_as)))
         return self._answer_rest(label, table_row.operation, response)
 
     def _answer_rest(self, label: str, operation: str, response: httpx.Response) -> Any:
