@@ -16,7 +16,7 @@ from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials, RetryPolicy
 from provisioner.emulator import Emulator
 from provisioner.engine import apply_plan, build_plan
-from provisioner.executor import Status
+from provisioner.executor import RECOVERY_PAUSES, Executor, Status
 from provisioner.journal import read
 from provisioner.manifest import load
 from tests.conftest import ENDPOINT, Account
@@ -202,6 +202,9 @@ def test_a_failure_three_references_deep_skips_and_journals_every_dependent(
 
 # -- money: a failed assignment after buying ---------------------------------------------------
 
+ASSIGN_TRIES = 1 + len(RECOVERY_PAUSES) + 1
+"""Calls of a write whose every answer is HTTP 503, without client retries: the try, then one
+re-send per re-reading of the account (``Executor._recover``)."""
 ORDER_TWO = """\
     version: 1
     apps:
@@ -215,12 +218,13 @@ def test_an_assignment_failing_after_the_buy_never_buys_twice(manifest: Write) -
     """``emulator serve --fail-method apps.assign_did``: the first apply buys two numbers and
     fails to assign the first; the second assigns the bought numbers without buying again."""
     emu = Emulator(None, media_delay=0.0, job_delay=0.0)
-    emu.faults.unavailable("apps.assign_did", times=2)  # the try, and recovery's re-send
+    # the try, then each re-send of the recovery after re-reading the account
+    emu.faults.unavailable("apps.assign_did", times=ASSIGN_TRIES)
     path = manifest(ORDER_TWO)
     with CallrClient.connect(Credentials("sandbox", "sandbox"), ENDPOINT,
                              transport=emu.transport(), retry=RetryPolicy(attempts=1)) as client:
         plan = build_plan(load([path], {}), client, "t")
-        first = apply_plan(plan, client, allow_purchase=True)
+        first = Executor(client, sleep=lambda _: None).run(plan)
         assert [s.change.kind for s in first.with_status(Status.FAILED)] == ["order"]
         second = apply_plan(build_plan(load([path], {}), client, "t"), client,
                             allow_purchase=True)

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.test_adapt import ORDER_TWO
+from provisioner.api.rpc import RetryPolicy
+from tests.test_adapt import ASSIGN_TRIES, ORDER_TWO
 
 from .conftest import cli_env, emulator_serve, provisioner
 
@@ -67,12 +68,13 @@ def test_agency_plan_names_the_missing_methods_and_writes_nothing() -> None:
 
 
 def test_an_assignment_failing_after_the_purchase_never_buys_twice(tmp_path: Path) -> None:
-    """``--fail-method apps.assign_did:6``: the client's 3 tries, then the 3 tries of the one
+    """``--fail-method apps.assign_did:N`` with N the client's tries of the write and of each
     re-send after re-reading the account (``:1`` is absorbed by the first retry)."""
     path = tmp_path / "order.yaml"
     path.write_text(textwrap.dedent(ORDER_TWO), encoding="utf-8")
     env = cli_env(**BASIC)
-    with emulator_at("--fail-method", "apps.assign_did:6") as url:
+    tries = RetryPolicy().attempts * ASSIGN_TRIES
+    with emulator_at("--fail-method", f"apps.assign_did:{tries}") as url:
         first = provisioner("apply", path, "--endpoint", url, "--yes", "--allow-purchase",
                             env=env)
         assert first.returncode == 1, first.stdout + first.stderr

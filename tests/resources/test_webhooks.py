@@ -207,10 +207,12 @@ def test_duplicate_live_webhooks_are_removed_keeping_the_oldest(
     path = one_hook(manifest, options="{hmac_algo: SHA1}")
     plan = account.plan(path)
     assert [(c.action, c.summary.startswith("duplicate")) for c in plan.changes] == [
-        (Action.UPDATE, False), (Action.DELETE, True)]  # deletes come last
+        (Action.REPLACE, False), (Action.DELETE, True)]  # deletes come last
     assert f"{made[0]} is kept" in plan.changes[1].notes[0]
+    assert plan.changes[0].calls[0].kwargs()["hash"] == made[0]  # re-subscribed for SHA1
     account.converge(path)
-    assert [hook["hash"] for hook in hooks(client)] == made[:1]
+    (kept,) = hooks(client)
+    assert kept["options"]["hmac_algo"] == "SHA1" and kept["hash"] not in made[1:]
     assert account.plan(path).is_empty
 
 
