@@ -50,8 +50,8 @@ def prune(kind: ResourceKind, desired: Desired, ctx: PlanContext) -> list[Change
     changes: list[Change] = []
     # Sorted by identity: the live order follows creation order, which parallel applies vary,
     # and the same account must give the same plan.
-    grouped = ctx.live.get(kind.kind, {})
-    for identity, lives in sorted(grouped.items(), key=lambda item: repr(item[0])):
+    by_identity = ctx.live.get(kind.kind, {})
+    for identity, lives in sorted(by_identity.items(), key=lambda item: repr(item[0])):
         if identity in entries or (kind.kind, identity) in ctx.failed:
             continue
         for live in lives:
