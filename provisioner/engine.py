@@ -22,13 +22,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 from provisioner import planfile, planner, safety
 from provisioner.api.client import CallrClient
 from provisioner.api.rest.session import api_of
-from provisioner.errors import PlanError, PurchaseNotAllowed
+from provisioner.errors import PlanError, ProtocolError, PurchaseNotAllowed
 from provisioner.executor import ApplyReport, Executor, StepResult
 from provisioner.manifest import Desired, load
 from provisioner.migrate import readiness
@@ -57,8 +58,13 @@ def read_live(reader: LiveReader, desired: Desired,
     live: LiveAccount = {}
 
     def work(kind: ResourceKind) -> list[Live]:
-        with reader.reading(kind.section):
-            objs = kind.read_for(reader, desired)
+        try:
+            with reader.reading(kind.section):
+                objs = kind.read_for(reader, desired)
+        except ProtocolError as exc:
+            if exc.code != METHOD_NOT_FOUND:
+                raise
+            raise PlanError([missing_method(kind, exc.method)]) from None
         if on_read is not None:
             on_read(kind, objs)
         return objs
@@ -70,6 +76,16 @@ def read_live(reader: LiveReader, desired: Desired,
             grouped.setdefault(obj.identity, []).append(obj)
         live[kind.kind] = grouped
     return live
+
+
+METHOD_NOT_FOUND = -32601
+
+
+def missing_method(kind: ResourceKind, method: str) -> str:
+    """The plan error of a kind whose read method the account does not have."""
+    return (f"{kind.section}: the account has no method {method or '(unknown)'} (error -32601), "
+            f"which reading {kind.section} needs; remove the section or use an account that "
+            "offers it. Nothing was changed.")
 
 
 T = TypeVar("T")
@@ -124,6 +140,7 @@ def build_plan(desired: Desired, client: CallrClient, target: str, *,
         warnings.extend(sub.warnings)
     if errors:
         raise PlanError(errors)
+    changes = [experimental(change) for change in changes]
     log.info("read the account in %d calls", client.call_count)
     ordered = planner.order(changes, RANKS)
     if targets:  # --target: only the targeted changes and those they refer to
@@ -185,6 +202,31 @@ class _SubaccountReads:
         return None if future is None else future.result()
 
 
+PROBED_KINDS = frozenset({"webhook", "sip_subscriber", "sip_trunk"})
+"""Kinds read through inferred methods (``webhooks.get_list``, ``sip/*.search``)."""
+
+
+def _probe_methods(reader: LiveReader, desired: Desired) -> None:
+    """For a sub-account this plan creates (nothing of it can be read yet): read, in the
+    authenticated account, the kinds its manifest needs whose read methods are inferred, so a
+    method the API lacks fails the plan before any write (PlanError) instead of the apply."""
+    kinds = [kind for kind in KINDS if kind.kind in PROBED_KINDS and kind.needed(desired)]
+    if kinds:
+        read_live(reader, desired, kinds)
+
+
+EXPERIMENTAL_KINDS = frozenset({"sip_subscriber", "sip_trunk"})
+EXPERIMENTAL_NOTE = ("experimental: the sip/* methods are inferred from CALLR's naming (no public "
+                     "client calls them); a method the account lacks fails the plan")
+
+
+def experimental(change: Change) -> Change:
+    """A change of a kind whose API methods are unconfirmed, marked so in the plan."""
+    if change.kind not in EXPERIMENTAL_KINDS or EXPERIMENTAL_NOTE in change.notes:
+        return change
+    return replace(change, notes=(*change.notes, EXPERIMENTAL_NOTE))
+
+
 def _subaccount_contexts(client: CallrClient, desired: Desired, ctx: PlanContext,
                          early: _SubaccountReads | None = None) -> dict[str, PlanContext]:
     """The context of every sub-account the plan manages (not absent, and found or created),
@@ -196,14 +238,17 @@ def _subaccount_contexts(client: CallrClient, desired: Desired, ctx: PlanContext
         if spec is not None and not spec.absent and login_as is not None:
             wanted.append((name, login_as, nested))
     contexts = _concurrently(client, wanted,
-                             lambda one: _subaccount_context(client, *one, early))
+                             lambda one: _subaccount_context(client, *one, early, ctx.reader))
     return {name: sub for (name, _, _), sub in zip(wanted, contexts, strict=True)}
 
 
 def _subaccount_context(client: CallrClient, name: str, login_as: str | Ref,
-                        desired: Desired, early: _SubaccountReads | None = None) -> PlanContext:
-    """The context of a sub-account: read with Login-As, or empty when this plan creates it."""
+                        desired: Desired, early: _SubaccountReads | None = None,
+                        master: LiveReader | None = None) -> PlanContext:
+    """The context of a sub-account: read with Login-As, or empty when this plan creates it
+    (then the master's ``reader`` probes the inferred read methods its manifest needs)."""
     if isinstance(login_as, Ref):
+        _probe_methods(master or LiveReader(client), desired)
         return PlanContext({}, None, account=name, login_as=login_as)
     found = early.take(login_as) if early is not None else None
     if found is not None:

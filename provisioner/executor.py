@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from provisioner import recovery
+from provisioner.adapt import Adapter, AdaptError
 from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM
 from provisioner.api.methods import METHODS
 from provisioner.dependencies import dependencies
 from provisioner.errors import ApiError, ProvisionerError, RateLimited, RpcError, TransportError
 from provisioner.journal import Journal
-from provisioner.plan import Call, Change, FileData, Plan, Ref, Until
+from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class StepResult:
     """Why a change was skipped: the failed change it depends on."""
     recovered: int = 0
     """Calls whose answer was lost and whose outcome was learned by re-reading the account."""
+    notes: tuple[str, ...] = ()
+    """How the API's answers were met where they differ from the plan's guess (``adapt``)."""
 
 
 @dataclass
@@ -104,6 +107,7 @@ class _Outcome:  # what a worker thread hands back for one change
     made: int = 0
     recovered: int = 0
     error: ProvisionerError | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 class Executor:
@@ -117,6 +121,7 @@ class Executor:
         self.on_step = on_step
         self.parallelism = max(1, parallelism)
         self.journal = journal
+        self.adapter = Adapter()
 
     def run(self, plan: Plan) -> ApplyReport:
         report = ApplyReport(journal=self.journal.path if self.journal else None)
@@ -233,8 +238,10 @@ class Executor:
                 login_as = resolve(call.login_as, results)
                 client = self.client.as_account(login_as)
                 args = {name: resolve(value, results) for name, value in call.args}
-                result, how = self._call(client, call, args, results)
-            except (ApiError, WaitError, ResolveError, recovery.RecoveryError) as exc:
+                moving = change.action is Action.REASSIGN
+                result, how, notes = self._call(client, call, args, results, moving)
+            except (ApiError, WaitError, ResolveError, recovery.RecoveryError,
+                    AdaptError) as exc:
                 log.error("%s failed: %s", change.address, exc)
                 self._journal(change, call, "failed", started, args, exc)
                 for rest in change.calls[n + 1:]:
@@ -245,7 +252,11 @@ class Executor:
             outcome.results[call.id] = result
             outcome.made += 1
             outcome.recovered += bool(how)
-            self._journal(change, call, "recovered" if how else "ok", started, args, None, how)
+            outcome.notes.extend(notes)
+            for note in notes:
+                log.warning("%s: %s", change.address, note)
+            self._journal(change, call, "recovered" if how else "ok", started, args, None,
+                          "; ".join([how, *notes] if how else notes))
         return outcome
 
     def _journal(self, change: Change, call: Call, outcome: str, started: float | None,
@@ -259,23 +270,25 @@ class Executor:
                           message=message, duration=duration, args=args)
 
     def _call(self, client: CallrClient, call: Call, args: dict[str, Any],
-              results: Mapping[str, Any]) -> tuple[Any, str]:
-        """The call's result, and how it was recovered after a lost answer ("" if it was not:
-        "adopted" when the write had happened, "re-sent" when it was sent again)."""
+              results: Mapping[str, Any], moving: bool = False) -> tuple[Any, str, list[str]]:
+        """The call's result, how it was recovered after a lost answer ("" if it was not:
+        "adopted" when the write had happened, "re-sent" when it was sent again), and the
+        notes of ``adapt`` on an answer other than the plan's guess."""
         log.info("%s %s", call.id, call.method)
         how = ""
         try:
-            result = client.call(call.method, **args)
+            result, notes = self.adapter.call(client, call.method, args, moving=moving)
         except TransportError as exc:
             if METHODS[call.method].read_only or isinstance(exc, RateLimited):
                 raise
-            result, how = self._recover(client, call, args, results, exc)
+            (result, notes), how = self._recover(client, call, args, results, exc, moving)
         if call.until is not None:
             result = self._wait(client, call, args, result, call.until)
-        return result, how
+        return result, how, notes
 
     def _recover(self, client: CallrClient, call: Call, args: dict[str, Any],
-                 results: Mapping[str, Any], exc: TransportError) -> tuple[Any, str]:
+                 results: Mapping[str, Any], exc: TransportError,
+                 moving: bool) -> tuple[tuple[Any, list[str]], str]:
         """Re-read the account until it tells whether the write ran: adopt its result, or
         send it again (and, if that answer is lost too, re-read again). A re-read that fails
         on the network is tried again after a pause: giving up would report as failed a write
@@ -287,10 +300,10 @@ class Executor:
                 found = recovery.recover(client, call.method, args, results)
                 if found is not None:
                     log.info("%s: the write happened: its result is adopted", call.id)
-                    return found, "adopted"
+                    return (found, []), "adopted"
                 log.info("%s: the write did not happen (or is idempotent): sent again",
                          call.id)
-                return client.call(call.method, **args), "re-sent"
+                return self.adapter.call(client, call.method, args, moving=moving), "re-sent"
             except TransportError as again:
                 if pause is None:
                     raise recovery.RecoveryError(
@@ -321,10 +334,10 @@ class Executor:
 def _step(change: Change, outcome: _Outcome) -> StepResult:
     if outcome.error is None:
         return StepResult(change, Status.APPLIED, calls_made=outcome.made,
-                          recovered=outcome.recovered)
+                          recovered=outcome.recovered, notes=tuple(outcome.notes))
     code = outcome.error.code if isinstance(outcome.error, RpcError) else None
     return StepResult(change, Status.FAILED, str(outcome.error), outcome.made, code,
-                      recovered=outcome.recovered)
+                      recovered=outcome.recovered, notes=tuple(outcome.notes))
 
 
 def resolve(value: Any, results: Mapping[str, Any]) -> Any:

@@ -15,6 +15,12 @@ calls made so far in this apply, and returns:
 A row raises ``RecoveryError`` when the outcome cannot be established; the change then fails
 and the next plan, which matches live objects by identity, shows what is left.
 
+Rows learn the outcome by re-reading the lists the plan already uses (``apps.get_list``,
+``webhooks.get_list``, ``account/sub.search`` ...): "not found" is the absence of an object from
+a list, never an error code (error 110 as "not found" and ``did.get`` are both unconfirmed).
+A row matches on everything the write sent that identifies the object, so a look-alike already
+on the account (same name, another package) is never adopted for an object that was not made.
+
 Two known limits: ``account/sub.archive`` has no row that can find the job id of an archive
 that happened (no API lists jobs): it is re-sent, and the API refuses an archive in progress,
 so the change fails and the next apply, once the archive job ended, has nothing left to do.
@@ -29,7 +35,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from provisioner.api.client import CallrClient
-from provisioner.errors import NotFoundError, ProvisionerError
+from provisioner.errors import ProvisionerError
 from provisioner.resources.sip_trunks import content_key
 
 log = logging.getLogger(__name__)
@@ -58,17 +64,34 @@ def resend(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]
     return None
 
 
-def _gone(getter: str, key: str, arg: str) -> Row:
-    """A delete: it happened when reading the object answers "not found"."""
+def _gone(lister: Callable[[CallrClient], list[dict[str, Any]]], key: str, arg: str) -> Row:
+    """A delete: it happened when the object is no longer in its list."""
 
     def row(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-        try:
-            client.call(getter, **{key: args[arg]})
-        except NotFoundError:
-            return True
-        return None
+        wanted = str(args[arg])
+        return True if all(str(obj.get(key)) != wanted for obj in lister(client)) else None
 
     return row
+
+
+def _apps(client: CallrClient) -> list[dict[str, Any]]:
+    return list(client.call("apps.get_list", with_numbers=False) or [])
+
+
+def _media(client: CallrClient) -> list[dict[str, Any]]:
+    return list((client.call("media/library.get_list", categories=None) or {}).values())
+
+
+def _hooks(client: CallrClient) -> list[dict[str, Any]]:
+    return list(client.call("webhooks.get_list") or [])
+
+
+def _subs(client: CallrClient) -> list[dict[str, Any]]:
+    return client.search_all("account/sub.search", {"archived": None})
+
+
+def _searched(service: str) -> Callable[[CallrClient], list[dict[str, Any]]]:
+    return lambda client: client.search_all(f"{service}.search")
 
 
 def _last(hits: list[dict[str, Any]], key: str = "id") -> dict[str, Any] | None:
@@ -82,15 +105,18 @@ def _last(hits: list[dict[str, Any]], key: str = "id") -> dict[str, Any] | None:
 # -- apps and numbers --------------------------------------------------------------------------
 
 def _app_created(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-    found = [app for app in client.call("apps.get_list", with_numbers=False)
+    found = [app for app in _apps(client)
              if app.get("name") == args["name"]
              and (app.get("package") or {}).get("name") == args["package"]]
     return _last(found, "hash")
 
 
 def _did_app(client: CallrClient, did_hash: str) -> Any:
-    app = client.call("did.get", hash=did_hash).get("app")
-    return app.get("hash") if isinstance(app, dict) else app
+    """The hash of the app holding a DID (None: no app), from ``apps.get_list(true)``."""
+    for app in client.call("apps.get_list", with_numbers=True) or []:
+        if any(did.get("hash") == did_hash for did in app.get("did") or []):
+            return app.get("hash")
+    return None
 
 
 def _assigned(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
@@ -105,8 +131,7 @@ def _removed(client: CallrClient, args: dict[str, Any], results: Mapping[str, An
 
 def _media_created(client: CallrClient, args: dict[str, Any],
                    results: Mapping[str, Any]) -> Any:
-    library = client.call("media/library.get_list", categories=None) or {}
-    found = [m for m in library.values() if m.get("name") == args["name"]]
+    found = [m for m in _media(client) if m.get("name") == args["name"]]
     hit = _last(found)
     return None if hit is None else int(hit["id"])
 
@@ -135,7 +160,7 @@ def _trunk_created(service: str) -> Row:
 # -- webhooks ----------------------------------------------------------------------------------
 
 def _subscribed(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-    found = [hook for hook in client.call("webhooks.get_list") or []
+    found = [hook for hook in _hooks(client)
              if hook.get("type") == args["type"] and hook.get("endpoint") == args["endpoint"]]
     return _last(found, "hash")
 
@@ -143,9 +168,14 @@ def _subscribed(client: CallrClient, args: dict[str, Any], results: Mapping[str,
 # -- sub-accounts ------------------------------------------------------------------------------
 
 def _sub_created(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-    company = ((args.get("properties") or {}).get("account") or {}).get("company")
-    found = [hit for hit in client.search_all("account/sub.search", {"archived": None})
-             if (hit.get("account") or {}).get("company") == company]
+    """The sub-account of that company with the account names and contact emails sent."""
+    properties = args.get("properties") or {}
+    sent = properties.get("account") or {}
+    company = sent.get("company")
+    emails = (properties.get("contact") or {}).get("emails")
+    found = [hit for hit in _subs(client)
+             if all((hit.get("account") or {}).get(k) == v for k, v in sent.items())
+             and (hit.get("contact") or {}).get("emails") == emails]
     hit = _last(found, "hash")
     if hit is not None:
         log.warning("account/sub.create happened but its answer was lost: the generated "
@@ -155,7 +185,11 @@ def _sub_created(client: CallrClient, args: dict[str, Any], results: Mapping[str
 
 def _sub_state(flag: str, wanted: bool) -> Row:
     def row(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-        state = client.call("account/sub.get", hash=args["hash"]).get("state") or {}
+        hit = next((h for h in _subs(client) if h.get("hash") == args["hash"]), None)
+        if hit is None:
+            raise RecoveryError(f"sub-account {args['hash']} is not listed by "
+                                "account/sub.search: check the account, then plan again")
+        state = hit.get("state") or {}
         return True if bool(state.get(flag)) is wanted else None
 
     return row
@@ -164,46 +198,34 @@ def _sub_state(flag: str, wanted: bool) -> Row:
 # -- DID store ---------------------------------------------------------------------------------
 
 def _bought(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-    """A reservation still open was not bought; one that is gone was bought (or expired): its
-    numbers, known from the reserve result, are on the account if it was bought. REST v2 has
-    no ``view_order``: there, none of the numbers on the account means not bought (the token
-    buys the reserved numbers once, so sending it again cannot buy twice)."""
-    rest = getattr(client, "api", "") == "rest"
-    if not rest:
-        try:
-            client.call("did/store.view_order", token=args["token"])
-        except NotFoundError:
-            pass
-        else:
-            return None
+    """The reservation's numbers (known from the reserve result) that are on the account were
+    bought: a BuyStatus of those; none of them: not bought, sent again (an expired reservation
+    is then refused, and nothing is spent)."""
     reservation = next((r for r in results.values()
                         if isinstance(r, dict) and r.get("token") == args["token"]), None)
     items = (reservation or {}).get("items") or []
-    owned = []
-    for item in items:
-        try:
-            owned.append(client.call("did.get", hash=item["hash"]))
-        except NotFoundError:
-            break
-    if items and len(owned) == len(items):
-        return {"contract": reservation.get("contract") if reservation else None,
-                "cost": reservation.get("cost") if reservation else None,
-                "errors": [], "success": items}
-    if rest and not owned:
+    if not items:
+        raise RecoveryError("did/store.buy_order: the reservation's numbers are unknown: check "
+                            "the account before ordering again")
+    owned = {did.get("intl_number"): did
+             for did in client.call("apps.get_dids", only_available=False) or []}
+    bought = [owned[item["intl_number"]] for item in items if item.get("intl_number") in owned]
+    if not bought:
         return None
-    raise RecoveryError("did/store.buy_order: the reservation is gone but its numbers are not on "
-                        "the account (it expired?): check the account before ordering again")
+    return {"contract": reservation.get("contract") if reservation else None,
+            "cost": reservation.get("cost") if reservation else None,
+            "errors": [], "success": bought}
 
 
 def _sip_rows(service: str, created: Row) -> dict[str, Row]:
     return {f"{service}.create": created, f"{service}.edit": resend,
-            f"{service}.delete": _gone(f"{service}.get", "id", "id")}
+            f"{service}.delete": _gone(_searched(service), "id", "id")}
 
 
 ROWS: dict[str, Row] = {
     "apps.create": _app_created,
     "apps.edit": resend,
-    "apps.delete": _gone("apps.get", "hash", "hash"),
+    "apps.delete": _gone(_apps, "hash", "hash"),
     "apps.assign_did": _assigned,
     "apps.remove_did": _removed,
     "media/library.create": _media_created,
@@ -211,13 +233,13 @@ ROWS: dict[str, Row] = {
     "media/library.set_tags": resend,
     "media/library.set_content": resend,
     "media/tts.set_content": resend,
-    "media/library.delete": _gone("media/library.get", "id", "id"),
+    "media/library.delete": _gone(_media, "id", "id"),
     **_sip_rows("sip/subscriber", _subscriber_created),
     **_sip_rows("sip/trunk/origination", _trunk_created("sip/trunk/origination")),
     **_sip_rows("sip/trunk/termination", _trunk_created("sip/trunk/termination")),
     "webhooks.subscribe": _subscribed,
     "webhooks.update": resend,
-    "webhooks.unsubscribe": _gone("webhooks.get", "hash", "hash"),
+    "webhooks.unsubscribe": _gone(_hooks, "hash", "hash"),
     "account/sub.create": _sub_created,
     "account/sub.edit": resend,
     "account/sub.disable": _sub_state("disabled", True),

@@ -8,14 +8,18 @@ maybe a sub-account with resources, a policy pruning some kinds); objects made b
 through the API, outside the manifest (apps, some holding DIDs, webhooks, media, a subscriber,
 an app inside the sub-account) or drifted from it (other params or package, other options, a
 disabled sub-account ...); a seeded fault profile (503s and lost answers up to 30 % each, maybe
-a rate limit); and whether the faulty apply runs a saved plan (``plan --out``). Under the
-faults only a ``ProvisionerError`` may surface. Then the faults stop and one more apply runs:
+a rate limit); a random set of API variants (``emulator/variants.py``: each plays the other
+answer of an unconfirmed API behaviour), switched on after the seeding; and whether the faulty
+apply runs a saved plan (``plan --out``). Under the faults only a ``ProvisionerError`` may
+surface. Then the faults stop (the variants stay) and one more apply runs:
 
 - the next plan is empty (live == desired);
 - no identity is held twice (apps by name, webhooks by (type, endpoint), media by name, SIP
   subscribers by username, sub-accounts by company), in the master and in the sub-account;
 - every object outside the manifest is as it was (attributes, DID assignments), unless its kind
-  is pruned, in which case it is gone (or unassigned); the emulator logged no crash.
+  is pruned, in which case it is gone (or unassigned); the emulator logged no crash;
+- or, when a variant removes a method the manifest needs, both plans fail (PlanError naming
+  the method) and the account is exactly as seeded.
 
 Requests are sequential and the fault draws seeded by the example, so a failure replays
 exactly; the emulator's clock is fake (backoff sleeps advance it). ``run_trial`` is shared
@@ -41,8 +45,9 @@ from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials, RetryPolicy
 from provisioner.emulator import Emulator
 from provisioner.emulator.faults import FaultProfile
+from provisioner.emulator.variants import VARIANTS, missing_methods
 from provisioner.engine import apply_plan, build_plan
-from provisioner.errors import ProvisionerError
+from provisioner.errors import PlanError, ProvisionerError
 from provisioner.manifest import load
 
 ENDPOINT = "http://emulator.test/json-rpc/v1.1/"
@@ -77,6 +82,8 @@ class Scenario:
     prune: tuple[str, ...] = ()
     saved: bool = False
     """The faulty apply runs a plan saved before the faults (``plan --out``, ``apply FILE``)."""
+    variants: tuple[str, ...] = ()
+    """The API's other answers, in force for both applies (not for the seeding)."""
 
     def managed(self, section: str) -> set[Any]:
         """The identities a master section of the manifest lists."""
@@ -161,7 +168,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     profile = FaultProfile(fail_rate=draw(rates), drop_rate=draw(rates),
                            rate_limit=draw(st.sampled_from([None, None, 10.0, 30.0])),
                            seed=draw(st.integers(0, 2**32)))
-    return Scenario(doc, legacy, profile, prune, draw(st.booleans()))
+    variants = draw(st.lists(st.sampled_from(sorted(VARIANTS)), max_size=4, unique=True))
+    return Scenario(doc, legacy, profile, prune, draw(st.booleans()), tuple(sorted(variants)))
 
 
 def _subaccount(draw: st.DrawFn) -> dict[str, Any]:
@@ -227,6 +235,8 @@ class Trial:
     failed_steps: int = 0
     duplicates: list[str] = field(default_factory=list)
     converged: bool = False
+    refused: bool = False
+    """The plan named a method a variant removed, and nothing was written."""
     problems: list[str] = field(default_factory=list)
 
 
@@ -402,6 +412,8 @@ def run_trial(scenario: Scenario, folder: Path, parallelism: int = 1) -> Trial:
             parallelism=parallelism, retry=retry, sleep=clock.sleep) as client:
         _seed(client, scenario.legacy, folder)
         before = _outside(client, scenario)
+        seeded = emulator.snapshot()
+        emulator.set_variants(scenario.variants)
         try:
             trial.recovered, trial.failed_steps = _plan_and_apply(client, path, emulator,
                                                                   scenario)
@@ -409,18 +421,29 @@ def run_trial(scenario: Scenario, folder: Path, parallelism: int = 1) -> Trial:
             trial.first_error = type(exc).__name__
         trial.faults = dict(emulator.stats()["faults"])
         emulator.faults.configure(FaultProfile())
+        missing = sorted(missing_methods(frozenset(scenario.variants)))
+        refused = False
         try:
             _, failed = _plan_and_apply(client, path)
             if failed:
                 trial.problems.append(f"the clean apply failed {failed} change(s)")
             trial.converged = build_plan(load([path], {}), client, "property").is_empty
+        except PlanError as exc:
+            if not any(method in str(exc) for method in missing):
+                trial.problems.append(f"clean apply: PlanError: {exc}")
+            elif emulator.snapshot()["accounts"] != seeded["accounts"]:
+                trial.problems.append(f"written before the plan failed: {exc}")
+            trial.converged = refused = True  # refused before any write, naming the method
         except ProvisionerError as exc:
             trial.problems.append(f"clean apply: {type(exc).__name__}: {exc}")
         if not trial.converged:
             trial.problems.append("the plan after the clean apply is not empty")
+        emulator.set_variants(())  # the checks read the account through the plain API
         trial.duplicates = duplicates(client)
         trial.problems += [f"duplicate {d}" for d in trial.duplicates]
-        trial.problems += _check_outside(before, _outside(client, scenario), scenario)
+        trial.refused = refused
+        if not refused:  # else the account was compared whole with the seeded one
+            trial.problems += _check_outside(before, _outside(client, scenario), scenario)
     trial.problems += [f"emulator crash: {m}" for m in crashes.messages]
     return trial
 
@@ -443,6 +466,8 @@ def test_one_clean_apply_converges_after_a_faulty_one(scenario: Scenario) -> Non
     profile = scenario.profile
     if profile.fail_rate or profile.drop_rate or profile.rate_limit:
         TOTALS["faulty examples"] += 1
+    TOTALS.update(f"variant {name}" for name in scenario.variants)
+    TOTALS["refused"] += trial.refused
     assert not trial.problems, trial.problems
 
 
@@ -453,6 +478,8 @@ def test_faults_were_injected_across_the_examples() -> None:
     assert TOTALS["faulty examples"] > 0
     assert TOTALS["fail"] > 0 and TOTALS["drop"] > 0 and TOTALS["rate_limited"] > 0, TOTALS
     assert TOTALS["recovered"] > 0, TOTALS
+    assert all(TOTALS[f"variant {name}"] > 0 for name in VARIANTS), TOTALS
+    assert 0 < TOTALS["refused"] < TOTALS["examples"], TOTALS
 
 
 # -- the detectors detect --------------------------------------------------------------------------

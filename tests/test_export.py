@@ -267,8 +267,8 @@ def test_secret_names_never_collide(account: Account, client: CallrClient, manif
     assert replan(client, out, env) == []
     swapped = dict(zip(env, reversed(env.values()), strict=True))
     assert sorted(replan(client, out, swapped)) == [
-        "webhook.sms.mo->https://a.example.com/h update",
-        "webhook.sms.mo->https://b.example.com/h update",
+        "webhook.sms.mo->https://a.example.com/h replace",
+        "webhook.sms.mo->https://b.example.com/h replace",
     ]
 
 

@@ -232,7 +232,7 @@ ORDER = """
     version: 1
     apps: {support: {package: ACTIONS10, params: {script: a}}}
     numbers:
-      order: {area_code_id: 1, class: CLASSIC, quantity: 1, app: support}
+      order: {area_code_id: 2, class: CLASSIC, quantity: 1, app: support}  # Lyon: none spare
 """
 
 

@@ -47,7 +47,7 @@ SUB = ("version: 1\nsubaccounts:\n  Client A:\n    account: {firstname: Jane, la
        "    contact: {emails: [ops@a.example]}\n{extra}")
 ORDER = ("version: 1\napps:\n  a: {package: ACTIONS10, params: {script: {branches: {\n"
          "      a: {actions: [{action: hangup@v1}]}}}}}\n"
-         "numbers:\n  order: {area_code_id: 1, class: CLASSIC, quantity: 2, app: a}\n")
+         "numbers:\n  order: {area_code_id: 2, class: CLASSIC, quantity: 2, app: a}\n")
 
 
 def hook(options: str = "") -> str:
@@ -80,7 +80,6 @@ CASES: dict[str, tuple[str | None, str]] = {
     "sip/trunk/origination.delete": (TRUNK, TRUNK.replace("a.example", "b.example")),
     "sip/trunk/termination.create": (None, TRUNK.replace("origination", "termination")),
     "webhooks.subscribe": (None, hook()),
-    "webhooks.update": (hook(), hook("{hmac_algo: MD5}")),
     "webhooks.unsubscribe": (hook(), HOOK_YAML.replace("{opts}", ", absent: true")),
     "account/sub.create": (None, sub()),
     "account/sub.edit": (sub(), sub().replace("ops@a.example", "noc@a.example")),

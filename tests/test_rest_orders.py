@@ -45,7 +45,7 @@ def owned(account: Account) -> list[str]:
 def test_order_by_prefix_buys_once_through_rest(
         rest_account: Account, account: Account, emulator: Emulator,
         manifest: Callable[..., Path]) -> None:
-    path = manifest(APPS % 'prefix: "+331"')
+    path = manifest(APPS % 'prefix: "+334"')
     before = owned(account)
     plan = rest_account.plan(path)
     purchase = [c for c in plan.changes if c.action is Action.PURCHASE]
@@ -53,14 +53,14 @@ def test_order_by_prefix_buys_once_through_rest(
     assert [c.method for c in purchase[0].calls] == [
         "did/store.reserve", "did/store.buy_order", "apps.assign_did", "apps.assign_did"]
     shown = render_plan(plan)
-    assert "EXPERIMENTAL" in shown and "prefix +331" in shown
+    assert "EXPERIMENTAL" in shown and "prefix +334" in shown
     with pytest.raises(PurchaseNotAllowed):
         apply_plan(plan, rest_account.client)
     assert owned(account) == before  # nothing bought without allow_purchase
     report = apply_plan(plan, rest_account.client, allow_purchase=True)
     assert report.ok, [(s.change.address, s.error) for s in report.steps if s.error]
     new = sorted(set(owned(account)) - set(before))
-    assert len(new) == 2 and all(n.startswith("+331") for n in new)
+    assert len(new) == 2 and all(n.startswith("+334") for n in new)
     methods = emulator.stats()["methods"]
     assert methods["POST /numbers/store"] == 1 and methods["POST /numbers/store/{token}"] == 1
     assert rest_account.plan(path).is_empty  # the order is satisfied: never bought twice
@@ -106,7 +106,7 @@ def test_saved_rest_purchase_relabelled_is_still_a_purchase(
     """plancheck derives purchases from the ``did/store.*`` operations, which REST plans carry
     under the same names: a relabelled change is refused before any write."""
     out = tmp_path / "plan.json"
-    planfile.save(rest_account.plan(manifest(APPS % 'prefix: "+331"')), out, "acct")
+    planfile.save(rest_account.plan(manifest(APPS % 'prefix: "+334"')), out, "acct")
     body = json.loads(out.read_text())
     for item in body["changes"]:
         if item["action"] == "purchase":
@@ -123,10 +123,28 @@ def test_lost_buy_answer_over_rest_buys_once(
         manifest: Callable[..., Path]) -> None:
     """REST v2 has no ``did/store.view_order``: recovery tells a bought order by its reserved
     numbers being on the account, so a lost answer never buys twice."""
-    path = manifest(APPS % 'prefix: "+331"')
+    path = manifest(APPS % 'prefix: "+334"')
     before = owned(account)
     emulator.faults.lose_response("did/store.buy_order")
     report = apply_plan(rest_account.plan(path), rest_account.client, allow_purchase=True)
     assert report.ok, [(s.change.address, s.error) for s in report.steps if s.error]
     assert len(set(owned(account)) - set(before)) == 2
+    assert rest_account.plan(path).is_empty
+
+
+def test_bought_but_not_assigned_is_assigned_next_time_not_bought_again(
+        rest_account: Account, account: Account, emulator: Emulator,
+        manifest: Callable[..., Path]) -> None:
+    path = manifest(APPS % "area: lyon")
+    before = owned(account)
+    emulator.faults.fail("apps.assign_did", times=10)
+    failed = apply_plan(rest_account.plan(path), rest_account.client, allow_purchase=True)
+    assert not failed.ok
+    assert len(set(owned(account)) - set(before)) == 2
+    emulator.faults.clear()
+    plan = rest_account.plan(path)
+    assert plan.counts() == {Action.ASSIGN: 2}  # the spare numbers, matched by the area's prefix
+    assert apply_plan(plan, rest_account.client).ok
+    assert len(set(owned(account)) - set(before)) == 2
+    assert emulator.stats()["methods"]["POST /numbers/store/{token}"] == 1
     assert rest_account.plan(path).is_empty

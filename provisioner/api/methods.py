@@ -88,8 +88,9 @@ METHODS: dict[str, Method] = _rows(
     Method("apps.get", ("hash",), "C", read_only=True),
     Method("apps.get_list", ("with_numbers",), "C", read_only=True),
     Method("apps.search", ("filters", "options"), "C", read_only=True),
-    # Reassigning calls assign_did on a DID that has an app: assumed to move it (no gap in
-    # service); if the live API refuses, plan remove_did first in resources/numbers.py.
+    # Reassigning calls assign_did on a DID that has an app, assumed to move it (no gap in
+    # service); if the live API refuses, apply falls back to remove_did + assign_did
+    # (provisioner/adapt.py).
     Method("apps.assign_did", ("app_hash", "did_hash"), "C",
            guess="it moves a DID that another app holds",
            variants=("assign-requires-free-did",)),
@@ -120,14 +121,16 @@ METHODS: dict[str, Method] = _rows(
            guess="the method exists, and its webhooks carry hmac_secret",
            variants=("no-webhook-list", "webhook-list-hides-secret")),
     Method("webhooks.get", ("hash",), "I", read_only=True,
-           reason="plan reads webhooks.get_list instead; a lost write's outcome is learnt "
-                  "again by the next plan if this read fails"),
+           reason="never called: plan and the recovery of a lost write read "
+                  "webhooks.get_list"),
     Method("webhooks.update", ("hash", "type", "endpoint", "options"), "I",
            variants=("no-webhook-update",)),
     Method("webhooks.unsubscribe", ("hash",), "C3"),
     # sub-accounts and jobs
     # The new sub-account's hash is read from the create result (``hash``), which methods.md
-    # confirms only for search hits; Login-As in the same apply depends on it.
+    # confirms only for search hits; without it, apply finds it with account/sub.search by
+    # company and login (provisioner/adapt.py). params.default is sent only when the manifest
+    # sets it, and dropped if refused.
     Method("account/sub.create", ("properties", "options"), "C",
            guess="the result carries `hash`; `params.default` is accepted",
            variants=("sub-create-without-hash", "strict-sub-params")),
@@ -135,8 +138,8 @@ METHODS: dict[str, Method] = _rows(
            guess="`params.default` is accepted", variants=("strict-sub-params",)),
     Method("account/sub.get", ("hash",), "C", read_only=True,
            guess="its parameter is the sub-account's hash",
-           reason="plan reads account/sub.search instead; a lost write's outcome is learnt "
-                  "again by the next plan if this read fails"),
+           reason="never called: plan and the recovery of a lost write read "
+                  "account/sub.search"),
     Method("account/sub.search", ("filters", "options"), "C", read_only=True),
     Method("account/sub.disable", ("hash",), "C"),
     Method("account/sub.enable", ("hash",), "C3"),
@@ -173,7 +176,8 @@ GUESSES: tuple[Guess, ...] = (
           "(inferred; the REST table, api/rest/table.py, marks its own rows)",
           variants=("rest-numbers-without-scenario",)),
     Guess("every app package is one of the four the tool manages",
-          reason="apps of other packages are read and left alone; doctor lists them"),
+          reason="apps of other packages are read and left alone, even under prune; plan "
+                 "and doctor list them, export writes them as comments"),
 )
 """Unconfirmed behaviours of the API as a whole (the rows above hold the per-method ones)."""
 

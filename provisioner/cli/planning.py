@@ -317,6 +317,8 @@ def _echo_step(step: StepResult) -> None:
     head = render_change(step.change)[0].strip()
     if step.status is Status.APPLIED:
         click.echo("done: " + head + confirmed(step), err=True)
+        for note in step.notes:
+            click.echo(f"  note: {note}", err=True)
     elif step.status is Status.FAILED:
         click.echo(f"failed: {head}: {safe(str(step.error))}", err=True)
     else:
@@ -337,7 +339,7 @@ class Progress:
         self.done += 1
         if self.quiet:
             return
-        if not self.tty:
+        if not self.tty or step.notes:
             _echo_step(step)
             return
         head = render_change(step.change)[0].strip()

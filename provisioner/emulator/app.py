@@ -24,7 +24,7 @@ from .errors import METHOD_NOT_FOUND, ApiError
 from .faults import Draw, FaultProfile, Faults
 from .handlers import HANDLERS, check_params
 from .persist import Store
-from .seed import provision_numbers
+from .seed import add_app, provision_numbers
 from .stats import Stats
 from .store import State
 from .transport import EmulatorTransport, ResponseDropped
@@ -84,6 +84,12 @@ class Emulator:
     def reset_stats(self) -> None:
         self._stats.reset()
 
+    def set_variants(self, variants: Iterable[str]) -> None:
+        """Switch to other variants (``emulator/variants.py``) from the next request on: tests
+        seed an account under the plain API, then plan and apply under the alternatives."""
+        chosen = variants_module.parse(variants)
+        self.variants, self._missing = chosen, variants_module.missing_methods(chosen)
+
     def provision_numbers(self, count: int, account_hash: str | None = None) -> list[str]:
         """Give an account (default: the master) ``count`` more unassigned DIDs, without the API.
 
@@ -93,6 +99,15 @@ class Emulator:
             numbers = provision_numbers(state, count, account_hash)
             self.store.save()
         return numbers
+
+    def add_app(self, package: str, name: str, *, has_did: bool = True,
+                account_hash: str | None = None) -> str:
+        """Seed an app of any package, one ``apps.create`` refuses included (``CALLFORWARDING10``
+        and other packages of real accounts the tool does not manage), without the API."""
+        with self.store.request() as state:
+            app_hash = add_app(state, package, name, has_did=has_did, account_hash=account_hash)
+            self.store.save()
+        return app_hash
 
     # --- WSGI ---------------------------------------------------------------------------------
 
@@ -162,6 +177,8 @@ class Emulator:
             injected, lose = self.faults.take(method)
             if lose == "503":
                 return 503, REASONS[503].encode("ascii"), lose
+            if lose == "unrun":
+                return 502, LOST_PAGE, lose
             if injected is not None:
                 self._stats.fault("fail")
                 raise ApiError(injected[0], injected[1])

@@ -106,14 +106,20 @@ class Faults:
         with self._lock:
             self._rules.append(_Rule(method, "drop" if drop else "lose", times, skip))
 
+    def lose_request(self, method: str, *, times: int = 1, skip: int = 0) -> None:
+        """The call does NOT run, yet the client gets the same non-JSON 502 page as a lost
+        response: it cannot tell whether the write happened."""
+        with self._lock:
+            self._rules.append(_Rule(method, "unrun", times, skip))
+
     def clear(self) -> None:
         """Remove every rule (the random profile stays)."""
         with self._lock:
             self._rules.clear()
 
     def take(self, method: str) -> tuple[tuple[int, str] | None, str]:
-        """Consume one call of ``method``: (injected error or None, "" / "503" / "lose" /
-        "drop"); "503" means the call must not run."""
+        """Consume one call of ``method``: (injected error or None, "" / "503" / "unrun" /
+        "lose" / "drop"); "503" and "unrun" mean the call must not run."""
         error: tuple[int, str] | None = None
         lose = ""
         with self._lock:
@@ -126,8 +132,8 @@ class Faults:
                 rule.times -= 1
                 if rule.kind == "fail" and error is None:
                     error = (rule.code, rule.message)
-                elif rule.kind == "503":
-                    lose = "503"
+                elif rule.kind in ("503", "unrun"):
+                    lose = rule.kind
                 elif rule.kind != "fail":
                     lose = lose or rule.kind
             self._rules = [r for r in self._rules if r.times > 0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import not_found
-from .store import State, add_did
+from .store import NULL_DATE, State, add_did, new_hash
 
 # +339 7x xx xx xx: outside the store catalogue (+331 99 005.., +334 65 71.., +336 39 98..) and the
 # numbers every new account starts with (+331 99 0...).
@@ -32,3 +32,20 @@ def provision_numbers(state: State, count: int, account_hash: str | None = None)
             numbers.append(number)
     state["counters"]["provisioned"] = cursor
     return numbers
+
+
+def add_app(state: State, package: str, name: str, *, has_did: bool = True,
+            params: dict[str, object] | None = None, account_hash: str | None = None) -> str:
+    """An app of any package, even one ``apps.create`` refuses (real accounts hold packages
+    such as ``CALLFORWARDING10`` that the tool does not manage); return its hash."""
+    account = state["accounts"].get(account_hash or state["master"])
+    if account is None:
+        raise not_found("account", account_hash)
+    app_hash = new_hash(state, "app")
+    kind = package.rstrip("0123456789")
+    account["apps"][app_hash] = {
+        "hash": app_hash, "name": name,
+        "package": {"name": package, "type": kind, "has_did": has_did},
+        "p": dict(params or {}), "date_creation": NULL_DATE, "date_update": NULL_DATE,
+    }
+    return app_hash

@@ -44,6 +44,7 @@ class SubAccount:
     entry: dict[str, Any]
     """The ``subaccounts.<name>`` entry, its ``resources`` included."""
     comments: dict[tuple[str | int, ...], str]
+    unmanaged: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Export:
     env: list[EnvVar] = field(default_factory=list)
     audio: list[AudioFile] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)
+    """The master's live objects no manifest entry can describe (``ExportContext.unmanaged``)."""
     scenarios: dict[str, str] = field(default_factory=dict)
     """Callr Actions scenario files (path relative to the export directory -> text)."""
 
@@ -69,7 +72,7 @@ def export_account(client: CallrClient) -> Export:
     shared = Shared()
     ctx = ExportContext(shared)
     resources = export_resources(LiveReader(client), ctx)
-    result = Export(resources, ctx.comments)
+    result = Export(resources, ctx.comments, unmanaged=ctx.unmanaged)
     try:
         reader = LiveReader(client)
         with reader.reading("subaccounts"):
@@ -85,7 +88,8 @@ def export_account(client: CallrClient) -> Export:
         nested = export_resources(LiveReader(client.as_account(str(live.id))), sub)
         if nested:
             entry["resources"] = nested
-        result.subaccounts.append(SubAccount(name, sub.slug, entry, sub.comments))
+        result.subaccounts.append(SubAccount(name, sub.slug, entry, sub.comments,
+                                             sub.unmanaged))
     result.env = sorted(shared.env.values(), key=lambda var: var.name)
     result.audio = sorted(shared.audio, key=lambda audio: audio.path)
     result.notices = list(shared.notices)

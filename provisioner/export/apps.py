@@ -50,6 +50,7 @@ def _entry(name: str, live: Live, ctx: ExportContext) -> dict[str, Any]:
     if cls is None:
         ctx.notice(f"app {name!r}: left out, with its numbers: package {package!r} is not one "
                    "the manifest supports")
+        ctx.unmanaged.append(f"app {name!r}: {package} {live.id}")
         return {}
     defaults = PACKAGES[package][2].make_default()
     params = strip(live.attrs["params"], defaults) or {}

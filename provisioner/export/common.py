@@ -60,6 +60,9 @@ class ExportContext:
     """Live media id -> the name the export gives it (only media that are exported)."""
     app_names: dict[str, str] = field(default_factory=dict)
     """Live app hash -> app name (only apps that are exported)."""
+    unmanaged: list[str] = field(default_factory=list)
+    """Live objects the manifest cannot describe (apps of packages the tool does not know):
+    written as comments at the top of the account's first file."""
     comments: dict[tuple[str | int, ...], str] = field(default_factory=dict)
     """End-of-line comments, by path inside the account's resources."""
 

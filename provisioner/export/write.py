@@ -46,10 +46,12 @@ Comments = dict[tuple[str | int, ...], str]
 def plan_files(export: Export, out_dir: Path) -> dict[Path, str]:
     """Every file of the export (path -> text), nothing written yet."""
     files: dict[Path, str] = {}
+    note = unmanaged_note(export.unmanaged)
     for section in _ordered(export.resources):
         data = {"version": 1, section: export.resources[section]}
         comments = {path: text for path, text in export.comments.items() if path[0] == section}
-        files[out_dir / f"{section}.yaml"] = render(data, comments, schema_ref(out_dir))
+        files[out_dir / f"{section}.yaml"] = render(data, comments, schema_ref(out_dir), note)
+        note = ""  # once, in the account's first file
     for sub in export.subaccounts:
         entry = dict(sub.entry)
         if "resources" in entry:
@@ -58,13 +60,14 @@ def plan_files(export: Export, out_dir: Path) -> dict[Path, str]:
         comments = {("subaccounts", sub.name, "resources", *path): text
                     for path, text in sub.comments.items()}
         folder = out_dir / "subaccounts"
-        files[folder / f"{sub.slug}.yaml"] = render(data, comments, schema_ref(folder))
+        files[folder / f"{sub.slug}.yaml"] = render(data, comments, schema_ref(folder),
+                                                    unmanaged_note(sub.unmanaged))
     for relative, text in export.scenarios.items():
         files[out_dir / relative] = text
     if export.is_empty:
         files[out_dir / "manifest.yaml"] = render(
             {"version": 1}, {}, schema_ref(out_dir),
-            "The account holds nothing the manifest manages.")
+            "\n".join(filter(None, ["The account holds nothing the manifest manages.", note])))
     if export.env:
         lines = ["# Secrets the exported manifests read from the environment: set each before",
                  "# plan or apply. Values are never exported.", ""]
@@ -72,6 +75,14 @@ def plan_files(export: Export, out_dir: Path) -> dict[Path, str]:
             lines += [f"# {var.what}", f"{var.name}=", ""]
         files[out_dir / ENV_FILE] = "\n".join(lines[:-1]) + "\n"
     return files
+
+
+def unmanaged_note(unmanaged: list[str]) -> str:
+    """The header lines listing what the account holds that no manifest entry can describe."""
+    if not unmanaged:
+        return ""
+    lines = ["Unmanaged (packages this tool does not know): read, never changed or deleted:"]
+    return "\n".join([*lines, *(f"  {item}" for item in unmanaged)])
 
 
 def write(export: Export, out_dir: Path, *, force: bool = False) -> list[Path]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from provisioner.models.values import Spec
 
@@ -46,6 +47,24 @@ def check_endpoint(value: str) -> str:
     raise ValueError(f"{value!r} must be an https:// URL (plain http only for loopback hosts)")
 
 
+UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$")
+
+
+def utc_time(value: Any) -> Any:
+    """A date or ``YYYY-MM-DD HH:MM[:SS]`` (UTC) as ``YYYY-MM-DD HH:MM:SS``, the API's form."""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC) if value.tzinfo else value
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d 00:00:00")
+    if isinstance(value, str) and UTC_TIME.match(value.strip()):
+        text = value.strip()
+        return text + ("" if len(text) == 19 else ":00" if len(text) == 16 else " 00:00:00")
+    if isinstance(value, str):
+        raise ValueError(f"{value!r} is not a UTC time such as \"2026-12-02 15:30\"")
+    return value
+
+
 EventType = Annotated[str, AfterValidator(check_type)]
 Endpoint = Annotated[str, AfterValidator(check_endpoint)]
 
@@ -60,6 +79,9 @@ class WebhookSpec(Spec):
     type: EventType
     endpoint: Endpoint
     options: WebhookOptions | None = None
+    secret_rotated_at: Annotated[str, BeforeValidator(utc_time)] | None = None
+    """When ``options.hmac_secret`` last changed (UTC). Only for an API that does not show
+    secrets: a live webhook subscribed before it is re-subscribed with the new secret."""
     absent: bool = False
     protect: bool = False
     """Any delete or replace of this object is a plan error (remove the flag to allow one)."""

@@ -5,6 +5,11 @@ numbers kind). Only the params the manifest sets are compared; an update sends t
 with the desired ones laid over them, because ``apps.edit`` replaces params whole. A package
 cannot be edited: the app is replaced, the new one created first so numbers move to it before
 the old one is deleted. An ACTIONS10 scenario is compared as parsed YAML (``actions.same``).
+
+Real accounts also hold apps of packages the tool does not know (``CALLFORWARDING10``,
+``TRUNKTERMINATION10`` ...). They are read and shown in the plan as unmanaged (a warning), and
+are never changed or deleted, not even by ``policy.prune: [apps]`` or by a manifest app of the
+same name (which is created beside them), unless an ``absent: true`` entry names them.
 """
 
 from __future__ import annotations
@@ -39,13 +44,18 @@ class AppKind(ResourceKind):
                                                                "params": params}))
         return out
 
+    def prunable(self, live: Live) -> bool:
+        return live.attrs["package"] in APP_CLASSES
+
     def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         changes: list[Change] = []
+        self._warn_unmanaged(desired, ctx)
         for name, spec in desired.apps.items():
             candidates = ctx.live.get(self.kind, {}).get(name, [])
-            if spec.absent:
+            if spec.absent:  # named explicitly: an app of any package goes
                 changes.extend(self._delete(name, obj, ctx) for obj in candidates)
                 continue
+            candidates = [c for c in candidates if self.prunable(c)]
             ok, renamed = policy.rename_candidate(self, name, spec, ctx)
             if not ok:
                 continue  # reported: two live apps could be renamed to this name
@@ -79,6 +89,17 @@ class AppKind(ResourceKind):
                 ctx.replaced[old.id] = ctx.id_of(self.kind, name)
                 changes.append(self._delete(name, old, ctx, replaced=True))
         return changes
+
+    def _warn_unmanaged(self, desired: Desired, ctx: PlanContext) -> None:
+        """One warning listing the apps of packages the tool does not manage."""
+        unknown = sorted((str(live.identity), live.attrs["package"], str(live.id))
+                         for lives in ctx.live.get(self.kind, {}).values() for live in lives
+                         if not self.prunable(live)
+                         and not getattr(desired.apps.get(live.identity), "absent", False))
+        if unknown:
+            listed = ", ".join(f"{name!r} ({package}, {ident})" for name, package, ident in unknown)
+            ctx.warnings.append(f"{ctx.prefix}apps of packages this tool does not manage, left "
+                                f"as they are (unmanaged): {listed}")
 
     def keep(self, identity: Any, found: list[Live], ctx: PlanContext) -> Split | None:
         """Copies of one app (same name and package): keep the one with numbers, or the

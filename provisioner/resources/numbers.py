@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from provisioner.manifest import Desired
+from provisioner.models.apps import APP_CLASSES
 from provisioner.models.values import compact_number
 from provisioner.plan import Action, Call, Change, Ref
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
@@ -33,12 +34,13 @@ class NumberKind(ResourceKind):
     def read_for(self, reader: LiveReader, desired: Desired) -> list[Live]:
         """The assigned DIDs (``apps.get_list(true)``, shared with apps), plus the unassigned
         ones (``apps.get_dids(true)``) only when the manifest names a number, as an assignment
-        or a SIP subscriber's cli, that no app holds: nothing else looks at unassigned DIDs."""
+        or a SIP subscriber's cli, that no app holds, or orders numbers (an order assigns the
+        account's spare numbers before buying): nothing else looks at unassigned DIDs."""
         out = self._assigned(reader)
         named = set(desired.numbers) | {
             spec.cli for spec in desired.sip_subscribers.values()
             if not spec.absent and spec.cli is not None and spec.cli != "BLOCKED"}
-        if not named <= out.keys():
+        if not named <= out.keys() or desired.orders:  # orders take spare numbers first
             self._add_available(reader, out)
         return list(out.values())
 
@@ -91,9 +93,12 @@ class NumberKind(ResourceKind):
     def prune(self, desired: Desired, ctx: PlanContext) -> list[Change]:
         """``policy.prune: [numbers]`` unassigns the numbers the manifest does not list; it never
         releases one. Numbers of an app with a ``numbers.order`` belong to the order (pruning
-        them would make the next plan buy again), and those of an ignored app stay with it."""
+        them would make the next plan buy again), and those of an ignored app, or of an app of a
+        package the tool does not manage, stay with it."""
         kept = {ctx.id_of("app", order.app) for order in desired.orders.values()}
         kept |= {live.id for lives in ctx.ignored.get("app", {}).values() for live in lives}
+        kept |= {live.id for lives in ctx.live.get("app", {}).values() for live in lives
+                 if live.attrs.get("package") not in APP_CLASSES}  # apps the tool cannot manage
         handled = ctx.deleted.get("app", set()) | set(ctx.replaced)
         note = ("pruned: not in the manifest (policy.prune lists numbers); the number stays on "
                 "the account, assigned to no app")

@@ -1,10 +1,15 @@
 """DID store orders (``numbers.order``): buy numbers, then assign them, only when allowed.
 
 An order is satisfied when its app already has ``quantity`` numbers that ``numbers:`` does not
-list explicitly; otherwise the plan quotes the missing ones (``did/store.get_quote``, a read) and
-holds a PURCHASE change: reserve, buy, then assign each bought DID, with Refs into the buy
-result. Apply refuses a plan with a purchase unless ``--allow-purchase`` is given. Releasing a
-number is never planned: only ``provisioner release`` does it.
+list explicitly. Otherwise the account's unassigned numbers that match the order (same class,
+in the order's area code: its ``intl_prefix`` and type from ``did/areacode.get_list``), and that
+``numbers:`` does not list, are assigned to the app first: a number bought by an apply whose
+assignment failed, or by a partial buy, is such a number, so a re-run after any failure never
+buys more than the manifest asks for in total. Only what is still missing is bought: the plan
+quotes it (``did/store.get_quote``, a read) and holds a PURCHASE change: reserve, buy, then
+assign each bought DID, with Refs into the buy result. Apply refuses a plan with a purchase
+unless ``--allow-purchase`` is given. Releasing a number is never planned: only ``provisioner
+release`` does it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from provisioner.manifest import Desired
 from provisioner.models.numbers import OrderSpec
+from provisioner.models.values import compact_number
 from provisioner.plan import Action, Call, Change, FieldChange, Ref
 from provisioner.resources.base import PlanContext, over_rest
 
@@ -23,6 +29,7 @@ EXPERIMENTAL = ("EXPERIMENTAL: REST v2 number store bodies are inferred (rest-v2
 def plan_orders(desired: Desired, ctx: PlanContext) -> list[Change]:
     changes = []
     rest = over_rest(ctx)
+    taken: set[str] = set()  # unassigned numbers already given to an order of this plan
     for index, (key, order) in enumerate(desired.orders.items()):
         target = ctx.id_of("app", order.app)
         if target is None:
@@ -30,6 +37,12 @@ def plan_orders(desired: Desired, ctx: PlanContext) -> list[Change]:
         if not _area_known(desired.origin("orders", key), order, rest, ctx):
             continue
         missing = order.quantity - _owned(order, target, desired, ctx)
+        if missing <= 0:
+            continue
+        for number, did_hash in _spare(order, desired, ctx, taken)[:missing]:
+            taken.add(number)
+            changes.append(_assign_spare(index, order, target, number, did_hash, ctx))
+            missing -= 1
         if missing > 0:
             changes.append(_purchase(index, order, target, missing, ctx))
     return changes
@@ -54,6 +67,57 @@ def _area_known(origin: Any, order: OrderSpec, rest: bool, ctx: PlanContext) -> 
     ctx.error(f"{where}order for {order.app}: {wanted[0]} {wanted[1]!r} is not in the number "
               f"store (GET /numbers/store/prefixes lists {', '.join(known) or 'none'})")
     return False
+
+
+def _spare(order: OrderSpec, desired: Desired, ctx: PlanContext,
+           taken: set[str]) -> list[tuple[str, str]]:
+    """(number, DID hash) of the account's unassigned numbers that match the order, that the
+    manifest does not list and no earlier order took, in number order."""
+    free = ctx.read("apps.get_dids", only_available=True)
+    if not free:
+        return []
+    out = []
+    for did in free:
+        number = compact_number(did.get("intl_number"))
+        if (did.get("app") or number in desired.numbers or number in taken
+                or did.get("class") != order.class_):
+            continue
+        prefix = (_area_prefix(order.area_code_id, did.get("country_code"), did.get("type"), ctx)
+                  if order.area_code_id is not None else _store_prefix(order, ctx))
+        if prefix is not None and number.startswith(prefix):
+            out.append((number, str(did["hash"])))
+    return sorted(out)
+
+
+def _area_prefix(area_code_id: int, country: Any, did_type: Any,
+                 ctx: PlanContext) -> str | None:
+    """The ``intl_prefix`` of the order's area code among those of the DID's country and type
+    (one cached read per country and type), None when it is not one of them."""
+    if not isinstance(country, str):
+        return None
+    areas = ctx.read("did/areacode.get_list", country_code=country, type=did_type) or []
+    prefix = next((a.get("intl_prefix") for a in areas if a.get("id") == area_code_id), None)
+    return compact_number(prefix) if isinstance(prefix, str) and prefix else None
+
+
+def _store_prefix(order: OrderSpec, ctx: PlanContext) -> str | None:
+    """REST v2: the order's prefix, or its area's (``GET /numbers/store/prefixes``)."""
+    if order.prefix is not None:
+        return str(compact_number(order.prefix))
+    rows = ctx.read("did/areacode.get_list", country_code=None, type=None) or []
+    found = next((r.get("prefix") for r in rows
+                  if str(r.get("area", "")).lower() == str(order.area).lower()), None)
+    return compact_number(found) if isinstance(found, str) and found else None
+
+
+def _assign_spare(index: int, order: OrderSpec, app: Any, number: str, did_hash: str,
+                  ctx: PlanContext) -> Change:
+    address = ctx.address("number", number)
+    call = ctx.call(address, "apps.assign_did", app_hash=app, did_hash=did_hash)
+    note = (f"an unassigned number of the account that matches order {order.app}[{index}]: "
+            "assigned instead of buying one")
+    return Change(address, "number", Action.ASSIGN, f"to {order.app}", (), (call,), (note,),
+                  ctx.account)
 
 
 def _owned(order: OrderSpec, app_hash: Any, desired: Desired, ctx: PlanContext) -> int:

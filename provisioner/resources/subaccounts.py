@@ -115,6 +115,12 @@ class SubAccountKind(ResourceKind):
         edit_fields = compare({k: live.attrs[k] for k in edits}, edits)
         if edit_fields:
             fields.extend(edit_fields)
+            if "params" in edits:  # only the params sub-objects that change are sent
+                changed = {f.path.split(".")[1] for f in edit_fields
+                           if f.path.startswith("params.")}
+                edits["params"] = {k: v for k, v in edits["params"].items() if k in changed}
+                if not edits["params"]:
+                    del edits["params"]
             calls.append(ctx.call(address, "account/sub.edit", hash=live.id,
                                   properties=_edit_properties(live, edits), options={}))
         for change in compare(live.attrs["account"], wanted["account"], prefix="account"):
@@ -157,8 +163,15 @@ def _desired_attrs(spec: SubAccountSpec) -> dict[str, Any]:
 
 
 def _edit_properties(live: Live, edits: dict[str, Any]) -> dict[str, Any]:
-    """EditProperties: the given sub-objects whole (live values laid under the desired ones)."""
-    return {k: merge(live.attrs[k], v) for k, v in edits.items()}
+    """EditProperties: the given sub-objects whole (live values laid under the desired ones).
+
+    ``params`` carries only the sub-objects the manifest sets: EditParams documents ``billing``
+    only, so ``default`` (unconfirmed) is never sent unless the manifest sets it."""
+    out = {k: merge(live.attrs[k], v) for k, v in edits.items() if k != "params"}
+    if "params" in edits:
+        current = live.attrs["params"]
+        out["params"] = {k: merge(current.get(k, {}), v) for k, v in edits["params"].items()}
+    return out
 
 
 def _editable_params(params: Any) -> dict[str, Any]:

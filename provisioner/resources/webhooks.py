@@ -1,13 +1,17 @@
 """Webhooks (``webhooks:``): identity is the pair (event type, endpoint).
 
-Live read: ``webhooks.get_list()``, one call for the account. A webhook of the manifest that is
-not live is created with ``webhooks.subscribe``; one that is live has only the options the
-manifest sets compared, and is updated in place (same hash) with ``webhooks.update``, which
-replaces type, endpoint and options whole: the call sends the live options with the desired
-ones laid over them. Entries with ``absent: true`` are unsubscribed; live webhooks the manifest
-does not mention are left alone. Of two live webhooks with the same type and endpoint (two
-applies at once), the plan keeps the oldest and unsubscribes the other, marked as a duplicate
-(``duplicates``); an ``absent`` entry unsubscribes every one.
+Live read: ``webhooks.get_list()``, one call for the account (an account without that method,
+which is inferred, fails the plan before any write, naming it: ``engine.read_live``). A webhook
+of the manifest that is not live is created with ``webhooks.subscribe``; one that is live has
+only the options the manifest sets compared, and a difference is changed with
+``webhooks.unsubscribe`` then ``webhooks.subscribe`` (the live options with the desired ones laid
+over them), as third-party clients of the live API do: ``webhooks.update`` is unconfirmed. The
+change is a replace: the webhook gets a new hash, and events of that type are not delivered
+between the two calls (a ``protect: true`` entry refuses it).
+Entries with ``absent: true`` are unsubscribed; live webhooks the manifest does not mention are
+left alone. Of two live webhooks with the same type and endpoint (two applies at once), the plan
+keeps the oldest and unsubscribes the other, marked as a duplicate (``duplicates``); an
+``absent`` entry unsubscribes every one.
 
 Event types: the manifest only checks their shape offline; at plan time the type of every entry
 that is not live yet is checked against the account's ``webhooks.get_event_types`` (the
@@ -17,18 +21,22 @@ by the API: a plan with no new webhook makes no call for the list). An ``absent`
 name a type that some live webhook has.
 
 The HMAC secret is wrapped in ``Secret`` on both sides: it compares by value and shows as
-``(sensitive)`` in every output; a changed secret is an update whose field change is marked
-sensitive. The comparison uses what ``webhooks.get_list`` returns. When the API returns no
-secret (null or absent) for a webhook whose manifest entry sets one, the secret cannot be
-compared, so the plan updates the webhook to set it, with a note saying so; against an API that
-never returns secrets, this would plan that update on every run (the emulator and the documented
-``Webhook.Options`` object do return ``hmac_secret``).
+``(sensitive)`` in every output; a changed secret is a change whose field is marked sensitive.
+When the list returns ``hmac_secret: null``, the webhook has no secret and a manifest secret is
+set. When the list leaves ``hmac_secret`` out altogether, the secret is write-only: it is sent
+when the webhook is subscribed and never compared afterwards (the plan would otherwise change
+the webhook on every run). A rotation is then told by the manifest: ``secret_rotated_at`` (UTC)
+beside the new secret re-subscribes a live webhook whose ``created_at`` is earlier, once (the new
+subscription is later). Re-subscribing such a webhook for another option would drop a secret
+the manifest does not give, so that is a plan error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from provisioner.diff import compare, merge
@@ -38,10 +46,18 @@ from provisioner.plan import Action, Change, FieldChange, Ref
 from provisioner.resources import duplicates
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 from provisioner.resources.duplicates import Split
-from provisioner.sensitive import wrap_paths
+from provisioner.sensitive import REDACTED, wrap_paths
 
 SENSITIVE: frozenset[tuple[str, ...]] = frozenset({("hmac_secret",)})
 Identity = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Want:
+    """A manifest webhook, normalized: its options, and when its secret last changed."""
+
+    options: dict[str, Any]
+    rotated_at: str | None = None
 
 
 class WebhookKind(ResourceKind):
@@ -53,7 +69,11 @@ class WebhookKind(ResourceKind):
         out = []
         for hook in reader.call("webhooks.get_list") or []:
             identity = (str(hook.get("type", "")), str(hook.get("endpoint", "")))
-            out.append(Live(hook["hash"], identity, {"options": normalize_options(hook)}))
+            options = hook.get("options")
+            hidden = isinstance(options, dict) and "hmac_secret" not in options
+            out.append(Live(hook["hash"], identity, {"options": normalize_options(hook),
+                                                     "secret_hidden": hidden,
+                                                     "created_at": hook.get("created_at")}))
         return out
 
     def plan_entries(self, desired: Desired, ctx: PlanContext) -> list[Change]:
@@ -67,8 +87,14 @@ class WebhookKind(ResourceKind):
         ages = duplicates.ages(ctx.read("webhooks.get_list"), "created_at")
         return duplicates.split(found, lambda obj: False, lambda obj: ages.get(obj.id, ("", 0)))
 
-    def want(self, identity: Any, spec: WebhookSpec, ctx: PlanContext) -> dict[str, Any]:
-        return desired_options(spec)
+    def want(self, identity: Any, spec: WebhookSpec, ctx: PlanContext) -> Want | None:
+        rotated = spec.secret_rotated_at
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if rotated is not None and rotated > now:
+            ctx.error(f"{self._address(identity, ctx)}: secret_rotated_at {rotated} is in the "
+                      "future: set it to the time the secret changed (UTC)")
+            return None
+        return Want(desired_options(spec), rotated)
 
     def _check_types(self, desired: Desired, ctx: PlanContext) -> bool:
         """Report every desired type the account does not know; True when all are known."""
@@ -101,7 +127,8 @@ class WebhookKind(ResourceKind):
     def _address(self, identity: Identity, ctx: PlanContext) -> str:
         return ctx.address(self.kind, f"{identity[0]}->{identity[1]}")
 
-    def create(self, identity: Identity, options: dict[str, Any], ctx: PlanContext) -> Change:
+    def create(self, identity: Identity, want: Want, ctx: PlanContext) -> Change:
+        options = want.options
         address = self._address(identity, ctx)
         call = ctx.call(address, "webhooks.subscribe", type=identity[0], endpoint=identity[1],
                         options=options or None)
@@ -113,20 +140,38 @@ class WebhookKind(ResourceKind):
         return Change(address, self.kind, Action.CREATE, "", fields, (call,),
                       account=ctx.account)
 
-    def update(self, identity: Identity, live: Live, options: dict[str, Any],
+    def update(self, identity: Identity, live: Live, want: Want,
                 ctx: PlanContext) -> Change | None:
+        options = want.options
         current: dict[str, Any] = live.attrs["options"]
-        fields = compare(current, options, SENSITIVE, prefix="options")
+        hidden = bool(live.attrs.get("secret_hidden"))
+        compared = {k: v for k, v in options.items() if not (hidden and k == "hmac_secret")}
+        fields = compare(current, compared, SENSITIVE, prefix="options")
+        if hidden and _set_before(live, want):
+            fields = (*fields, FieldChange("options.hmac_secret", REDACTED,
+                                           options["hmac_secret"], sensitive=True))
         if not fields:
             return None
         address = self._address(identity, ctx)
-        call = ctx.call(address, "webhooks.update", hash=live.id, type=identity[0],
-                        endpoint=identity[1], options=merge(current, options))
-        notes: tuple[str, ...] = ()
-        if options.get("hmac_secret") is not None and current.get("hmac_secret") is None:
-            notes = ("the API returns no secret for this webhook: the manifest's secret is set",)
-        return Change(address, self.kind, Action.UPDATE, str(live.id), fields, (call,), notes,
-                      ctx.account)
+        if hidden and options.get("hmac_secret") is None and current.get("hmac_algo"):
+            ctx.error(f"{address}: changing it re-subscribes it, and the API does not show its "
+                      "HMAC secret: set options.hmac_secret so the secret is not lost")
+            return None
+        unsubscribe = ctx.call(address, "webhooks.unsubscribe", hash=live.id)
+        subscribe = ctx.call(address, "webhooks.subscribe", type=identity[0],
+                             endpoint=identity[1], options=merge(current, options) or None)
+        notes = ["changed by webhooks.unsubscribe then webhooks.subscribe (webhooks.update is "
+                 "unconfirmed): it gets a new hash, and no event is delivered in between"]
+        if hidden and _set_before(live, want):
+            notes.append(f"subscribed at {live.attrs.get('created_at')}, before "
+                         f"secret_rotated_at {want.rotated_at}: its secret is set again")
+        if options.get("hmac_secret") is not None and current.get("hmac_secret") is None \
+                and not hidden:
+            notes.append("the API returns no secret for this webhook: the manifest's secret "
+                         "is set")
+        # a replace, as it is: the old subscription goes, a new one (new hash) comes
+        return Change(address, self.kind, Action.REPLACE, str(live.id), fields,
+                      (unsubscribe, subscribe), tuple(notes), ctx.account)
 
     def delete(self, identity: Identity, live: Live, ctx: PlanContext) -> Change:
         address = self._address(identity, ctx)
@@ -135,6 +180,15 @@ class WebhookKind(ResourceKind):
         call = ctx.call(address, "webhooks.unsubscribe", hash=live.id)
         return Change(address, self.kind, Action.DELETE, str(live.id), calls=(call,),
                       notes=("absent: true",), account=ctx.account)
+
+
+def _set_before(live: Live, want: Want) -> bool:
+    """Whether the live webhook was subscribed before the manifest's secret changed."""
+    created = live.attrs.get("created_at")
+    if want.rotated_at is None or want.options.get("hmac_secret") is None:
+        return False
+    # No creation time (undocumented answer): never re-subscribe, or every plan would.
+    return isinstance(created, str) and created[:19] < want.rotated_at
 
 
 def normalize_options(hook: dict[str, Any]) -> dict[str, Any]:

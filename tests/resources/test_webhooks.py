@@ -62,21 +62,22 @@ def test_create_without_options_sends_null(account: Any, client: CallrClient,
     assert hooks(client)[0]["options"]["format"] == "JSON"
 
 
-def test_options_update_in_place(account: Any, client: CallrClient, manifest: Write) -> None:
+def test_options_change_by_unsubscribe_then_subscribe(account: Any, client: CallrClient,
+                                                       manifest: Write) -> None:
+    """webhooks.update is unconfirmed (no public client calls it): a change re-subscribes."""
     account.converge(one_hook(manifest, options="{hmac_algo: SHA1}"))
     (before,) = hooks(client)
     path = one_hook(manifest, options="{hmac_algo: SHA512}")
     plan = account.converge(path)
     (change,) = plan.changes
-    assert change.action is Action.UPDATE and change.address == ADDRESS
+    assert change.action is Action.REPLACE and change.address == ADDRESS
     assert [(f.path, f.old, f.new) for f in change.fields] == [
         ("options.hmac_algo", "SHA1", "SHA512")
     ]
-    (call,) = change.calls
-    assert call.method == "webhooks.update"
-    assert call.kwargs()["hash"] == before["hash"]
+    assert [(c.method, c.kwargs().get("hash")) for c in change.calls] == [
+        ("webhooks.unsubscribe", before["hash"]), ("webhooks.subscribe", None)]
+    assert any("new hash" in note for note in change.notes)
     (after,) = hooks(client)
-    assert after["hash"] == before["hash"]
     assert after["options"]["hmac_algo"] == "SHA512"
     assert account.plan(path).is_empty
 
@@ -118,7 +119,7 @@ def test_secret_change_is_a_sensitive_update_and_never_shown(
     path = one_hook(manifest, options=f"{{hmac_algo: SHA256, hmac_secret: {SECRET_B}}}")
     plan = account.converge(path)
     (change,) = plan.changes
-    assert change.action is Action.UPDATE
+    assert change.action is Action.REPLACE
     (field,) = change.fields
     assert field.path == "options.hmac_secret" and field.sensitive
     assert field.old == Secret(SECRET_A) and field.new == Secret(SECRET_B)
@@ -128,7 +129,7 @@ def test_secret_change_is_a_sensitive_update_and_never_shown(
     outputs.append(json.dumps(plan.to_dict()))
     outputs.append(caplog.text)
     outputs.extend(str(r.args) for r in caplog.records)
-    assert "-> webhooks.update" in caplog.text  # the RPC layer's DEBUG log was captured
+    assert "-> webhooks.subscribe" in caplog.text  # the RPC layer's DEBUG log was captured
     for output in outputs:
         assert SECRET_A not in output and SECRET_B not in output
     assert "(sensitive)" in RENDERERS["text"](plan)
@@ -150,7 +151,7 @@ def test_live_secret_missing_plans_an_update_that_sets_it(
     path = one_hook(manifest, options=f"{{hmac_secret: {SECRET_A}}}")
     plan = account.converge(path)
     (change,) = plan.changes
-    assert change.action is Action.UPDATE
+    assert change.action is Action.REPLACE
     (field,) = change.fields
     assert field.sensitive and field.old is None and field.new == Secret(SECRET_A)
     assert any("secret is set" in note for note in change.notes)
@@ -206,10 +207,12 @@ def test_duplicate_live_webhooks_are_removed_keeping_the_oldest(
     path = one_hook(manifest, options="{hmac_algo: SHA1}")
     plan = account.plan(path)
     assert [(c.action, c.summary.startswith("duplicate")) for c in plan.changes] == [
-        (Action.UPDATE, False), (Action.DELETE, True)]  # deletes come last
+        (Action.REPLACE, False), (Action.DELETE, True)]  # deletes come last
     assert f"{made[0]} is kept" in plan.changes[1].notes[0]
+    assert plan.changes[0].calls[0].kwargs()["hash"] == made[0]  # re-subscribed for SHA1
     account.converge(path)
-    assert [hook["hash"] for hook in hooks(client)] == made[:1]
+    (kept,) = hooks(client)
+    assert kept["options"]["hmac_algo"] == "SHA1" and kept["hash"] not in made[1:]
     assert account.plan(path).is_empty
 
 
@@ -244,11 +247,11 @@ def test_loopback_http_endpoint_is_allowed(account: Any, client: CallrClient,
     assert account.plan(path).is_empty
 
 
-@pytest.mark.parametrize("method", ["webhooks.subscribe", "webhooks.update"])
+@pytest.mark.parametrize("method", ["webhooks.subscribe", "webhooks.unsubscribe"])
 def test_lost_response_converges_without_duplicates(
     account: Any, client: CallrClient, emulator: Emulator, manifest: Write, method: str
 ) -> None:
-    if method == "webhooks.update":
+    if method == "webhooks.unsubscribe":
         account.converge(one_hook(manifest, options="{hmac_algo: SHA1}"))
     path = one_hook(manifest, options=f"{{hmac_algo: SHA256, hmac_secret: {SECRET_A}}}")
     emulator.faults.lose_response(method)

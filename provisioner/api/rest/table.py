@@ -75,7 +75,10 @@ def app_of(scenario: dict[str, Any]) -> dict[str, Any]:
 def did_of(number: dict[str, Any], scenario: str | None = None) -> dict[str, Any]:
     """A number in the numbers kind's shape: hash = E.164, app = the scenario's sid or None."""
     e164 = number["e164"]
-    return {"hash": e164, "intl_number": e164, "app": scenario or number.get("scenario")}
+    return {"hash": e164, "intl_number": e164, "app": scenario or number.get("scenario"),
+            "class": str(number.get("class", "")).upper() or None,
+            "type": str(number.get("type", "")).upper() or None,
+            "country_code": number.get("country")}
 
 
 def _scenario_body(args: Args) -> dict[str, Any]:

@@ -1,9 +1,12 @@
 """``account/sub.*`` and ``jobs.get``: sub-accounts of the master account and archive jobs.
 
 Every SubAccount object returned carries its ``hash`` (create, get, search hits); methods.md
-confirms it only for search hits. The password is only in the create result. Archive jobs are
-computed lazily from the clock: PENDING, RUNNING after ``job_delay / 2``, DONE after ``job_delay``;
-``settle_jobs`` (run at the start of every request) archives the sub-account once its job is DONE.
+confirms it only for search hits (variant ``sub-create-without-hash``: the create result has
+none). Variant ``strict-sub-params``: create and edit refuse ``params.default`` (error 151), as
+CreateParams and EditParams document ``billing`` only. The password is only in the create
+result. Archive jobs are computed lazily from the clock: PENDING, RUNNING after
+``job_delay / 2``, DONE after ``job_delay``; ``settle_jobs`` (run at the start of every request)
+archives the sub-account once its job is DONE.
 """
 
 from __future__ import annotations
@@ -50,6 +53,12 @@ PARAMS = Obj(fields={"billing": BILLING, "default": DEFAULT})
 
 def _no_media(_: int) -> bool:
     return False
+
+
+def _strict_params(ctx: Ctx, params: Any) -> None:
+    """Under ``strict-sub-params``, ``params.default`` is not a property the API knows."""
+    if "strict-sub-params" in ctx.variants and isinstance(params, dict) and "default" in params:
+        raise invalid("properties.params.default", "is not a known property")
 
 
 def _master(ctx: Ctx) -> None:
@@ -111,6 +120,7 @@ def create(ctx: Ctx, properties: dict[str, Any], options: Any) -> dict[str, Any]
     if not account["company"].strip():
         raise invalid("properties.account.company", "must not be empty")
     contact = _contact(properties.get("contact"))
+    _strict_params(ctx, properties.get("params"))
     params = PARAMS.check(properties.get("params"), "properties.params", _no_media)
     password = _password(options)
     if len(ctx.account["subs"]) >= QUOTA_MAX:
@@ -135,6 +145,8 @@ def create(ctx: Ctx, properties: dict[str, Any], options: Any) -> dict[str, Any]
     ctx.account["subs"].append(acc["hash"])
     view = sub_view(acc)
     view["credentials"]["password"] = password
+    if "sub-create-without-hash" in ctx.variants:
+        del view["hash"]
     return view
 
 
@@ -154,6 +166,7 @@ def edit(ctx: Ctx, sub_hash: str, properties: dict[str, Any], options: Any) -> d
     checked: dict[str, Any] = {}
     if properties.get("params") is not None:
         given = want_obj(properties["params"], "properties.params")
+        _strict_params(ctx, given)
         no_unknown_keys(given, PARAMS.fields, "properties.params")
         checked = PARAMS.check(given, "properties.params", _no_media)
     sub["contact"] = contact

@@ -116,11 +116,15 @@ def search(ctx: Ctx, filters: Any, options: Any) -> dict[str, Any]:
 
 @register("apps.assign_did", str, str)
 def assign_did(ctx: Ctx, app_hash: str, did_hash: str) -> bool:
-    """Assign a DID; a DID already assigned to another app moves to this one."""
+    """Assign a DID; a DID already assigned to another app moves to this one (variant
+    ``assign-requires-free-did``: it is refused with error 151 instead)."""
     app = get_or_404(ctx.account["apps"], app_hash, "app")
     did = get_or_404(ctx.account["dids"], did_hash, "DID")
     if not app["package"]["has_did"]:
         raise ApiError(NO_DID_APP, "This voice app cannot be assigned a DID")
+    held = did["app"] not in (None, app_hash)
+    if held and "assign-requires-free-did" in ctx.variants:
+        raise invalid("did_hash", "is assigned to another app: remove it first")
     did["app"] = app_hash
     app["date_update"] = fmt_date(ctx.now)
     return True

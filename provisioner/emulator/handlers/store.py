@@ -203,13 +203,21 @@ def view_order(ctx: Ctx, token: str) -> dict[str, Any]:
 
 @register("did/store.buy_order", str)
 def buy_order(ctx: Ctx, token: str) -> dict[str, Any]:
+    """Buys the reservation's numbers; one that another account owns by now (the store sold it
+    elsewhere) is left out: it is listed in ``errors``, a partial BuyStatus."""
     res = _live_reservation(ctx, token)
     did_type = AREA_CODES[res["area_code_id"]]["type"]
+    success, errors = [], []
     for item in res["items"]:
+        if item["intl_number"] in ctx.state["numbers"]:
+            errors.append({**item, "error": "no longer available"})
+            continue
         add_did(ctx.state, ctx.account, item["intl_number"], res["class"], did_type, item["hash"])
         ctx.account["bought"].append(ctx.now)
+        success.append(item)
     del ctx.state["reservations"][token]
-    return {"contract": res["contract"], "cost": res["cost"], "errors": [], "success": res["items"]}
+    return {"contract": res["contract"], "cost": res["cost"], "errors": errors,
+            "success": success}
 
 
 @register("did/store.cancel_order", str)

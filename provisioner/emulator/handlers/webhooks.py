@@ -1,4 +1,7 @@
-"""``webhooks.*``: subscriptions to the 15 documented event types."""
+"""``webhooks.*``: subscriptions to the 15 documented event types.
+
+Variant ``webhook-list-hides-secret``: ``get_list`` and ``get`` omit ``options.hmac_secret``
+(the secret is write-only: set by subscribe and update, never read back)."""
 
 from __future__ import annotations
 
@@ -73,14 +76,21 @@ def subscribe(ctx: Ctx, hook_type: str, endpoint: str, options: Any) -> dict[str
     return copy.deepcopy(hook)
 
 
+def _read_view(ctx: Ctx, hook: dict[str, Any]) -> dict[str, Any]:
+    view = copy.deepcopy(hook)
+    if "webhook-list-hides-secret" in ctx.variants:
+        view["options"].pop("hmac_secret", None)
+    return view
+
+
 @register("webhooks.get_list")
 def get_list(ctx: Ctx) -> list[dict[str, Any]]:
-    return [copy.deepcopy(h) for h in ctx.account["webhooks"].values()]
+    return [_read_view(ctx, h) for h in ctx.account["webhooks"].values()]
 
 
 @register("webhooks.get", str)
 def get(ctx: Ctx, hook_hash: str) -> dict[str, Any]:
-    return copy.deepcopy(get_or_404(ctx.account["webhooks"], hook_hash, "webhook"))
+    return _read_view(ctx, get_or_404(ctx.account["webhooks"], hook_hash, "webhook"))
 
 
 @register("webhooks.update", str, str, str, (dict, NULL))
