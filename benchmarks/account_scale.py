@@ -45,9 +45,9 @@ from provisioner.api.client import CallrClient
 from provisioner.api.methods import SEARCH_PAGE_SIZE
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator, FaultProfile, make_server
-from provisioner.engine import apply_plan, build_plan
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
 from provisioner.models.webhooks import DOCUMENTED_TYPES
+from provisioner.planning.engine import apply_plan, build_plan
 
 PATH = "/json-rpc/v1.1/"
 BASELINE_PARALLELISM = 10

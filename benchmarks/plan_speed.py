@@ -19,8 +19,8 @@ from pathlib import Path
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan, build_plan
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import apply_plan, build_plan
 
 
 def manifest(apps: int) -> str:

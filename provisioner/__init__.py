@@ -1,14 +1,14 @@
 """callr-provisioner: manage CALLR accounts as code.
 
-The library API follows the pipeline of ``provisioner.engine``: ``load`` manifests into a
+The library API follows the pipeline of ``provisioner.planning.engine``: ``load`` manifests into a
 ``Desired`` state, ``build_plan`` against a ``CallrClient``, then ``apply_plan``.
 """
 
 from provisioner.api import CallrClient, Credentials
-from provisioner.engine import apply_plan, build_plan, plan_paths
 from provisioner.errors import ManifestError, PlanError, ProvisionerError
-from provisioner.manifest import Desired, load
-from provisioner.plan import Plan
+from provisioner.manifest.desired import Desired, load
+from provisioner.planning.engine import apply_plan, build_plan, plan_paths
+from provisioner.planning.plan import Plan
 
 __all__ = [
     "CallrClient",

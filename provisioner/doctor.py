@@ -24,7 +24,7 @@ from typing import Any
 from provisioner.api.client import CallrClient
 from provisioner.api.methods import METHODS, SEARCH_PAGE_SIZES
 from provisioner.errors import AuthError, NotAllowedError, ProvisionerError, RpcError
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.apps import PACKAGES
 
 METHOD_NOT_FOUND = -32601

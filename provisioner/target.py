@@ -26,8 +26,8 @@ from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rpc import DEFAULT_ENDPOINT, Credentials, loopback_endpoint
 from provisioner.api.transport import NetworkLimits
+from provisioner.applying.workspace import ensure_dir
 from provisioner.errors import ConfigError
-from provisioner.workspace import ensure_dir
 
 DEFAULT_SANDBOX_STATE = Path(".provisioner") / "sandbox.json"
 SANDBOX_ENDPOINT = "http://sandbox.invalid/json-rpc/v1.1/"

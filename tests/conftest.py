@@ -14,11 +14,11 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
+from provisioner.applying.executor import ApplyReport
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan, build_plan
-from provisioner.executor import ApplyReport
-from provisioner.manifest import load
-from provisioner.plan import Plan
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import apply_plan, build_plan
+from provisioner.planning.plan import Plan
 from provisioner.sensitive import KNOWN
 
 

@@ -17,10 +17,10 @@ import pytest
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
-from provisioner.engine import build_plan
 from provisioner.errors import PlanError
-from provisioner.manifest import load
-from provisioner.plan import Action
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import build_plan
+from provisioner.planning.plan import Action
 from tests.conftest import ENDPOINT, Account
 
 APPS, SUBSCRIBERS, SUBACCOUNTS = 30, 250, 3

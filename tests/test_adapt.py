@@ -14,11 +14,11 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials, RetryPolicy
+from provisioner.applying.executor import RECOVERY_PAUSES, Executor, Status
+from provisioner.applying.journal import read
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan, build_plan
-from provisioner.executor import RECOVERY_PAUSES, Executor, Status
-from provisioner.journal import read
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import apply_plan, build_plan
 from tests.conftest import ENDPOINT, Account
 
 Write = Callable[..., Path]

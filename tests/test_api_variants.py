@@ -17,9 +17,9 @@ from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
 from provisioner.emulator.variants import VARIANTS, missing_methods
-from provisioner.engine import apply_plan, build_plan
 from provisioner.errors import PlanError
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import apply_plan, build_plan
 
 AGENCY = Path(__file__).parent.parent / "examples" / "agency"
 ENDPOINT = "http://emulator.test/json-rpc/v1.1/"

@@ -13,9 +13,9 @@ import pytest
 from serving import RPC_PATH, root_logging_restored, serving
 from terminal import run
 
-from provisioner import planseal
 from provisioner.emulator import Emulator, FaultProfile
-from provisioner.planfile import target_flags
+from provisioner.planning import planseal
+from provisioner.planning.planfile import target_flags
 from tests.scenarios import scenario_writer
 
 Write = Callable[..., Path]

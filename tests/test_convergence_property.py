@@ -40,15 +40,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scenario_text import say
 
-from provisioner import planfile
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials, RetryPolicy
 from provisioner.emulator import Emulator
 from provisioner.emulator.faults import FaultProfile
 from provisioner.emulator.variants import VARIANTS, missing_methods
-from provisioner.engine import apply_plan, build_plan
 from provisioner.errors import PlanError, ProvisionerError
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.planning import planfile
+from provisioner.planning.engine import apply_plan, build_plan
 
 ENDPOINT = "http://emulator.test/json-rpc/v1.1/"
 NUMBERS = tuple(f"+331990000{i:02d}" for i in range(1, 21))

@@ -1,11 +1,11 @@
-"""``provisioner.diff``: project, merge and compare, including MISSING and secrets."""
+"""``provisioner.planning.diff``: project, merge and compare, including MISSING and secrets."""
 
 from __future__ import annotations
 
 import json
 
-from provisioner.diff import compare, merge, project
-from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, plain
+from provisioner.planning.diff import compare, merge, project
+from provisioner.planning.plan import MISSING, Action, Change, FieldChange, Plan, plain
 from provisioner.render import RENDERERS
 from provisioner.sensitive import REDACTED, Secret
 

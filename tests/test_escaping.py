@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from terminal import run
 
-from provisioner.plan import Action, Change, FieldChange, Plan
+from provisioner.planning.plan import Action, Change, FieldChange, Plan
 from provisioner.render.json import render_plan as render_json
 from provisioner.render.markdown import render_plan as render_markdown
 from provisioner.render.text import render_plan as render_text

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from provisioner import actions
 from provisioner.cli import main
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"

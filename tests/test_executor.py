@@ -14,11 +14,11 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
-from provisioner.dependencies import dependencies
+from provisioner.applying.executor import ApplyReport, Executor, Status, StepResult
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan
-from provisioner.executor import ApplyReport, Executor, Status, StepResult
-from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
+from provisioner.planning.dependencies import dependencies
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plan import Action, Call, Change, FileData, Plan, Ref, Until
 from provisioner.render.text import render_report
 from tests.conftest import ENDPOINT, Account
 

@@ -17,11 +17,11 @@ from conftest import Account
 from ruamel.yaml import YAML
 
 from provisioner.api.client import CallrClient
-from provisioner.engine import build_plan
 from provisioner.errors import ManifestError
 from provisioner.export import Export, export_account
 from provisioner.export.write import SCHEMA_URL, schema_ref, write
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import build_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

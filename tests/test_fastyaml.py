@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.fastyaml import compose_plain
-from provisioner.loader import MAX_DEPTH, load_document, load_round_trip
+from provisioner.manifest.fastyaml import compose_plain
+from provisioner.manifest.loader import MAX_DEPTH, load_document, load_round_trip
 
 ROOT = Path(__file__).parent.parent
 PLAIN = sorted([*ROOT.joinpath("examples").rglob("*.yaml"),

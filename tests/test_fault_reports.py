@@ -12,9 +12,9 @@ import httpx
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
+from provisioner.applying.executor import Status
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan
-from provisioner.executor import Status
+from provisioner.planning.engine import apply_plan
 from provisioner.render.text import render_report
 from tests.conftest import ENDPOINT, Account
 

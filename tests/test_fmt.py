@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from provisioner.fmt import format_text
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.manifest.fmt import format_text
 from tests.terminal import run
 
 Write = Callable[..., Path]

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from provisioner.errors import ManifestError
-from provisioner.manifest import Desired, load
+from provisioner.manifest.desired import Desired, load
 
 KEYS = ["version", "apps", "numbers", "media", "sip", "subscribers", "trunks", "webhooks",
         "subaccounts", "resources", "package", "params", "targets", "number", "timeout",

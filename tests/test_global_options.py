@@ -39,11 +39,11 @@ def test_verbose_and_debug_after_the_subcommand(manifest: Write, tmp_path: Path)
     quiet = run("plan", path, "--sandbox-state", tmp_path / "sb.json")
     assert "INFO" not in quiet.stderr
     verbose = run("plan", path, "--sandbox-state", tmp_path / "sb.json", "-v")
-    assert "INFO provisioner.engine: read the account in 1 calls" in verbose.stderr
+    assert "INFO provisioner.planning.engine: read the account in 1 calls" in verbose.stderr
     debug = run("plan", path, "--sandbox-state", tmp_path / "sb.json", "--debug")
     assert "DEBUG " in debug.stderr
     before = run("-v", "plan", path, "--sandbox-state", tmp_path / "sb.json")
-    assert "INFO provisioner.engine" in before.stderr
+    assert "INFO provisioner.planning.engine" in before.stderr
 
 
 def test_quiet_before_or_after_the_subcommand(manifest: Write, tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from provisioner.cli import main
-from provisioner.graph import blueprint, edges, to_dot
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.planning.graph import blueprint, edges, to_dot
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

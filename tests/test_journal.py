@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from provisioner.api.client import CallrClient
+from provisioner.applying.journal import JOURNAL_DIR, Journal, identity, read
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan
-from provisioner.journal import JOURNAL_DIR, Journal, identity, read
-from provisioner.plan import Plan
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plan import Plan
 from provisioner.sensitive import KNOWN, Secret
 from tests.conftest import Account
 from tests.terminal import run

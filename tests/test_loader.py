@@ -1,4 +1,4 @@
-"""provisioner.loader: positions of keys and values, dotted paths, ${env:...} substitution,
+"""provisioner.manifest.loader: positions of keys and values, dotted paths, ${env:...} substitution,
 and the file-level problems ``load`` reports before validation."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from provisioner.errors import ManifestError, Problem
-from provisioner.loader import dotted, load_document
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
+from provisioner.manifest.loader import dotted, load_document
 
 DOC = """\
 version: 1

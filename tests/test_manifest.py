@@ -23,7 +23,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from provisioner.errors import ManifestError, Problem
-from provisioner.manifest import Desired, load
+from provisioner.manifest.desired import Desired, load
 from provisioner.models import apps as app_models
 
 DATA = Path(__file__).parent / "data"

@@ -12,7 +12,7 @@ from terminal import run
 
 from provisioner import actions
 from provisioner.api.client import CallrClient
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
 from provisioner.migrate.scenarios import convert
 
 pytestmark = pytest.mark.usefixtures("no_callr_env")

@@ -9,10 +9,10 @@ import pytest
 from terminal import run
 
 from provisioner.api.client import CallrClient
-from provisioner.engine import apply_plan, build_plan
 from provisioner.errors import ManifestError
-from provisioner.manifest import Desired, load
-from provisioner.overlay import parse_var
+from provisioner.manifest.desired import Desired, load
+from provisioner.manifest.overlay import parse_var
+from provisioner.planning.engine import apply_plan, build_plan
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "environments"
 

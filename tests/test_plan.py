@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provisioner.plan import Action, Call, Change, FieldChange, Plan, Ref, Until
+from provisioner.planning.plan import Action, Call, Change, FieldChange, Plan, Ref, Until
 from provisioner.sensitive import REDACTED, Secret
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def test_fingerprint_does_not_depend_on_secret_values() -> None:
 def test_codec_round_trip_keeps_every_type() -> None:
     from dataclasses import replace
 
-    from provisioner.plan import MISSING, BasisEntry, FileData, RouteChange
+    from provisioner.planning.plan import MISSING, BasisEntry, FileData, RouteChange
     from provisioner.render.codec import Codec, SecretSource, plan_from_dict, plan_to_dict
 
     plan = replace(hand_plan(), basis=(BasisEntry("", "app", "app.bot", "absent"),),
@@ -121,7 +121,7 @@ def test_codec_round_trip_keeps_every_type() -> None:
 def test_to_dict_has_routing() -> None:
     from dataclasses import replace
 
-    from provisioner.plan import RouteChange
+    from provisioner.planning.plan import RouteChange
 
     plan = replace(hand_plan(), routing=(RouteChange("", "+33199000001", "no app", "app x"),))
     assert plan.to_dict()["routing"] == [

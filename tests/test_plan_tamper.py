@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from provisioner import planfile, planseal
 from provisioner.api.client import CallrClient
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan
-from provisioner.plancheck import guards_of
+from provisioner.planning import planfile, planseal
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plancheck import guards_of
 from provisioner.render.codec import PlanFileError
 from tests.conftest import ENDPOINT, Account
 from tests.scenarios import scenario_writer
@@ -166,7 +166,7 @@ def test_guards_emptied_are_ignored_when_the_manifests_are_given(
         account: Account, client: CallrClient, manifest: Callable[..., Path],
         tmp_path: Path) -> None:
     """protect: re-read from the manifest at apply, when apply is given it."""
-    from provisioner.manifest import load
+    from provisioner.manifest.desired import load
 
     account.converge(manifest(APPS_30))
     prune = manifest(APPS_30.replace("apps:\n", "policy: {prune: [apps]}\napps:\n")

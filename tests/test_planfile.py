@@ -13,11 +13,11 @@ import pytest
 from scenario_text import say
 from terminal import run, run_in_pty
 
-from provisioner import planfile
 from provisioner.api.client import CallrClient
-from provisioner.engine import apply_plan
 from provisioner.errors import StalePlan
-from provisioner.plan import Action, Plan, RouteChange
+from provisioner.planning import planfile
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plan import Action, Plan, RouteChange
 from provisioner.render.codec import PlanFileError
 from provisioner.sensitive import Secret
 from tests.conftest import Account

@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from provisioner import planfile
 from provisioner.api.client import CallrClient
-from provisioner.engine import apply_plan
+from provisioner.planning import planfile
+from provisioner.planning.engine import apply_plan
 from provisioner.sensitive import KNOWN
 from tests.conftest import Account
 

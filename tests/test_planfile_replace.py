@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from terminal import run
 
-from provisioner import planfile
 from provisioner.api.client import CallrClient
-from provisioner.engine import apply_plan
 from provisioner.errors import StalePlan
-from provisioner.plan import Action
+from provisioner.planning import planfile
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plan import Action
 from tests.conftest import Account
 
 ACCOUNT = "sandbox:/tmp/replace.json"

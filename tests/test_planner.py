@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provisioner import planner
-from provisioner.plan import Action, Change, Plan
+from provisioner.planning import planner
+from provisioner.planning.plan import Action, Change, Plan
 
 if TYPE_CHECKING:
     from tests.conftest import Account

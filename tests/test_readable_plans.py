@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provisioner.api.client import CallrClient
-from provisioner.engine import build_plan
-from provisioner.manifest import load
-from provisioner.outside import changed_outside
-from provisioner.plan import Ref
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import build_plan
+from provisioner.planning.outside import changed_outside
+from provisioner.planning.plan import Ref
 from tests.conftest import Account
 from tests.terminal import run
 

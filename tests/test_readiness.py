@@ -9,7 +9,7 @@ import pytest
 from test_migrate import CLIENT_A
 
 from provisioner.errors import PlanError
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
 from provisioner.migrate.readiness import blockers, counts, refuse
 
 MANIFEST = """\

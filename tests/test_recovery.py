@@ -21,14 +21,14 @@ import pytest
 from provisioner.api.client import CallrClient
 from provisioner.api.methods import METHODS
 from provisioner.api.rpc import Credentials
+from provisioner.applying.executor import Executor, Status
+from provisioner.applying.journal import read
+from provisioner.applying.recovery import ROWS
 from provisioner.emulator import Emulator
 from provisioner.emulator.faults import FaultProfile
-from provisioner.engine import apply_plan
 from provisioner.errors import TransportError
-from provisioner.executor import Executor, Status
-from provisioner.journal import read
-from provisioner.plan import Action, Call, Change, Plan
-from provisioner.recovery import ROWS
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plan import Action, Call, Change, Plan
 from tests.conftest import ENDPOINT, Account
 
 Write = Callable[..., Path]

@@ -15,8 +15,17 @@ import pytest
 from test_planfile import ENV_AFTER, rich_plan
 
 from provisioner.api.client import CallrClient
-from provisioner.executor import ApplyReport, Status, StepResult
-from provisioner.plan import MISSING, Action, Call, Change, FieldChange, Plan, Ref, RouteChange
+from provisioner.applying.executor import ApplyReport, Status, StepResult
+from provisioner.planning.plan import (
+    MISSING,
+    Action,
+    Call,
+    Change,
+    FieldChange,
+    Plan,
+    Ref,
+    RouteChange,
+)
 from provisioner.render import RENDERERS
 from provisioner.render.common import drift
 from provisioner.render.json import render_plan as render_json

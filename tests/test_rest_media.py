@@ -14,7 +14,7 @@ from provisioner.api.rest import RestClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
 from provisioner.errors import PlanError
-from provisioner.plan import Action
+from provisioner.planning.plan import Action
 from provisioner.resources.media import file_fingerprint
 
 DATA = Path(__file__).parent / "data" / "media"

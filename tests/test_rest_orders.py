@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import planfile, planseal
 from provisioner.api.rest import RestClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan
 from provisioner.errors import PlanError, PurchaseNotAllowed
-from provisioner.plan import Action
+from provisioner.planning import planfile, planseal
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plan import Action
 from provisioner.render.codec import PlanFileError
 from provisioner.render.text import render_plan
 from tests.conftest import Account

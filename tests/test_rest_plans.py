@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from conftest import Account
 
-from provisioner import planfile
 from provisioner.api.client import CallrClient
 from provisioner.api.rest import RestClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
 from provisioner.errors import PlanError
 from provisioner.migrate import readiness
-from provisioner.plan import Action
+from provisioner.planning import planfile
+from provisioner.planning.plan import Action
 from provisioner.render.codec import PlanFileError
 
 SCENARIO = """\

@@ -14,7 +14,7 @@ import pytest
 from terminal import run
 
 from provisioner.errors import ManifestError
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
 from tests.api.misbehaving import endless, misbehaving, per_method, trickle, url
 
 LONG = "a" * 300

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from provisioner.models.policy import Safety
-from provisioner.plan import Action, Change, Plan
-from provisioner.safety import assess
+from provisioner.planning.plan import Action, Change, Plan
+from provisioner.planning.safety import assess
 from tests.conftest import Account
 from tests.terminal import run
 

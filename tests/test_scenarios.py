@@ -17,11 +17,11 @@ from ruamel.yaml import YAML
 from provisioner.actions import parse
 from provisioner.api.client import CallrClient
 from provisioner.cli import main
-from provisioner.engine import apply_plan, build_plan
 from provisioner.errors import ManifestError
 from provisioner.export import export_account
 from provisioner.export.write import write
-from provisioner.manifest import Desired, load
+from provisioner.manifest.desired import Desired, load
+from provisioner.planning.engine import apply_plan, build_plan
 from provisioner.render.json import render_plan as render_json
 from provisioner.render.markdown import render_plan as render_markdown
 from provisioner.render.text import render_plan as render_text

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from provisioner.schema import manifest_schema, render
+from provisioner.manifest.schema import manifest_schema, render
 
 PUBLISHED = Path(__file__).parent.parent / "schemas" / "manifest.schema.json"
 
 
 def test_published_schema_is_up_to_date() -> None:
     assert PUBLISHED.read_text(encoding="utf-8") == render(), (
-        "schemas/manifest.schema.json is stale: run python -m provisioner.schema > "
+        "schemas/manifest.schema.json is stale: run python -m provisioner.manifest.schema > "
         "schemas/manifest.schema.json"
     )
 

@@ -9,10 +9,10 @@ import pytest
 from terminal import run
 
 from provisioner.api.client import CallrClient
-from provisioner.engine import apply_plan, build_plan
 from provisioner.errors import ConfigError
-from provisioner.manifest import load
-from provisioner.targeting import available, resolve
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import apply_plan, build_plan
+from provisioner.planning.targeting import available, resolve
 
 Write = Callable[..., Path]
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

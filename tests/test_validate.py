@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from provisioner.manifest import load
+from provisioner.manifest.desired import load
 from tests.terminal import run
 
 ROOT = Path(__file__).parent.parent

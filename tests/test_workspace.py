@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.workspace import GITIGNORE, WORK_DIR, LockHeld, ensure_dir, locked
+from provisioner.applying.workspace import GITIGNORE, WORK_DIR, LockHeld, ensure_dir, locked
 
 
 def test_a_created_work_folder_ignores_everything_in_it(tmp_path: Path) -> None:

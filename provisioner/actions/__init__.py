@@ -26,7 +26,7 @@ in the scenario's text. ``MAX_SCRIPT_CHARS`` is the REST v2 limit (1..32,768 cha
 
 Expressions (``${{ ... }}``) are the runtime's: they are kept verbatim, only checked for
 balance. The tool's own ``${env:...}``/``${var:...}`` placeholders are expanded before a
-scenario reaches this package (``provisioner.loader``).
+scenario reaches this package (``provisioner.manifest.loader``).
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from provisioner.fastyaml import compose_plain
-from provisioner.positions import remember_entry, remember_item
-from provisioner.yaml_errors import quiet_load, yaml_error
+from provisioner.manifest.fastyaml import compose_plain
+from provisioner.manifest.positions import remember_entry, remember_item
+from provisioner.manifest.yaml_errors import quiet_load, yaml_error
 
 MAX_SCRIPT_CHARS = 32_768
 """The longest script the API accepts (REST v2 ``script``: 1..32,768 characters)."""

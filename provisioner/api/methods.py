@@ -90,7 +90,7 @@ METHODS: dict[str, Method] = _rows(
     Method("apps.search", ("filters", "options"), "C", read_only=True),
     # Reassigning calls assign_did on a DID that has an app, assumed to move it (no gap in
     # service); if the live API refuses, apply falls back to remove_did + assign_did
-    # (provisioner/adapt.py).
+    # (provisioner/applying/adapt.py).
     Method("apps.assign_did", ("app_hash", "did_hash"), "C",
            guess="it moves a DID that another app holds",
            variants=("assign-requires-free-did",)),
@@ -129,8 +129,8 @@ METHODS: dict[str, Method] = _rows(
     # sub-accounts and jobs
     # The new sub-account's hash is read from the create result (``hash``), which methods.md
     # confirms only for search hits; without it, apply finds it with account/sub.search by
-    # company and login (provisioner/adapt.py). params.default is sent only when the manifest
-    # sets it, and dropped if refused.
+    # company and login (provisioner/applying/adapt.py). params.default is sent only when the
+    # manifest sets it, and dropped if refused.
     Method("account/sub.create", ("properties", "options"), "C",
            guess="the result carries `hash`; `params.default` is accepted",
            variants=("sub-create-without-hash", "strict-sub-params")),

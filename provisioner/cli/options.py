@@ -14,14 +14,15 @@ from typing import Any, TypeVar
 
 import click
 
-from provisioner import planfile, targeting
 from provisioner.api.limits import DEFAULT_PARALLELISM, LIVE_DEFAULT_MAX_RPS
 from provisioner.api.rest.choice import choose_api
 from provisioner.api.rpc import DEFAULT_ENDPOINT
 from provisioner.api.transport import DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, NetworkLimits
+from provisioner.applying.workspace import APPLY_LOCK, locked, sandbox_lock
 from provisioner.errors import ConfigError, ManifestError, PlanError, ProvisionerError, UnsafePlan
-from provisioner.manifest import Desired, load, unknown_variables
-from provisioner.overlay import parse_var
+from provisioner.manifest.desired import Desired, load, unknown_variables
+from provisioner.manifest.overlay import parse_var
+from provisioner.planning import planfile, targeting
 from provisioner.sensitive import shown, shown_lines
 from provisioner.target import (
     DEFAULT_SANDBOX_STATE,
@@ -30,7 +31,6 @@ from provisioner.target import (
     open_live,
     open_sandbox,
 )
-from provisioner.workspace import APPLY_LOCK, locked, sandbox_lock
 
 F = TypeVar("F", bound=Callable[..., Any])
 

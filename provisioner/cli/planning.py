@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from provisioner import engine, planfile, planseal, safety
+from provisioner.applying.executor import ApplyReport, Interrupted, Status, StepResult
+from provisioner.applying.journal import JOURNAL_DIR
 from provisioner.cli.app import main
 from provisioner.cli.options import (
     Source,
@@ -32,14 +33,13 @@ from provisioner.cli.options import (
 )
 from provisioner.cli.saved import calls_text, load_saved, saved_message, split_paths
 from provisioner.errors import ManifestError, Problem, ProvisionerError, UnsafePlan
-from provisioner.executor import ApplyReport, Interrupted, Status, StepResult
-from provisioner.journal import JOURNAL_DIR
-from provisioner.loader import SyntaxOnlyEnv
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
+from provisioner.manifest.loader import SyntaxOnlyEnv
 from provisioner.migrate import readiness
 from provisioner.models.manifest import SECTIONS
-from provisioner.outside import changed_outside
-from provisioner.plan import Plan
+from provisioner.planning import engine, planfile, planseal, safety
+from provisioner.planning.outside import changed_outside
+from provisioner.planning.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.common import drift, safe
 from provisioner.render.report import render_report as render_json_report

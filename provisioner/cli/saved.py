@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from provisioner import plancheck, planfile, planseal
 from provisioner.cli.app import main
 from provisioner.cli.options import Source, handle_errors, no_color_option, use_color
 from provisioner.errors import ConfigError
-from provisioner.plan import Plan
+from provisioner.planning import plancheck, planfile, planseal
+from provisioner.planning.plan import Plan
 from provisioner.render import RENDERERS
 from provisioner.render.text import render_plan as render_text
 from provisioner.sensitive import shown

@@ -30,7 +30,7 @@ from provisioner.sensitive import KNOWN
 def release(numbers: tuple[str, ...], sandbox: bool, sandbox_state: Path | None, endpoint: str,
             subaccount_hash: str | None, yes: bool) -> None:
     """Give NUMBERS back to CALLR (irreversible: they leave the account at once)."""
-    from provisioner import release as releasing
+    from provisioner.applying import release as releasing
 
     if not yes and not sys.stdin.isatty():
         raise ProvisionerError("release asks you to type each number back, but there is no "
@@ -70,7 +70,7 @@ def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
     """Rewrite manifests in the canonical layout (comments, order and quotes kept)."""
     import difflib
 
-    from provisioner.fmt import format_paths, write_atomically
+    from provisioner.manifest.fmt import format_paths, write_atomically
 
     changed = [one for one in format_paths(paths) if one.changed]
     for one in changed:
@@ -92,7 +92,7 @@ def fmt_command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the manifest (for editors and CI)."""
-    from provisioner.schema import render as render_schema
+    from provisioner.manifest.schema import render as render_schema
 
     click.echo(render_schema(), nl=False)
 
@@ -107,7 +107,7 @@ def graph(paths: tuple[Path, ...], source: Source) -> None:
     An edge A -> B means B uses what A creates (a number its app, an app its media, a
     sub-account's resources the sub-account). Render it with `dot -Tsvg`.
     """
-    from provisioner.graph import blueprint, to_dot
+    from provisioner.planning.graph import blueprint, to_dot
 
     click.echo(KNOWN.mask(to_dot(blueprint(source.load(paths)))), nl=False)
 

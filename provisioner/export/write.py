@@ -25,9 +25,9 @@ from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from provisioner.errors import ConfigError
-from provisioner.paths import Kind as PathKind
-from provisioner.paths import probe
-from provisioner.paths import shown as shown_path
+from provisioner.manifest.paths import Kind as PathKind
+from provisioner.manifest.paths import probe
+from provisioner.manifest.paths import shown as shown_path
 
 from . import Export
 

@@ -28,7 +28,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from provisioner import actions
 from provisioner.errors import ConfigError
-from provisioner.manifest import YAML_SUFFIXES
+from provisioner.manifest.desired import YAML_SUFFIXES
 from provisioner.migrate.scenarios import CONVERTIBLE, MANUAL, convert, header
 
 SCENARIO_DIR = "scenarios"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provisioner.errors import PlanError
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.resources.base import PlanContext
 
 ACTIONS = "ACTIONS10"

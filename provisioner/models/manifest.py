@@ -1,9 +1,9 @@
 """The manifest's sections, registered in one table, and the root model of one file.
 
 ``SECTIONS`` says, for each kind of entry, where it sits in a file, how its identity is read,
-which model validates it, and which cross-entry checks apply; ``provisioner.manifest`` walks this
-table to validate and merge files. ``ManifestFile`` is the same schema as one pydantic model, used
-to publish ``schemas/manifest.schema.json`` for editors.
+which model validates it, and which cross-entry checks apply; ``provisioner.manifest.desired`` walks
+this table to validate and merge files. ``ManifestFile`` is the same schema as one pydantic model,
+used to publish ``schemas/manifest.schema.json`` for editors.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from provisioner.models.values import E164, Spec
 
 if TYPE_CHECKING:
     from provisioner.errors import Problem
-    from provisioner.manifest import Desired, Origin
+    from provisioner.manifest.desired import Desired, Origin
 
 Finish = Callable[[Any, "Origin"], tuple[Any, list["Problem"]]]
 Check = Callable[["Desired"], list["Problem"]]

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
+from provisioner.manifest.paths import PATH_ERRORS, reason, shown
 from provisioner.models.values import Locale, Spec, bounded, check_media_ref
-from provisioner.paths import PATH_ERRORS, reason, shown
 
 if TYPE_CHECKING:
     from provisioner.errors import Problem
-    from provisioner.manifest import Desired, Origin
+    from provisioner.manifest.desired import Desired, Origin
 
 Voice = Literal[
     "TTS_DE-DE_ANNA", "TTS_DE-DE_YANNICK", "TTS_EN-GB_DANIEL", "TTS_EN-GB_SERENA",
@@ -102,8 +102,8 @@ def refused_path(written: str, path: Path, origin: Origin,
 
 def check_references(desired: Desired) -> list[Problem]:
     """Every media name used in an app's media fields is a media of the same account."""
+    from provisioner.manifest.pydantic_errors import closest
     from provisioner.models.apps import MEDIA_PATHS
-    from provisioner.pydantic_errors import closest
 
     problems: list[Problem] = []
     for app_name, app in desired.apps.items():

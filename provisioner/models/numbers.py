@@ -11,7 +11,7 @@ from provisioner.models.values import Spec, bounded
 
 if TYPE_CHECKING:
     from provisioner.errors import Problem
-    from provisioner.manifest import Desired
+    from provisioner.manifest.desired import Desired
 
 def _check_prefix(value: str) -> str:
     if not re.fullmatch(r"\+[1-9][0-9]{0,14}", value):
@@ -62,7 +62,7 @@ class OrderSpec(Spec):
 
 
 def check_orders(desired: Desired) -> list[Problem]:
-    from provisioner.pydantic_errors import closest
+    from provisioner.manifest.pydantic_errors import closest
 
     problems: list[Problem] = []
     for key, order in desired.orders.items():

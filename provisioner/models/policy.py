@@ -27,8 +27,7 @@ from provisioner.models.values import Spec
 
 if TYPE_CHECKING:
     from provisioner.errors import Problem
-    from provisioner.loader import Document, Path_
-    from provisioner.manifest import Desired
+    from provisioner.manifest.desired import Desired
 
 KIND_OF: dict[str, str] = {
     "apps": "app", "media": "media", "numbers": "number", "sip_subscribers": "sip_subscriber",
@@ -83,30 +82,6 @@ def ignore_key(section: str, identity: Any) -> str:
     if section == "webhooks" and isinstance(identity, tuple):
         return str(identity[1])
     return str(identity)
-
-
-def merge_policy(desired: Desired, doc: Document, base: Path_, data: dict[Any, Any],
-                 problems: list[Problem], *, top: bool) -> None:
-    """Validate the ``policy`` of one account's section of a file and record it in ``desired``."""
-    from provisioner.manifest import Origin, _validated
-
-    if "policy" not in data:
-        return
-    origin = Origin(doc, (*base, "policy"))
-    if desired.policy_origin is not None:
-        problems.append(origin.problem(
-            f"policy is defined twice: also at {desired.policy_origin}", key=True))
-        return
-    desired.policy_origin = origin
-    policy = _validated(Policy, data["policy"], doc, origin.path, problems)
-    if not isinstance(policy, Policy):
-        return
-    desired.policy = policy
-    if not top and "subaccounts" in policy.prune:
-        index = policy.prune.index("subaccounts")
-        problems.append(origin.problem(
-            "a sub-account has no sub-accounts to prune: prune them at the top level",
-            "prune", index))
 
 
 def check_policy(desired: Desired) -> list[Problem]:

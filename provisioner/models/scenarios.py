@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner import actions
 from provisioner.errors import Notice, Problem
-from provisioner.loader import substitute_lines
+from provisioner.manifest.loader import substitute_lines
+from provisioner.manifest.paths import PATH_ERRORS, reason
+from provisioner.manifest.paths import shown as shown_path
 from provisioner.models.apps import ActionsApp, ActionsParams
 from provisioner.models.media import refused_path
-from provisioner.paths import PATH_ERRORS, reason
-from provisioner.paths import shown as shown_path
 
 if TYPE_CHECKING:
-    from provisioner.manifest import Origin
+    from provisioner.manifest.desired import Origin
 
 def finish(spec: Any, origin: Origin) -> tuple[Any, list[Problem]]:
     """The app with its scenario resolved, checked and merged; (None, problems) if invalid."""

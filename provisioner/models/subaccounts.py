@@ -1,7 +1,8 @@
 """Sub-accounts (``subaccounts:``): identity is the company name; ``resources`` is a manifest.
 
 ``resources`` holds the sub-account's own apps, numbers, media, SIP and webhooks with the same
-schema as the top level (without ``subaccounts``); ``provisioner.manifest`` validates it as such.
+schema as the top level (without ``subaccounts``); ``provisioner.manifest.desired`` validates it as
+such.
 """
 
 from __future__ import annotations

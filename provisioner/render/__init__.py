@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from provisioner.plan import Plan
+from provisioner.planning.plan import Plan
 from provisioner.render import json, markdown, text
 
 RENDERERS: dict[str, Callable[[Plan], str]] = {

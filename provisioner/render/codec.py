@@ -16,8 +16,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from provisioner.errors import ConfigError
-from provisioner.loader import ENV_REFERENCE as ENV_PATTERN
-from provisioner.plan import (
+from provisioner.manifest.loader import ENV_REFERENCE as ENV_PATTERN
+from provisioner.planning.plan import (
     MISSING,
     Action,
     BasisEntry,

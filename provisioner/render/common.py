@@ -6,7 +6,16 @@ import json
 from typing import Any
 
 from provisioner.actions import is_multiline, line_diff
-from provisioner.plan import MISSING, Action, Change, FieldChange, Plan, Ref, RouteChange, plain
+from provisioner.planning.plan import (
+    MISSING,
+    Action,
+    Change,
+    FieldChange,
+    Plan,
+    Ref,
+    RouteChange,
+    plain,
+)
 from provisioner.sensitive import REDACTED, printable, shown
 
 _PHRASES = (

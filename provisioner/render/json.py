@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from provisioner.plan import Plan
+from provisioner.planning.plan import Plan
 
 _INVISIBLE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 """Characters JSON may carry raw that a terminal could act on (C1 controls, text reordering):

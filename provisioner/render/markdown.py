@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from provisioner.plan import Action, Change, Plan
+from provisioner.planning.plan import Action, Change, Plan
 from provisioner.render.common import ACTION_ORDER, risks, safe, summary, text_diff, value, verdict
 
 MASTER = "(master account)"

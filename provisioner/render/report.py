@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.executor import ApplyReport, Status, StepResult
+from provisioner.applying.executor import ApplyReport, Status, StepResult
 
 FORMAT_VERSION = 1
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from provisioner.executor import ApplyReport, Status, StepResult
-from provisioner.plan import Action, Change, Plan
+from provisioner.applying.executor import ApplyReport, Status, StepResult
+from provisioner.planning.plan import Action, Change, Plan
 from provisioner.render.common import number_label, safe, summary, text_diff, value
 from provisioner.sensitive import printable
 

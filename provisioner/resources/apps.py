@@ -17,11 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from provisioner import actions
-from provisioner.diff import compare, flatten, merge
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.apps import APP_CLASSES, MEDIA_PATHS
 from provisioner.models.values import compact_number
-from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.planning.diff import compare, flatten, merge
+from provisioner.planning.plan import Action, Change, FieldChange, Ref
 from provisioner.resources import duplicates, policy
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 from provisioner.resources.duplicates import Split

@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 
 from provisioner.api.client import CallrClient
 from provisioner.api.paging import Budget, Page, UnexpectedAnswer, fan_out, page_of
-from provisioner.manifest import Desired
-from provisioner.plan import Call, Change, Ref, Until
+from provisioner.manifest.desired import Desired
+from provisioner.planning.plan import Call, Change, Ref, Until
 from provisioner.resources import duplicates, policy
 from provisioner.resources.duplicates import Split
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from provisioner.plan import Change
+from provisioner.planning.plan import Change
 
 if TYPE_CHECKING:
     from provisioner.resources.base import Live

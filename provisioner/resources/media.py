@@ -27,7 +27,16 @@ from typing import Any
 
 from provisioner.models.apps import MEDIA_PATHS
 from provisioner.models.media import MediaSpec
-from provisioner.plan import MISSING, Action, Call, Change, FieldChange, FileData, Ref, Until
+from provisioner.planning.plan import (
+    MISSING,
+    Action,
+    Call,
+    Change,
+    FieldChange,
+    FileData,
+    Ref,
+    Until,
+)
 from provisioner.resources import duplicates
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind, over_rest
 from provisioner.resources.duplicates import Split

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.apps import APP_CLASSES
 from provisioner.models.values import compact_number
-from provisioner.plan import Action, Call, Change, Ref
+from provisioner.planning.plan import Action, Call, Change, Ref
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 from provisioner.resources.orders import plan_orders
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.numbers import OrderSpec
 from provisioner.models.values import compact_number
-from provisioner.plan import Action, Call, Change, FieldChange, Ref
+from provisioner.planning.plan import Action, Call, Change, FieldChange, Ref
 from provisioner.resources.base import PlanContext, over_rest
 
 EXPERIMENTAL = ("EXPERIMENTAL: REST v2 number store bodies are inferred (rest-v2.md §2.4); "

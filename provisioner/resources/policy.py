@@ -18,10 +18,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from provisioner.models.policy import SECTION_OF
-from provisioner.plan import Action, Change
+from provisioner.planning.plan import Action, Change
 
 if TYPE_CHECKING:
-    from provisioner.manifest import Desired
+    from provisioner.manifest.desired import Desired
     from provisioner.resources.base import Live, PlanContext, ResourceKind
 
 

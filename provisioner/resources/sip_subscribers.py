@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.diff import compare, merge
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.sip import SubscriberSpec
 from provisioner.models.values import compact_number
-from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.planning.diff import compare, merge
+from provisioner.planning.plan import Action, Change, FieldChange, Ref
 from provisioner.resources.apps import resolve_media
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from provisioner.diff import describe
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.sip import TrunkSpec
-from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.planning.diff import describe
+from provisioner.planning.plan import Action, Change, FieldChange, Ref
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 
 DIRECTIONS = ("origination", "termination")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from provisioner.diff import compare, flatten, merge
 from provisioner.models.subaccounts import SubAccountSpec
-from provisioner.plan import Action, Call, Change, FieldChange, Ref, Until
+from provisioner.planning.diff import compare, flatten, merge
+from provisioner.planning.plan import Action, Call, Change, FieldChange, Ref, Until
 from provisioner.resources.base import AMBIGUOUS, Live, LiveReader, PlanContext, ResourceKind
 
 JOB_TIMEOUT = 300.0

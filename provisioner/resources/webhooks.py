@@ -39,10 +39,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.diff import compare, merge
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.webhooks import DOCUMENTED_TYPES, WebhookSpec
-from provisioner.plan import Action, Change, FieldChange, Ref
+from provisioner.planning.diff import compare, merge
+from provisioner.planning.plan import Action, Change, FieldChange, Ref
 from provisioner.resources import duplicates
 from provisioner.resources.base import Live, LiveReader, PlanContext, ResourceKind
 from provisioner.resources.duplicates import Split

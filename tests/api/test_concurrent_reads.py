@@ -10,10 +10,10 @@ import pytest
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
 from provisioner.emulator import Emulator
-from provisioner.engine import apply_plan, build_plan, read_live
 from provisioner.errors import NotAllowedError
-from provisioner.manifest import Desired, load
-from provisioner.plan import Plan
+from provisioner.manifest.desired import Desired, load
+from provisioner.planning.engine import apply_plan, build_plan, read_live
+from provisioner.planning.plan import Plan
 from provisioner.resources.base import LiveReader
 
 AGENCY = Path(__file__).resolve().parents[2] / "examples" / "agency"

@@ -165,7 +165,7 @@ def test_plain_http_refused_for_rest_as_for_json_rpc() -> None:
 
 
 def test_release_through_rest(emulator: Emulator, client: CallrClient) -> None:
-    from provisioner.release import find_dids, release
+    from provisioner.applying.release import find_dids, release
 
     api = rest(emulator)
     (did,) = find_dids(api, ["+33 1 99 00 00 07"])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.journal import JOURNAL_DIR, read
+from provisioner.applying.journal import JOURNAL_DIR, read
 from tests.e2e.conftest import COMMAND, cli_env
 from tests.e2e.test_kill import manifest_text, server, wait_for_calls
 

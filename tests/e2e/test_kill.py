@@ -20,7 +20,7 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
-from provisioner.journal import JOURNAL_DIR, read
+from provisioner.applying.journal import JOURNAL_DIR, read
 from tests.e2e.conftest import COMMAND, cli_env, provisioner
 
 APPS = 10

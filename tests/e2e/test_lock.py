@@ -20,7 +20,7 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
-from provisioner.workspace import APPLY_LOCK, WORK_DIR
+from provisioner.applying.workspace import APPLY_LOCK, WORK_DIR
 from tests.e2e.conftest import COMMAND, Served, cli_env, provisioner
 
 pty = pytest.importorskip("pty")  # POSIX only

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from provisioner import planseal
+from provisioner.planning import planseal
 from tests.scenarios import with_scenarios
 
 from .conftest import Served, cli_env, provisioner

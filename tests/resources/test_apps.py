@@ -11,7 +11,7 @@ import pytest
 from provisioner.api.client import CallrClient
 from provisioner.emulator import Emulator
 from provisioner.errors import PlanError
-from provisioner.plan import Action
+from provisioner.planning.plan import Action
 from provisioner.render.text import render_plan
 from provisioner.resources.apps import AppKind
 from provisioner.resources.base import LiveReader

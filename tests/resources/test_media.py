@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from provisioner.api.client import CallrClient
+from provisioner.applying.executor import Executor, Status
 from provisioner.emulator import Emulator
-from provisioner.engine import build_plan
 from provisioner.errors import ManifestError, PlanError
-from provisioner.executor import Executor, Status
-from provisioner.manifest import load
-from provisioner.plan import MISSING, Action, Change, Plan
+from provisioner.manifest.desired import load
+from provisioner.planning.engine import build_plan
+from provisioner.planning.plan import MISSING, Action, Change, Plan
 from provisioner.render.text import render_plan
 from provisioner.resources.base import LiveReader
 from provisioner.resources.media import MediaKind, file_fingerprint, tts_fingerprint

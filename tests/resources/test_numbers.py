@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from provisioner.api.client import CallrClient
+from provisioner.applying.executor import Status
 from provisioner.emulator import Emulator
 from provisioner.errors import PlanError
-from provisioner.executor import Status
-from provisioner.plan import Action
+from provisioner.planning.plan import Action
 from provisioner.render.text import render_plan
 
 if TYPE_CHECKING:

@@ -16,12 +16,12 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.api.rpc import Credentials
+from provisioner.applying.executor import Status
 from provisioner.emulator import Emulator
 from provisioner.emulator.store import add_did
-from provisioner.engine import apply_plan
 from provisioner.errors import PurchaseNotAllowed
-from provisioner.executor import Status
-from provisioner.plan import Action, Plan
+from provisioner.planning.engine import apply_plan
+from provisioner.planning.plan import Action, Plan
 from provisioner.render.text import render_plan, render_report
 from tests.conftest import ENDPOINT, Account
 

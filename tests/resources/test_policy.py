@@ -10,8 +10,8 @@ import pytest
 
 from provisioner.api.client import CallrClient
 from provisioner.errors import ManifestError, PlanError
-from provisioner.manifest import load
-from provisioner.plan import Action, Plan
+from provisioner.manifest.desired import load
+from provisioner.planning.plan import Action, Plan
 from tests.conftest import Account
 
 Write = Callable[..., Path]

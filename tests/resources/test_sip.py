@@ -12,7 +12,7 @@ import pytest
 from provisioner.api.client import CallrClient
 from provisioner.emulator import Emulator
 from provisioner.errors import PlanError
-from provisioner.plan import Action, Plan
+from provisioner.planning.plan import Action, Plan
 from provisioner.render import RENDERERS
 
 if TYPE_CHECKING:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from provisioner.api.client import CallrClient
+from provisioner.applying.executor import Status
 from provisioner.emulator import Emulator
 from provisioner.errors import PlanError
-from provisioner.executor import Status
-from provisioner.plan import Action, Ref
+from provisioner.planning.plan import Action, Ref
 from provisioner.render import RENDERERS
 from provisioner.render.text import generated_secrets
 from tests.conftest import Account

@@ -13,8 +13,8 @@ import pytest
 from provisioner.api.client import CallrClient
 from provisioner.emulator import Emulator
 from provisioner.errors import ManifestError, PlanError
-from provisioner.manifest import load
-from provisioner.plan import Action, Plan
+from provisioner.manifest.desired import load
+from provisioner.planning.plan import Action, Plan
 from provisioner.render import RENDERERS
 from provisioner.resources.base import PlanContext
 from provisioner.resources.webhooks import WebhookKind

@@ -26,17 +26,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from provisioner import safety
 from provisioner.api.methods import METHODS
 from provisioner.models.policy import SECTION_OF, Policy, Safety
-from provisioner.plan import Action, Change, Plan
+from provisioner.planning import safety
+from provisioner.planning.plan import Action, Change, Plan
 from provisioner.render.codec import PlanFileError
 from provisioner.resources import KINDS, SUBACCOUNTS, PlanContext
 from provisioner.resources.policy import protected_addresses
 
 if TYPE_CHECKING:
-    from provisioner.manifest import Desired
-    from provisioner.planbasis import Index
+    from provisioner.manifest.desired import Desired
+    from provisioner.planning.planbasis import Index
     from provisioner.resources.base import Live
 
 

@@ -38,15 +38,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from provisioner import planbasis, plancheck, planseal
 from provisioner.api.client import CallrClient
 from provisioner.api.rest.session import api_of
 from provisioner.api.rpc import Credentials
 from provisioner.errors import StalePlan
-from provisioner.loader import ENV_PATTERN, load_document
-from provisioner.manifest import Desired
-from provisioner.plan import Action, BasisEntry, Plan
-from provisioner.planbasis import ABSENT, KIND_BY_NAME, Index, fingerprint, refs, verify
+from provisioner.manifest.desired import Desired
+from provisioner.manifest.loader import ENV_PATTERN, load_document
+from provisioner.planning import planbasis, plancheck, planseal
+from provisioner.planning.plan import Action, BasisEntry, Plan
+from provisioner.planning.planbasis import ABSENT, KIND_BY_NAME, Index, fingerprint, refs, verify
+from provisioner.planning.routing import route_changes
 from provisioner.render.codec import (
     Codec,
     PlanFileError,
@@ -57,7 +58,6 @@ from provisioner.render.codec import (
 )
 from provisioner.resources import PlanContext
 from provisioner.resources.base import unmanaged_names
-from provisioner.routing import route_changes
 from provisioner.sensitive import KNOWN, REDACTED, Secret
 from provisioner.version import tool_version
 

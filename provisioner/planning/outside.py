@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from provisioner.manifest import Desired
+from provisioner.manifest.desired import Desired
 from provisioner.models.manifest import SECTIONS, Section
-from provisioner.plan import Action, Change, Plan
+from provisioner.planning.plan import Action, Change, Plan
 from provisioner.resources.base import PlanContext
 
 SECTION_KINDS: dict[str, tuple[str, str]] = {

@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from provisioner import envref, plancheck
 from provisioner.api.client import CallrClient
 from provisioner.errors import AuthError, StalePlan
+from provisioner.manifest import envref
+from provisioner.planning import plancheck
 from provisioner.render.codec import SecretSource
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from provisioner.errors import Problem
-from provisioner.loader import Document, Path_
+from provisioner.manifest.loader import Document, Path_
 
 
 def problems_from(exc: ValidationError, doc: Document, root: type[BaseModel],

@@ -21,10 +21,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from provisioner.models.policy import Safety
-from provisioner.plan import Action, Change, Plan
+from provisioner.planning.plan import Action, Change, Plan
 
 if TYPE_CHECKING:
-    from provisioner.manifest import Desired
+    from provisioner.manifest.desired import Desired
     from provisioner.resources.base import PlanContext
 
 WEIGHTS: dict[Action, int] = {

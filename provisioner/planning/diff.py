@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from provisioner.plan import MISSING, FieldChange
+from provisioner.planning.plan import MISSING, FieldChange
 from provisioner.sensitive import Secret
 
 SensitivePaths = frozenset[tuple[str, ...]]

@@ -9,8 +9,8 @@ whenever ``parallelism`` is 1, and ``ApplyReport.steps`` is in plan order always
 
 A failed change does not stop the apply: every change that depends on it, transitively, is
 skipped (its reason names the failure), and independent work goes on. A write whose answer was
-lost is not failed at once: ``provisioner.recovery`` re-reads the account, then the result is
-adopted or the call re-sent once. ``on_step`` is called from the calling thread only, in
+lost is not failed at once: ``provisioner.applying.recovery`` re-reads the account, then the result
+is adopted or the call re-sent once. ``on_step`` is called from the calling thread only, in
 completion order (a skipped change right after the failure that skips it). Running apply again
 converges, since every kind matches live objects by identity rather than remembering ids.
 """
@@ -30,15 +30,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from provisioner import recovery
-from provisioner.adapt import Adapter, AdaptError
 from provisioner.api.client import CallrClient
 from provisioner.api.limits import DEFAULT_PARALLELISM
 from provisioner.api.methods import METHODS
-from provisioner.dependencies import dependencies
+from provisioner.applying import recovery
+from provisioner.applying.adapt import Adapter, AdaptError
+from provisioner.applying.journal import Journal
 from provisioner.errors import ApiError, ProvisionerError, RateLimited, RpcError, TransportError
-from provisioner.journal import Journal
-from provisioner.plan import Action, Call, Change, FileData, Plan, Ref, Until
+from provisioner.planning.dependencies import dependencies
+from provisioner.planning.plan import Action, Call, Change, FileData, Plan, Ref, Until
 
 log = logging.getLogger(__name__)
 

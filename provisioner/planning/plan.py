@@ -248,7 +248,8 @@ class Plan:
     """Every ``${env:NAME}`` value the manifests used: in memory only, so that ``planfile.save``
     stores a reference wherever one shows up (``envref``)."""
     unsafe: tuple[str, ...] = ()
-    """Why the plan exceeds a safety threshold (``provisioner.safety``); () when it is safe.
+    """Why the plan exceeds a safety threshold (``provisioner.planning.safety``); () when it is
+    safe.
     ``plan`` and ``apply`` exit with code 3 on an unsafe plan unless ``--force`` is given."""
     api: str = "jsonrpc"
     """The API the plan was made through and must be applied through: jsonrpc or rest."""
@@ -260,7 +261,8 @@ class Plan:
     (``plancheck``)."""
     outside: tuple[str, ...] | None = None
     """Addresses of the changes the manifests did not ask for (made outside them: drift), when
-    ``plan --base`` told them apart (``provisioner.outside``); None when it was not asked."""
+    ``plan --base`` told them apart (``provisioner.planning.outside``); None when it was not
+    asked."""
 
     def own_changes(self) -> tuple[Change, ...]:
         """The changes the manifests ask for (all of them when ``outside`` is unknown)."""

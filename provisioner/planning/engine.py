@@ -26,14 +26,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from provisioner import planfile, planner, safety
 from provisioner.api.client import CallrClient
 from provisioner.api.rest.session import api_of
+from provisioner.applying.executor import ApplyReport, Executor, StepResult
 from provisioner.errors import PlanError, ProtocolError, PurchaseNotAllowed
-from provisioner.executor import ApplyReport, Executor, StepResult
-from provisioner.manifest import Desired, load
+from provisioner.manifest.desired import Desired, load
 from provisioner.migrate import readiness
-from provisioner.plan import Action, Change, Plan, Ref
+from provisioner.planning import planfile, planner, safety
+from provisioner.planning.plan import Action, Change, Plan, Ref
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount, ResourceKind
 
@@ -144,7 +144,7 @@ def build_plan(desired: Desired, client: CallrClient, target: str, *,
     log.info("read the account in %d calls", client.call_count)
     ordered = planner.order(changes, RANKS)
     if targets:  # --target: only the targeted changes and those they refer to
-        from provisioner.targeting import select
+        from provisioner.planning.targeting import select
 
         ordered = select(ordered, desired, targets)
     plan = Plan(target, ordered, tuple(warnings), api=api,
@@ -283,8 +283,8 @@ def apply_plan(plan: Plan, client: CallrClient,
 
     Independent changes run ``parallelism`` at a time (``Executor``; default: the client
     session's in-flight cap); with ``journal_dir``, every call is journaled in a new JSON-lines
-    file there (``provisioner.journal``)."""
-    from provisioner.journal import Journal
+    file there (``provisioner.applying.journal``)."""
+    from provisioner.applying.journal import Journal
 
     check_purchases(plan, allow_purchase)
     journal = Journal(journal_dir, plan) if journal_dir is not None else None

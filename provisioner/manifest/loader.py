@@ -33,12 +33,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, CommentedSet, Tagge
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from provisioner.duplicate_keys import duplicate_key
 from provisioner.errors import Notice, Problem
-from provisioner.fastyaml import compose_plain
-from provisioner.positions import remember_entry, remember_item
+from provisioner.manifest.duplicate_keys import duplicate_key
+from provisioner.manifest.fastyaml import compose_plain
+from provisioner.manifest.positions import remember_entry, remember_item
+from provisioner.manifest.yaml_errors import quiet_load, yaml_error
 from provisioner.sensitive import KNOWN
-from provisioner.yaml_errors import quiet_load, yaml_error
 
 Path_ = tuple[str | int, ...]
 ENV_PATTERN = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

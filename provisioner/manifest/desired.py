@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from provisioner import overlay
-from provisioner.envref import RecordingEnv
 from provisioner.errors import ConfigError, ManifestError, Notice, Problem
-from provisioner.loader import (
+from provisioner.manifest import overlay
+from provisioner.manifest.envref import RecordingEnv
+from provisioner.manifest.loader import (
     Document,
     Path_,
     default_env,
@@ -29,11 +29,11 @@ from provisioner.loader import (
     walk,
     without_second_hand,
 )
+from provisioner.manifest.paths import PATH_ERRORS, probe, shown
+from provisioner.manifest.paths import Kind as PathKind
+from provisioner.manifest.pydantic_errors import closest, did_you_mean, problems_from
 from provisioner.models.manifest import SECTIONS, Section
-from provisioner.models.policy import Policy, check_policy, merge_policy
-from provisioner.paths import PATH_ERRORS, probe, shown
-from provisioner.paths import Kind as PathKind
-from provisioner.pydantic_errors import closest, did_you_mean, problems_from
+from provisioner.models.policy import Policy, check_policy
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -137,7 +137,7 @@ def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,
     """Load, validate and merge manifest files; raise ManifestError listing every problem.
 
     ``${var:NAME}`` takes ``var_files`` (in order) then ``variables``; ``overlays`` apply, in
-    order, on top of the base files before validation (``provisioner.overlay``).
+    order, on top of the base files before validation (``provisioner.manifest.overlay``).
     """
     env = RecordingEnv(default_env() if env is None else env)
     files, problems = expand_paths(paths)
@@ -408,3 +408,25 @@ def check_references(desired: Desired) -> list[Problem]:
                 f"app {app_name!r} is a {app.package} app, which cannot be assigned a DID"
             ))
     return problems
+
+
+def merge_policy(desired: Desired, doc: Document, base: Path_, data: dict[Any, Any],
+                 problems: list[Problem], *, top: bool) -> None:
+    """Validate the ``policy`` of one account's section of a file and record it in ``desired``."""
+    if "policy" not in data:
+        return
+    origin = Origin(doc, (*base, "policy"))
+    if desired.policy_origin is not None:
+        problems.append(origin.problem(
+            f"policy is defined twice: also at {desired.policy_origin}", key=True))
+        return
+    desired.policy_origin = origin
+    policy = _validated(Policy, data["policy"], doc, origin.path, problems)
+    if not isinstance(policy, Policy):
+        return
+    desired.policy = policy
+    if not top and "subaccounts" in policy.prune:
+        index = policy.prune.index("subaccounts")
+        problems.append(origin.problem(
+            "a sub-account has no sub-accounts to prune: prune them at the top level",
+            "prune", index))

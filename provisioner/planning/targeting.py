@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from provisioner.errors import ConfigError
-from provisioner.loader import dotted
-from provisioner.manifest import Desired
-from provisioner.outside import addressed
-from provisioner.plan import Action, Change, ref_edges
+from provisioner.manifest.desired import Desired
+from provisioner.manifest.loader import dotted
+from provisioner.planning.outside import addressed
+from provisioner.planning.plan import Action, Change, ref_edges
 from provisioner.resources.base import PlanContext
 
 

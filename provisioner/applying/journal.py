@@ -29,10 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from provisioner.plan import Plan
+from provisioner.applying.workspace import ensure_dir
+from provisioner.planning.plan import Plan
 from provisioner.sensitive import KNOWN, Secret, redact
 from provisioner.version import tool_version
-from provisioner.workspace import ensure_dir
 
 JOURNAL_DIR = Path(".provisioner") / "journal"
 """Where the CLI journals applies, relative to the current directory."""

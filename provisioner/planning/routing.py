@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from provisioner.diff import merge
-from provisioner.manifest import Desired
-from provisioner.plan import RouteChange
+from provisioner.manifest.desired import Desired
+from provisioner.planning.diff import merge
+from provisioner.planning.plan import RouteChange
 from provisioner.resources.base import Live, LiveAccount
 
 NO_APP = "no app"

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from provisioner import planner
-from provisioner.manifest import Desired
-from provisioner.plan import Change, Plan, ref_edges
+from provisioner.manifest.desired import Desired
+from provisioner.planning import planner
+from provisioner.planning.plan import Change, Plan, ref_edges
 from provisioner.resources import SUBACCOUNTS, PlanContext
 
 
 def blueprint(desired: Desired) -> Plan:
     """The plan that would build ``desired`` from an empty account (offline)."""
-    from provisioner.engine import RANKS, plan_account
+    from provisioner.planning.engine import RANKS, plan_account
 
     ctx = PlanContext({}, None)
     changes = SUBACCOUNTS.plan(desired, ctx) + plan_account(desired, ctx)

@@ -20,8 +20,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from provisioner.errors import ManifestError, Problem
-from provisioner.manifest import expand_paths
-from provisioner.yaml_errors import quiet_load, yaml_error
+from provisioner.manifest.desired import expand_paths
+from provisioner.manifest.yaml_errors import quiet_load, yaml_error
 
 WIDTH = 100
 """Flow mappings longer than this wrap (as the examples do); a long scalar is never split."""

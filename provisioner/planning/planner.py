@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from provisioner.plan import Action, Change
+from provisioner.planning.plan import Action, Change
 
 
 def order(changes: Iterable[Change], ranks: Mapping[str, int]) -> tuple[Change, ...]:

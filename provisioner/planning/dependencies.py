@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner.plan import Action, Change, Plan, Ref
+from provisioner.planning.plan import Action, Change, Plan, Ref
 
 SUBJECT_KEYS = ("hash", "id", "did_hash")
 """Call parameters naming the object a call acts on: a later change mentioning that value

@@ -1,7 +1,7 @@
 """The manifest's JSON Schema, generated from the pydantic models, for editors and CI.
 
-``python -m provisioner.schema > schemas/manifest.schema.json`` regenerates the published file;
-a test fails when it is out of date.
+``python -m provisioner.manifest.schema > schemas/manifest.schema.json`` regenerates the published
+file; a test fails when it is out of date.
 """
 
 from __future__ import annotations

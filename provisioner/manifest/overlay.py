@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import Problem
-from provisioner.loader import Document, Path_, dotted, load_document, walk
+from provisioner.manifest.loader import Document, Path_, dotted, load_document, walk
+from provisioner.manifest.paths import Kind as PathKind
+from provisioner.manifest.paths import probe, shown
+from provisioner.manifest.pydantic_errors import closest, did_you_mean
 from provisioner.models.manifest import SECTIONS
 from provisioner.models.values import compact_number
-from provisioner.paths import Kind as PathKind
-from provisioner.paths import probe, shown
-from provisioner.pydantic_errors import closest, did_you_mean
 
 if TYPE_CHECKING:
-    from provisioner.manifest import Desired
+    from provisioner.manifest.desired import Desired
 
 DELETE = "$delete"
 MAP_SECTIONS = frozenset(s.path for s in SECTIONS if not s.is_list)
