@@ -21,7 +21,7 @@ from provisioner.planning import plancheck
 from provisioner.render.codec import SecretSource
 from provisioner.resources import KINDS, SUBACCOUNTS, LiveReader, PlanContext
 from provisioner.resources.base import Live, LiveAccount
-from provisioner.sensitive import Secret
+from provisioner.sensitive import redact
 
 ABSENT = "absent"
 KIND_BY_NAME = {kind.kind: kind for kind in (SUBACCOUNTS, *KINDS)}
@@ -32,19 +32,9 @@ def fingerprint(lives: Iterable[Live], hidden: Iterable[str] = ()) -> str:
     hash of a secret would let anyone reading the file confirm a guess of it offline), and so
     are the values from the environment (``hidden``)."""
     hidden = list(hidden)
-    body = sorted(json.dumps(envref.hide([_normal(obj.id), _normal(obj.attrs)], hidden),
+    body = sorted(json.dumps(envref.hide(redact([obj.id, obj.attrs]), hidden),
                              sort_keys=True, default=str) for obj in lives)
     return hashlib.sha256("\n".join(body).encode()).hexdigest()
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, Secret):
-        return "(sensitive)"
-    if isinstance(value, Mapping):
-        return {str(k): _normal(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_normal(v) for v in value]
-    return value
 
 
 class Index:
@@ -56,8 +46,8 @@ class Index:
         self.by_id: dict[tuple[str, str], Live] = {}
         self.address_of: dict[tuple[str, str], str] = {}
         self.identities: dict[str, dict[Any, int]] = {}
-        self._all: dict[tuple[str, str], list[Live]] = {}
         """Kind -> identity -> how many live objects have it (for the safety counts)."""
+        self._all: dict[tuple[str, str], list[Live]] = {}
         for kind, grouped in live.items():
             self.identities[kind] = {identity: len(objs) for identity, objs in grouped.items()}
             for identity, objs in grouped.items():
