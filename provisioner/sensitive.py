@@ -225,7 +225,7 @@ def shown(text: str) -> str:
 def shown_lines(text: str) -> str:
     """``shown`` for a message of several lines (a stale plan lists its objects): its line
     breaks kept, every other control character escaped."""
-    return "\n".join(shown(line) for line in KNOWN.mask(text).split("\n"))
+    return "\n".join(printable(line) for line in KNOWN.mask(text).split("\n"))
 
 
 @dataclass(frozen=True)
