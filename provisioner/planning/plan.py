@@ -168,8 +168,8 @@ class FieldChange:
         # The value a sensitive one replaces is sensitive too (an old token, a number rotated
         # since): the routing impact or an error may show it later.
         if self.old is not None and self.old is not MISSING and not self.sensitive:
-            names = next((KNOWN.names_in(leaf) for leaf in leaves(self.new)
-                          if isinstance(leaf, str) and KNOWN.names_in(leaf)), None)
+            names = next(filter(None, (KNOWN.names_in(leaf) for leaf in leaves(self.new)
+                                       if isinstance(leaf, str))), None)
             if names:
                 label = f"old {names[0]}" if names[0] != MASK else ""
                 for leaf in leaves(self.old):
