@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 from provisioner.sensitive import KNOWN, MASK, REDACTED, Secret
 
@@ -359,7 +359,13 @@ def sensitive_form(value: Any) -> str:
     """A changed sensitive value: ``(sensitive)``, naming the variables a string holds, never
     what else it holds (the rest of a URL whose token changed would tell nothing useful). A
     form already made (a saved plan's old value) stays as it is."""
-    if isinstance(value, str) and value.startswith(REDACTED[:-1]) and value.endswith(")"):
+    if is_sensitive_form(value):
         return value
     names = KNOWN.names_in(value) if isinstance(value, str) else None
     return f"{REDACTED[:-1]}: {', '.join(names)})" if names else REDACTED
+
+
+def is_sensitive_form(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` is a form ``sensitive_form`` makes (``(sensitive)``, ``(sensitive:
+    NAME)``): a marker, not a string."""
+    return isinstance(value, str) and value.startswith(REDACTED[:-1]) and value.endswith(")")

@@ -14,9 +14,10 @@ from provisioner.planning.plan import (
     Plan,
     Ref,
     RouteChange,
+    is_sensitive_form,
     plain,
 )
-from provisioner.sensitive import REDACTED, printable, shown
+from provisioner.sensitive import printable, shown
 
 _PHRASES = (
     (Action.CREATE, "to create"), (Action.REPLACE, "to replace"), (Action.UPDATE, "to update"),
@@ -32,7 +33,7 @@ def value(v: Any, sensitive: bool = False) -> str:
     if isinstance(v, Ref) and not sensitive:
         return printable(v.describe())
     form = plain(_readable(v), sensitive)
-    if isinstance(form, str) and form.startswith(REDACTED[:-1]) and form.endswith(")"):
+    if is_sensitive_form(form):
         return form  # "(sensitive)", "(sensitive: NAME)": a marker, not a string
     return printable(json.dumps(form, ensure_ascii=False, sort_keys=False))
 
