@@ -115,7 +115,7 @@ def verify(body: Mapping[str, Any], client: CallrClient,
     wanted: dict[str, set[str]] = {}
     for entry in basis:
         wanted.setdefault(entry["account"], set()).add(entry["kind"])
-    for ref in _live_refs(body.get("changes") or []):
+    for ref in refs(body.get("changes") or [], "live"):
         wanted.setdefault(ref.account, set()).add(ref.kind)
     for account, kinds in plancheck.kinds_touched(body.get("changes") or []).items():
         wanted.setdefault(account, set()).update(kinds)
@@ -155,21 +155,20 @@ def _ids_by_address(changes: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str
                            (call["args"] for call in change["calls"])) for change in changes)
 
 
-def _live_refs(value: Any) -> Iterable[SecretSource]:
-    return (ref for ref in refs(value) if ref.scheme == "live")
-
-
-def refs(value: Any) -> Iterable[SecretSource]:
-    """The secret references anywhere in the file's changes."""
+def refs(value: Any, scheme: str) -> Iterable[SecretSource]:
+    """The secret references of ``scheme`` (``env``, ``live`` ...) anywhere in the file's
+    changes."""
     if isinstance(value, dict):
         if "$secret" in value:
-            yield SecretSource.from_ref(value)
+            ref = SecretSource.from_ref(value)
+            if ref.scheme == scheme:
+                yield ref
             return
         for item in value.values():
-            yield from refs(item)
+            yield from refs(item, scheme)
     elif isinstance(value, list):
         for item in value:
-            yield from refs(item)
+            yield from refs(item, scheme)
 
 
 def _subaccount_hashes(changes: Iterable[Mapping[str, Any]]) -> dict[str, str]:

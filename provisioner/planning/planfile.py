@@ -340,7 +340,7 @@ def load_with_calls(path: Path, client: CallrClient, account: str, env: Mapping[
     plan = replace(plan, env_values=hidden)
     plan = plancheck.check(plan, live, plancheck.file_guards(plan) if guards is None else guards)
     if secrets_check(plan, planseal.plan_key(env)) != body.get("secrets_check"):
-        names = sorted({f"${{env:{r.name}}}" for r in _env_refs(body.get("changes") or [])})
+        names = sorted({f"${{env:{r.name}}}" for r in refs(body.get("changes") or [], "env")})
         raise StalePlan("a secret differs from the one the plan was made with (the plan "
                         f"reads {', '.join(names) or 'no variable'} from the environment); "
                         "nothing was applied: apply with the same values, or make the plan again")
@@ -370,10 +370,6 @@ def _env_shown(body: Any) -> Any:
     if isinstance(body, str) and "${env:" in body:
         return ENV_PATTERN.sub(lambda match: f"(sensitive: {match.group(1)})", body)
     return body
-
-
-def _env_refs(value: Any) -> Iterable[SecretSource]:
-    return (ref for ref in refs(value) if ref.scheme == "env")
 
 
 def resolve(source: SecretSource, env: Mapping[str, str], live: Mapping[str, Index]) -> str:
