@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from provisioner.applying.executor import ApplyReport, Status, StepResult
 from provisioner.planning.plan import Action, Change, Plan
 from provisioner.render.common import number_label, safe, summary, text_diff, value
+from provisioner.render.report import generated_secret_values
 from provisioner.sensitive import printable
 
 COLORS = {Action.CREATE: "green", Action.ASSIGN: "green", Action.PURCHASE: "magenta",
@@ -115,17 +114,10 @@ def confirmed(step: StepResult) -> str:
 def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
     """Lines about secrets the API generated for applied changes: the values only if ``show``."""
     shown, hidden = [], []
-    for step in report.with_status(Status.APPLIED):
-        change = step.change
-        if not change.generated_secrets or not change.calls:
-            continue
-        result = report.results.get(change.calls[0].id)
-        for path in change.generated_secrets:
-            secret = _dig(result, path)
-            if secret:
-                # Shown in clear, as asked: the one place a generated secret is printed.
-                shown.append(f"{safe(change.address)}: generated {path}: {printable(secret)}")
-                hidden.append(f"{safe(change.address)} ({path})")
+    for address, path, secret in generated_secret_values(report):
+        # Shown in clear, as asked: the one place a generated secret is printed.
+        shown.append(f"{safe(address)}: generated {path}: {printable(secret)}")
+        hidden.append(f"{safe(address)} ({path})")
     if show:
         return shown
     if not hidden:
@@ -135,11 +127,3 @@ def generated_secrets(report: ApplyReport, *, show: bool) -> list[str]:
         "in the CALLR customer portal, or apply with --show-generated-secrets to print such "
         "secrets once, at creation."
     ]
-
-
-def _dig(value: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
