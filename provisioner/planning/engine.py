@@ -6,6 +6,19 @@
     Changes        --planner.order-->       Plan      (immutable: calls, Refs to earlier results)
     Plan           --render.*-->            text | markdown | json      (``plan`` stops here)
     Plan           --Executor.run-->        API calls + ApplyReport     (``apply``)
+    Plan           --planfile.dumps-->      plan.json (sealed: ``planseal``; secrets as references)
+    plan.json      --planfile.load-->       Plan (stale? ``planbasis``; safety derived again
+                                                  from the calls: ``plancheck``) --> Executor.run
+
+The folders follow these stages: ``manifest/`` (files -> Desired), ``resources/`` (one module per
+kind: read, identity, normalize, create/update/delete), ``planning/`` (changes -> Plan, saved
+plans), ``render/`` (a Plan as text), ``applying/`` (executor, recovery, journal, lock).
+
+Backends: kinds name their calls by operation, spelt like the JSON-RPC methods of
+``api/methods.py``. The backend is chosen once, at the edge (``target.py``: ``--api``, or an
+endpoint ending in ``/v2.0``): JSON-RPC sends them as they are; REST v2 translates each through
+its one table (``api/rest/table.py``), and a kind it cannot express is refused at plan time,
+before any call. A saved plan names its API.
 
 Sub-accounts: the master account is read and planned first (sub-accounts rank first, so they
 are created first); then each sub-account's ``resources`` is planned as an account of its own,
