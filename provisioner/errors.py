@@ -4,7 +4,13 @@
                                      (UnsafePlan: exit 3)
     ├── ManifestError                the manifest is invalid; .problems lists every Problem at once
     ├── ConfigError                  no credentials, bad flags, unreadable state file ...
+    │   ├── PlanFileError            a saved plan that is malformed, tampered or for another
+    │   │                            account or API (render/codec.py)
+    │   └── UnsupportedOperation     an operation REST v2 has no documented equivalent for,
+    │                                refused before it is sent (api/rest/session.py)
     ├── PlanError                    the live account cannot be reconciled (ambiguous names ...)
+    ├── AdaptError                   the API answered otherwise than expected and no fallback
+    │                                reached the same result (applying/adapt.py)
     ├── PurchaseNotAllowed           the plan buys numbers and --allow-purchase was not given
     ├── UnsafePlan                   the plan deletes/changes more than the safety thresholds
     ├── StalePlan                    a saved plan's live objects changed since it was made
@@ -12,7 +18,8 @@
         ├── TransportError           network failure, timeout, non-200 or non-JSON response
         │   ├── RateLimited          HTTP 429 (after the retries allowed); .retry_after
         │   └── AmbiguousWriteError  a write whose outcome is unknown (sent, no answer)
-        └── RpcError                 a JSON-RPC error object: .code, .message, .data
+        └── RpcError                 a JSON-RPC error object, or a REST v2 {code, message}:
+                                     .code, .message, .data
             ├── AuthError            22: authentication failed (also a refused Login-As)
             ├── NotAllowedError      100, 205: not allowed on this account or this app
             ├── NotFoundError        110, 115: reported as an error, never read as "absent"
