@@ -100,6 +100,8 @@ class Rest:
         if lose == "503":  # --fail-method: refused before it runs
             self.emu.count_fault("fail")
             raise RestError(503, STATUS_TEXT[503], "unavailable")
+        if lose == "unrun":  # lose_request: the request is lost before it runs
+            raise _Lost(lose)
         if injected is not None:
             raise RestError(_HTTP_OF_RPC.get(injected[0], 500), injected[1])
         try:
