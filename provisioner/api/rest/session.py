@@ -82,8 +82,7 @@ class RestSession(RpcSession):
         if not credentials.api_key:
             raise ConfigError("the REST API v2 authenticates with an API key: set "
                               "CALLR_API_KEY (a login and password are JSON-RPC only)")
-        session = super().open(endpoint.rstrip("/"), credentials, **options)
-        return session
+        return super().open(endpoint.rstrip("/"), credentials, **options)
 
     def _send(self, method: str, params: list[Any], login_as: str | None) -> Any:
         table_row = row(method)

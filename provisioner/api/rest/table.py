@@ -143,7 +143,7 @@ def audio_of(audio: dict[str, Any]) -> dict[str, Any]:
 
 
 def _library(files: Json, _: Args) -> Json:
-    return {audio_of(audio)["id"]: audio_of(audio) for audio in files}
+    return {media["id"]: media for media in map(audio_of, files)}
 
 
 _SOUNDS = ((b"RIFF", "audio/wav"), (b"fLaC", "audio/flac"), (b"OggS", "audio/ogg"),
