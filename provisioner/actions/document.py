@@ -173,15 +173,18 @@ def normalize(data: Any) -> Any:
 def dump(data: Any) -> str:
     """A scenario mapping as block-style YAML text (multi-line strings as ``|`` blocks), in the
     layout of CALLR's examples: mappings indented by 2, list items by 4 with the dash at 2."""
-    yaml = _writer()
+    yaml = writer()
     out = io.StringIO()
     yaml.dump(_blocky(data), out)
     return out.getvalue()
 
 
-def _writer() -> YAML:
+def writer(*, preserve_quotes: bool = False, mapping: int = 2, sequence: int = 4,
+           offset: int = 2) -> YAML:
+    """A round-trip YAML that writes long lines whole, in CALLR's layout unless told."""
     yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.preserve_quotes = preserve_quotes
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     yaml.width = 4096
     return yaml
 

@@ -10,9 +10,8 @@ warning only: the catalogue (§7) is known to be incomplete.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +23,7 @@ from provisioner.actions.document import (
     ScenarioSyntaxError,
     parse,
 )
+from provisioner.manifest.pydantic_errors import closest
 
 TOP_LEVEL_KEYS = ("description", "compat", "defaults", "variables", "branches")
 ENTRY_BRANCHES = ("inbound-call", "inbound-sms", "api-initiated", "hangup")
@@ -88,7 +88,7 @@ def validate(scenario: Scenario) -> list[Finding]:
         return sorted(found)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            hint = did_you_mean(str(key), TOP_LEVEL_KEYS)
+            hint = closest(str(key), TOP_LEVEL_KEYS)
             found.append(scenario.finding((key,), f"unknown top-level key {key!r}{hint}",
                                           key=True))
     found.extend(_variables(scenario, data.get("variables")))
@@ -157,7 +157,7 @@ def _step(scenario: Scenario, path: Path_, step: Any, names: list[str]) -> Itera
     else:
         unknown = sorted(str(k) for k in keys - STEP_KEYS)
         if unknown:
-            hint = did_you_mean(unknown[0], sorted(STEP_KEYS))
+            hint = closest(unknown[0], sorted(STEP_KEYS))
             yield scenario.finding((*path, unknown[0]), f"unknown step key {unknown[0]!r}"
                                                         f"{hint}: a step is {SHAPES}", key=True)
         else:
@@ -176,7 +176,7 @@ def _action(scenario: Scenario, path: Path_, step: dict[str, Any],
         yield scenario.finding((*path, "action"), f"action {name!r} must be written "
                                                   "name@vN (e.g. say@v2, dial@v1)")
     elif name not in KNOWN_ACTIONS:
-        hint = did_you_mean(name, sorted(KNOWN_ACTIONS))
+        hint = closest(name, sorted(KNOWN_ACTIONS))
         yield scenario.finding((*path, "action"), f"action {name!r} is not in the known "
                                                   f"catalogue{hint}: check its name",
                                severity="warning")
@@ -210,7 +210,7 @@ def _goto(scenario: Scenario, path: Path_, goto: Any, names: list[str]) -> Itera
 def _branch_ref(scenario: Scenario, path: Path_, name: Any,
                 names: list[str]) -> Iterator[Finding]:
     if str(name) not in names:
-        hint = did_you_mean(str(name), names)
+        hint = closest(str(name), names)
         yield scenario.finding(path, f"branch {name!r} does not exist in 'branches'{hint}")
 
 
@@ -242,11 +242,6 @@ def unbalanced(text: str) -> str:
     if open_at >= 0:
         return "'${{' is never closed: write ${{ expression }}"
     return ""
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _kind(value: Any) -> str:

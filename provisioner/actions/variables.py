@@ -21,7 +21,14 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from provisioner.actions.document import Scenario, ScenarioSyntaxError, dump, normalize, parse
+from provisioner.actions.document import (
+    Scenario,
+    ScenarioSyntaxError,
+    dump,
+    normalize,
+    parse,
+    writer,
+)
 
 
 def merge_variables(text: str, variables: Mapping[str, Any]) -> str:
@@ -55,10 +62,7 @@ def _parsed(text: str) -> Scenario:
 def _round_trip_merge(text: str, scenario: Scenario,
                       variables: Mapping[str, Any]) -> str | None:
     """Any layout: ruamel.yaml's round trip, in the indentation the text uses."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(**_layout(text))
+    yaml = writer(preserve_quotes=True, **_layout(text))
     try:
         tree = yaml.load(text)
     except (YAMLError, ValueError, TypeError):

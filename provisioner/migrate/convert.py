@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from provisioner import actions
+from provisioner.actions.document import writer
 from provisioner.errors import ConfigError
 from provisioner.manifest.desired import YAML_SUFFIXES
 from provisioner.migrate.scenarios import CONVERTIBLE, MANUAL, convert, header
@@ -70,14 +70,6 @@ class Report:
         return out
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
-
-
 def _sources(paths: Sequence[Path]) -> Iterator[tuple[Path, Path]]:
     """(manifest file, its path relative to DIR) for every manifest of ``paths``."""
     for root in paths:
@@ -117,7 +109,7 @@ def _file_name(name: str, taken: set[str]) -> str:
 
 def migrate_file(text: str, rel: Path, report: Report) -> tuple[str, dict[Path, str]]:
     """The converted manifest text and the scenario files to write (paths relative to DIR)."""
-    yaml = _yaml()
+    yaml = writer(preserve_quotes=True)
     document = yaml.load(text)
     scenarios: dict[Path, str] = {}
     taken: set[str] = set()

@@ -88,6 +88,16 @@ def test_errors_map_onto_the_exception_tree(emulator: Emulator) -> None:
     assert "wrong" not in str(refused.value)
 
 
+def test_an_error_echoing_the_api_key_is_masked() -> None:
+    key = "k3y-0f-the-rest-test"
+    Credentials(api_key=key).remember()  # as a session on a real endpoint does
+    emu = Emulator(None, api_keys={key}, media_delay=0.0, job_delay=0.0)
+    emu.faults.fail("apps.create", code=151, message=f"bad request from {key}")
+    with pytest.raises(InvalidParamsError) as refused:
+        create(rest(emu, key=key), "desk")
+    assert key not in str(refused.value) and "bad request from" in str(refused.value)
+
+
 def test_unsupported_operation_is_refused_before_sending(emulator: Emulator) -> None:
     api = rest(emulator)
     with pytest.raises(UnsupportedOperation, match=r"webhooks\.get_list"):

@@ -243,3 +243,11 @@ def test_fail_method_applies_to_rest(http: httpx.Client, emu: Emulator) -> None:
     assert refused.status_code == 503
     names = [hit["name"] for hit in http.get("/actions", headers=KEY).json()["hits"]]
     assert sorted(names) == ["one", "two"]  # refused before it ran
+
+
+def test_lose_request_applies_to_rest(http: httpx.Client, emu: Emulator) -> None:
+    """``lose_request("apps.create")``: POST /actions answers 502 and the create did not run."""
+    emu.faults.lose_request("apps.create")
+    lost = http.post("/actions", json={"name": "never", "script": SCRIPT}, headers=KEY)
+    assert lost.status_code == 502
+    assert rpc(http, "apps.get_list", False) == []

@@ -42,7 +42,7 @@ from provisioner.errors import (
     ProtocolError,
     RpcError,
 )
-from provisioner.sensitive import redact_fields, reveal
+from provisioner.sensitive import KNOWN, redact_fields, reveal
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def rest_error(status: int, body: Any, operation: str) -> RpcError:
     """The RpcError subclass for an HTTP error status and its ``{code, message}`` body."""
     code = body.get("code") if isinstance(body, dict) else None
     message = body.get("message") if isinstance(body, dict) else None
-    text = f"{code}: {message}" if code else str(message or f"HTTP {status}")
+    # A server may echo the API key: masked as the JSON-RPC session masks its errors.
+    text = KNOWN.mask(f"{code}: {message}" if code else str(message or f"HTTP {status}"))
     return _BY_STATUS.get(status, RpcError)(status, text, {"code": code}, method=operation)
 
 
@@ -82,8 +83,7 @@ class RestSession(RpcSession):
         if not credentials.api_key:
             raise ConfigError("the REST API v2 authenticates with an API key: set "
                               "CALLR_API_KEY (a login and password are JSON-RPC only)")
-        session = super().open(endpoint.rstrip("/"), credentials, **options)
-        return session
+        return super().open(endpoint.rstrip("/"), credentials, **options)
 
     def _send(self, method: str, params: list[Any], login_as: str | None) -> Any:
         table_row = row(method)

@@ -18,8 +18,10 @@ store rows are EXPERIMENTAL (documented paths, undocumented bodies): plans say s
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from provisioner.api.methods import METHODS
@@ -121,8 +123,6 @@ def _available(numbers: Json, args: Args) -> Json:
 
 
 def _ping_time(answer: Json, _: Args) -> Json:
-    from datetime import datetime
-
     return int(datetime.fromisoformat(str(answer["time"]).replace("Z", "+00:00")).timestamp())
 
 
@@ -143,7 +143,7 @@ def audio_of(audio: dict[str, Any]) -> dict[str, Any]:
 
 
 def _library(files: Json, _: Args) -> Json:
-    return {audio_of(audio)["id"]: audio_of(audio) for audio in files}
+    return {media["id"]: media for media in map(audio_of, files)}
 
 
 _SOUNDS = ((b"RIFF", "audio/wav"), (b"fLaC", "audio/flac"), (b"OggS", "audio/ogg"),
@@ -152,8 +152,6 @@ _SOUNDS = ((b"RIFF", "audio/wav"), (b"fLaC", "audio/flac"), (b"OggS", "audio/ogg
 
 
 def _upload(args: Args) -> Request:
-    import base64
-
     data = base64.b64decode(str(args["audio_base64"]))
     kind = next((mime for magic, mime in _SOUNDS if data.startswith(magic)), "audio/mp4")
     return Request({"sid": str(args["id"])}, {},

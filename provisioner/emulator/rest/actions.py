@@ -72,7 +72,7 @@ def create(rest: Rest, request: Request) -> Answer:
     body = _body(request, required=("name", "script"))
     app = rest.run("apps.create", ACTIONS, body["name"],
                    {"format": "YAML", "script": body["script"]})
-    return 201, _scenario(rest, app["hash"].lower())
+    return 201, scenario_view(rest.run("apps.get", app["hash"]))
 
 
 @route("GET", "/actions/{sid}")
@@ -87,7 +87,7 @@ def edit(rest: Rest, request: Request) -> Answer:
     app = rest.run("apps.get", app_hash)
     script = body.get("script", (app.get("p") or {}).get("script", ""))
     rest.run("apps.edit", app_hash, body.get("name"), {"format": "YAML", "script": script})
-    return 200, _scenario(rest, request.args["sid"])
+    return 200, scenario_view(rest.run("apps.get", app_hash))
 
 
 @route("DELETE", "/actions/{sid}")

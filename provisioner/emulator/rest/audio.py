@@ -49,7 +49,7 @@ def _media(rest: Rest, sid: str) -> dict[str, Any]:
     library = rest.run("media/library.get_list", None) or {}
     if str(ident) not in library:
         raise not_found(f"audio file {sid}")
-    return dict(rest.run("media/library.get", ident))
+    return dict(library[str(ident)])  # the list holds the same views as media/library.get
 
 
 def _upload(rest: Rest, ident: int, data: bytes, text: str) -> None:

@@ -100,6 +100,8 @@ class Rest:
         if lose == "503":  # --fail-method: refused before it runs
             self.emu.count_fault("fail")
             raise RestError(503, STATUS_TEXT[503], "unavailable")
+        if lose == "unrun":  # lose_request: the request is lost before it runs
+            raise _Lost(lose)
         if injected is not None:
             raise RestError(_HTTP_OF_RPC.get(injected[0], 500), injected[1])
         try:
@@ -178,12 +180,11 @@ def serve(emu: Emulator, environ: Environ, start_response: StartResponse) -> Ite
 def _dispatch(emu: Emulator, environ: Environ, request: Request) -> Answer:
     try:
         rest = Rest(emu, _authenticate(emu, environ))
-        found = [r for r in ROUTES if r.pattern.match(request.path)]
+        found = [(r, match) for r in ROUTES if (match := r.pattern.match(request.path))]
         if not found:
             raise not_found(f"path {request.path}")
-        for candidate in found:
-            match = candidate.pattern.match(request.path)
-            if candidate.verb == request.verb and match is not None:
+        for candidate, match in found:
+            if candidate.verb == request.verb:
                 request.args = {k: unquote(v) for k, v in match.groupdict().items()}
                 emu.count_method(f"{candidate.verb} {candidate.template}")
                 return candidate.handler(rest, request)
