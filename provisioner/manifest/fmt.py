@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from provisioner.errors import ManifestError, Problem
-from provisioner.manifest.desired import expand_paths
+from provisioner.manifest.paths import expand_paths
 from provisioner.manifest.yaml_errors import quiet_load, yaml_error
 
 WIDTH = 100
