@@ -308,7 +308,8 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     whole_var = VAR_PATTERN.fullmatch(text)
     if whole_var is not None:
         return _variable(whole_var.group(1), path, doc, problems)
-    if ENV_PATTERN.search(text):
+    has_env = ENV_PATTERN.search(text) is not None
+    if has_env:
         doc.env_paths.add(path)
     whole = ENV_PATTERN.fullmatch(text)
     if whole is not None and whole.group(2) is None:
@@ -334,10 +335,11 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         return ""
 
     result = PLACEHOLDER.sub(replace, text)
-    _remember_shape(text, doc)
-    key = next((part for part in reversed(path) if isinstance(part, str)), None)
-    if key is not None and ENV_PATTERN.search(text):
-        KNOWN.add_key(key)
+    if has_env:
+        _remember_shape(text, doc)
+        key = next((part for part in reversed(path) if isinstance(part, str)), None)
+        if key is not None:
+            KNOWN.add_key(key)
     for match in LOOKALIKE.finditer(text):  # kept as written, but probably meant ${env:NAME}
         notice = doc.problem(path, f"{match.group()} is sent as written: write "
                                    f"${{env:{match.group(1)}}} to read the environment")
