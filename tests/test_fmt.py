@@ -84,6 +84,15 @@ def test_invalid_yaml_is_located_and_left_alone(manifest: Write) -> None:
     assert broken.read_text().endswith("   params: {}\n")
 
 
+def test_a_duplicate_key_is_located_without_its_values() -> None:
+    dup = ROOT / "tests" / "data" / "invalid" / "duplicate_key_with_a_password.yaml"
+    result = run("fmt", "--check", dup)
+    assert result.exit_code == 1
+    assert (f"{dup}:7:3: YAML error: duplicate key 'bot': defined at line 4, column 3"
+            in result.stderr)
+    assert "Pa55word" not in result.stdout + result.stderr
+
+
 def test_every_example_is_canonical() -> None:
     result = run("fmt", "--check", ROOT / "examples")
     assert result.exit_code == 0, result.stdout + result.stderr

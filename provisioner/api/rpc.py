@@ -244,7 +244,8 @@ class RpcSession:
         """A session on ``endpoint``; ``timeout``: seconds one request may take in whole
         (``transport.NetworkLimits``)."""
         check_endpoint(endpoint, transport)
-        if not _in_process(transport):  # the in-process emulator's "sandbox" is no secret
+        in_process = _in_process(transport)
+        if not in_process:  # the in-process emulator's "sandbox" is no secret
             credentials.remember()
         limits = NetworkLimits(max_response_bytes, timeout)
         pool = httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism)
@@ -252,7 +253,7 @@ class RpcSession:
         caps = Caps(max_rps, parallelism, clock=clock, sleep=sleep)
         session = cls(endpoint, credentials, http, retry=retry, caps=caps, sleep=sleep,
                       limits=limits)
-        session.watched = not _in_process(transport)
+        session.watched = not in_process
         return session
 
     @property

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provisioner.api.client import CallrClient
+from provisioner.applying.recovery import did_app, sub_accounts
 from provisioner.errors import InvalidParamsError, NotAllowedError, ProvisionerError, RpcError
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class Adapter:
             return result
         company = ((args.get("properties") or {}).get("account") or {}).get("company")
         login = (result.get("credentials") or {}).get("login")
-        hits = [hit for hit in client.search_all("account/sub.search", {"archived": None})
+        hits = [hit for hit in sub_accounts(client)
                 if (hit.get("account") or {}).get("company") == company
                 and (login is None or (hit.get("credentials") or {}).get("login") == login)]
         if len(hits) != 1 or not hits[0].get("hash"):
@@ -125,7 +126,7 @@ class Adapter:
                 log.warning("apps.assign_did refused to move an assigned DID (error %s): "
                             "removing it first", exc.code)
                 self.learn(MOVE_REFUSED)
-        holder = _holder(client, args["did_hash"])
+        holder = did_app(client, args["did_hash"])
         started = self.clock()
         client.call("apps.remove_did", did_hash=args["did_hash"])
         try:
@@ -148,11 +149,3 @@ def _without_default(args: dict[str, Any]) -> dict[str, Any]:
     else:
         properties.pop("params", None)
     return {**args, "properties": properties}
-
-
-def _holder(client: CallrClient, did_hash: str) -> str | None:
-    """The hash of the app holding a DID, from the list the plan reads (None: no app)."""
-    for app in client.call("apps.get_list", with_numbers=True) or []:
-        if any(did.get("hash") == did_hash for did in app.get("did") or []):
-            return str(app["hash"])
-    return None

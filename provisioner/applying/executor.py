@@ -46,7 +46,6 @@ RECOVERY_PAUSES = (0.25, 0.5, 1.0, 2.0, 4.0)
 """Pauses between the attempts to learn the outcome of a write whose answer was lost."""
 
 
-
 class Status(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"

@@ -92,16 +92,14 @@ class Journal:
 
     def interrupted(self, signal_name: str, counts: dict[str, int]) -> None:
         """The last line of an apply stopped by a signal: what was done, what was not."""
-        self.write({"type": "interrupted", "signal": signal_name,
-                    "finished": datetime.now(UTC).isoformat(), **counts, "ok": False})
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+        self._finish({"type": "interrupted", "signal": signal_name, **counts, "ok": False})
 
     def close(self, counts: dict[str, int], ok: bool) -> None:
-        self.write({"type": "summary", "finished": datetime.now(UTC).isoformat(), **counts,
-                    "ok": ok})
+        self._finish({"type": "summary", **counts, "ok": ok})
+
+    def _finish(self, line: dict[str, Any]) -> None:
+        """Write the last line, stamped ``finished``, and close the file."""
+        self.write({**line, "finished": datetime.now(UTC).isoformat()})
         with self._lock:
             if self._file is not None:
                 self._file.close()

@@ -86,7 +86,8 @@ def _hooks(client: CallrClient) -> list[dict[str, Any]]:
     return list(client.call("webhooks.get_list") or [])
 
 
-def _subs(client: CallrClient) -> list[dict[str, Any]]:
+def sub_accounts(client: CallrClient) -> list[dict[str, Any]]:
+    """Every sub-account, archived or not."""
     return client.search_all("account/sub.search", {"archived": None})
 
 
@@ -111,20 +112,21 @@ def _app_created(client: CallrClient, args: dict[str, Any], results: Mapping[str
     return _last(found, "hash")
 
 
-def _did_app(client: CallrClient, did_hash: str) -> Any:
-    """The hash of the app holding a DID (None: no app), from ``apps.get_list(true)``."""
+def did_app(client: CallrClient, did_hash: str) -> str | None:
+    """The hash of the app holding a DID (None: no app), from ``apps.get_list(true)``, the
+    list the plan reads."""
     for app in client.call("apps.get_list", with_numbers=True) or []:
         if any(did.get("hash") == did_hash for did in app.get("did") or []):
-            return app.get("hash")
+            return str(app["hash"])
     return None
 
 
 def _assigned(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-    return True if _did_app(client, args["did_hash"]) == args["app_hash"] else None
+    return True if did_app(client, args["did_hash"]) == args["app_hash"] else None
 
 
 def _removed(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-    return True if _did_app(client, args["did_hash"]) is None else None
+    return True if did_app(client, args["did_hash"]) is None else None
 
 
 # -- media -------------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ def _sub_created(client: CallrClient, args: dict[str, Any], results: Mapping[str
     sent = properties.get("account") or {}
     company = sent.get("company")
     emails = (properties.get("contact") or {}).get("emails")
-    found = [hit for hit in _subs(client)
+    found = [hit for hit in sub_accounts(client)
              if all((hit.get("account") or {}).get(k) == v for k, v in sent.items())
              and (hit.get("contact") or {}).get("emails") == emails]
     hit = _last(found, "hash")
@@ -185,7 +187,7 @@ def _sub_created(client: CallrClient, args: dict[str, Any], results: Mapping[str
 
 def _sub_state(flag: str, wanted: bool) -> Row:
     def row(client: CallrClient, args: dict[str, Any], results: Mapping[str, Any]) -> Any:
-        hit = next((h for h in _subs(client) if h.get("hash") == args["hash"]), None)
+        hit = next((h for h in sub_accounts(client) if h.get("hash") == args["hash"]), None)
         if hit is None:
             raise RecoveryError(f"sub-account {args['hash']} is not listed by "
                                 "account/sub.search: check the account, then plan again")

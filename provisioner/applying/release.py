@@ -48,7 +48,7 @@ def _e164(number: str) -> str:
     ConfigError, before any call, for a national number such as ``0199000019``."""
     compact = compact_number(number)
     try:
-        return str(normalize_e164(compact if compact[:2] != "+0" else number))
+        return str(normalize_e164(compact))
     except ValueError:
         raise ConfigError(f"{number!r} is not an E.164 number: write it with its country code "
                           "(\"+33199000019\", not \"0199000019\"); nothing was released") from None

@@ -29,13 +29,13 @@ from provisioner.manifest.loader import (
     walk,
     without_second_hand,
 )
-from provisioner.manifest.paths import PATH_ERRORS, probe, shown
-from provisioner.manifest.paths import Kind as PathKind
+from provisioner.manifest.paths import PATH_ERRORS, expand_paths
+
+# re-exported: migrate.convert imports it from here
+from provisioner.manifest.paths import YAML_SUFFIXES as YAML_SUFFIXES
 from provisioner.manifest.pydantic_errors import closest, did_you_mean, problems_from
 from provisioner.models.manifest import SECTIONS, Section
 from provisioner.models.policy import Policy, check_policy
-
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -92,43 +92,6 @@ class Desired:
 
     def is_defined(self, section: str, identity: Any) -> bool:
         return (section, identity) in self.origins
-
-
-def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
-    files: list[Path] = []
-    problems: list[Problem] = []
-    for raw in paths:
-        path = Path(raw)
-        kind, why = probe(path)
-        if kind is PathKind.DIRECTORY:
-            found = _yaml_files(path)
-            if not found:
-                problems.append(Problem(str(path), 1, 1, "", "no .yaml or .yml file in directory"))
-            files.extend(found)
-        elif kind is PathKind.FILE:
-            files.append(path)
-        else:
-            problems.append(Problem(shown(path), 1, 1, "",
-                                    f"cannot use this path: {why}" if why
-                                    else "no such file or directory"))
-    return files, problems
-
-
-def _yaml_files(folder: Path) -> list[Path]:
-    """The YAML files under ``folder``, hidden ones left out (``_hidden``); a name the file
-    system refuses is skipped."""
-    found = []
-    for path in folder.rglob("*"):
-        if (path.suffix in YAML_SUFFIXES and not _hidden(path.relative_to(folder))
-                and probe(path)[0] is PathKind.FILE):
-            found.append(path)
-    return sorted(found)
-
-
-def _hidden(relative: Path) -> bool:
-    """A dot-file, or a file under a dot-folder, below a directory being scanned (``.github``
-    workflows, ``.pre-commit-hooks.yaml``): not a manifest unless named on the command line."""
-    return any(part.startswith(".") for part in relative.parts)
 
 
 def load(paths: Sequence[str | Path], env: Mapping[str, str] | None = None, *,

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from provisioner.errors import ManifestError, Problem
-from provisioner.manifest.desired import expand_paths
+from provisioner.manifest.duplicate_keys import duplicate_key
+from provisioner.manifest.paths import expand_paths
 from provisioner.manifest.yaml_errors import quiet_load, yaml_error
 
 WIDTH = 100
@@ -58,6 +60,8 @@ def format_text(text: str, display: str) -> str:
     yaml = _yaml()
     try:
         tree = quiet_load(yaml, text)
+    except DuplicateKeyError as exc:  # its message quotes both values, passwords included
+        raise ManifestError([duplicate_key(text, display, exc)]) from None
     except MarkedYAMLError as exc:
         line, col, reason = yaml_error(exc)
         raise ManifestError([Problem(display, line, col, "", f"YAML error: {reason}")]) from None

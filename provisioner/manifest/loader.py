@@ -50,9 +50,9 @@ VAR_PATTERN = re.compile(r"\$\{var:([A-Za-z_][A-Za-z0-9_-]*)\}")
 ESCAPE_PATTERN = re.compile(r"\$(\$\{(?:env|var):)")
 PLACEHOLDER = re.compile(f"{ESCAPE_PATTERN.pattern}|{ENV_PATTERN.pattern}|{VAR_PATTERN.pattern}")
 OURS = re.compile(r"\$\{(?:env|var):")
+"""What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 LOOKALIKE = re.compile(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)\}")
 """``${BOT_PASSWORD}``: not a placeholder (only ``env:``/``var:`` are), so a notice says so."""
-"""What starts one of the tool's placeholders: anything after it must be a well-formed one."""
 
 
 @dataclass
@@ -260,7 +260,7 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
         for key, value in node.items():
             child = (*path, key)
             remember_entry(node, key, child, doc.keys, doc.values)
-            out[_plain_key(key)] = _convert(value, child, doc, env, problems)
+            out[_plain_scalar(key)] = _convert(value, child, doc, env, problems)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -271,13 +271,7 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
         return items
     if isinstance(node, str):
         return _substitute(str(node), path, doc, env, problems)
-    if isinstance(node, bool):
-        return bool(node)
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    return node
+    return _plain_scalar(node)
 
 
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
@@ -294,14 +288,17 @@ def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, st
     return value
 
 
-def _plain_key(key: Any) -> Any:
-    if isinstance(key, str):
-        return str(key)
-    if isinstance(key, bool):
-        return bool(key)
-    if isinstance(key, int):
-        return int(key)
-    return key
+def _plain_scalar(value: Any) -> Any:
+    """ruamel's scalar subclasses (keys and values) as plain Python."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
 
 
 def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
@@ -311,7 +308,8 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
     whole_var = VAR_PATTERN.fullmatch(text)
     if whole_var is not None:
         return _variable(whole_var.group(1), path, doc, problems)
-    if ENV_PATTERN.search(text):
+    has_env = ENV_PATTERN.search(text) is not None
+    if has_env:
         doc.env_paths.add(path)
     whole = ENV_PATTERN.fullmatch(text)
     if whole is not None and whole.group(2) is None:
@@ -337,10 +335,11 @@ def _substitute(text: str, path: Path_, doc: Document, env: Mapping[str, str],
         return ""
 
     result = PLACEHOLDER.sub(replace, text)
-    _remember_shape(text, doc)
-    key = next((part for part in reversed(path) if isinstance(part, str)), None)
-    if key is not None and ENV_PATTERN.search(text):
-        KNOWN.add_key(key)
+    if has_env:
+        _remember_shape(text, doc)
+        key = next((part for part in reversed(path) if isinstance(part, str)), None)
+        if key is not None:
+            KNOWN.add_key(key)
     for match in LOOKALIKE.finditer(text):  # kept as written, but probably meant ${env:NAME}
         notice = doc.problem(path, f"{match.group()} is sent as written: write "
                                    f"${{env:{match.group(1)}}} to read the environment")

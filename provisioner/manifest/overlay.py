@@ -51,14 +51,9 @@ def read_var_files(paths: Sequence[str | Path], display: Callable[[Path], str],
     variables: dict[str, Any] = {}
     problems: list[Problem] = []
     for raw in paths:
-        path = Path(raw)
-        refused = _unusable(path, "var-file")
-        if refused is not None:
-            problems.append(refused)
-            continue
-        doc, found = load_document(path, display(path), env)
+        doc, found = _load_file(Path(raw), "var-file", display, env, None)
         problems.extend(found)
-        if doc.data is None:
+        if doc is None or doc.data is None:
             continue
         if not isinstance(doc.data, dict):
             problems.append(doc.problem((), "a var-file is a mapping of names to values"))
@@ -73,13 +68,17 @@ def read_var_files(paths: Sequence[str | Path], display: Callable[[Path], str],
     return variables, problems
 
 
-def _unusable(path: Path, what: str) -> Problem | None:
-    """Why ``path`` cannot be read as a ``what``, located at the path; None if it can."""
+def _load_file(path: Path, what: str, display: Callable[[Path], str], env: Mapping[str, str],
+               variables: Mapping[str, Any] | None) -> tuple[Document | None, list[Problem]]:
+    """The document of a ``what`` file given on the command line and its problems; no document
+    (and why, located at the path) when the path is not a readable file."""
     kind, why = probe(path)
-    if kind is PathKind.FILE:
-        return None
-    return Problem(shown(path), 1, 1, "", f"cannot use this {what}: {why}" if why
-                   else f"no such {what}")
+    if kind is not PathKind.FILE:
+        return None, [Problem(shown(path), 1, 1, "", f"cannot use this {what}: {why}" if why
+                              else f"no such {what}")]
+    doc, found = load_document(path, display(path), env, variables)
+    doc.root = path.resolve().parent
+    return doc, found
 
 
 def parse_var(text: str) -> tuple[str, str]:
@@ -98,14 +97,10 @@ def apply_overlays(bases: Sequence[Document], paths: Sequence[str | Path],
     problems: list[Problem] = []
     usable = [doc for doc in bases if isinstance(doc.data, dict)]
     for raw in paths:
-        path = Path(raw)
-        refused = _unusable(path, "overlay file")
-        if refused is not None:
-            problems.append(refused)
-            continue
-        doc, found = load_document(path, display(path), env, variables)
-        doc.root = path.resolve().parent
+        doc, found = _load_file(Path(raw), "overlay file", display, env, variables)
         problems.extend(found)
+        if doc is None:
+            continue
         if doc.data is None:
             if not found:
                 problems.append(doc.problem((), "empty overlay: add 'version: 1'"))

@@ -1,12 +1,17 @@
 """Looking at a path the user gave without a traceback: a NUL byte, a name longer than the
 file system allows, a symlink loop or a permission problem becomes a short reason to report
-(located by the caller), never an exception."""
+(located by the caller), never an exception. ``expand_paths`` turns the PATH arguments into the
+manifest files they name."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from pathlib import Path
 
+from provisioner.errors import Problem
+
+YAML_SUFFIXES = (".yaml", ".yml")
 PATH_ERRORS = (OSError, ValueError, RuntimeError)
 """What looking at a path may raise: OSError (too long, no permission, loop), ValueError (a
 NUL byte), RuntimeError (``Path.resolve`` on a symlink loop, before Python 3.13)."""
@@ -54,3 +59,40 @@ def shown(path: str | Path) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        kind, why = probe(path)
+        if kind is Kind.DIRECTORY:
+            found = _yaml_files(path)
+            if not found:
+                problems.append(Problem(str(path), 1, 1, "", "no .yaml or .yml file in directory"))
+            files.extend(found)
+        elif kind is Kind.FILE:
+            files.append(path)
+        else:
+            problems.append(Problem(shown(path), 1, 1, "",
+                                    f"cannot use this path: {why}" if why
+                                    else "no such file or directory"))
+    return files, problems
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    """The YAML files under ``folder``, hidden ones left out (``_hidden``); a name the file
+    system refuses is skipped."""
+    found = []
+    for path in folder.rglob("*"):
+        if (path.suffix in YAML_SUFFIXES and not _hidden(path.relative_to(folder))
+                and probe(path)[0] is Kind.FILE):
+            found.append(path)
+    return sorted(found)
+
+
+def _hidden(relative: Path) -> bool:
+    """A dot-file, or a file under a dot-folder, below a directory being scanned (``.github``
+    workflows, ``.pre-commit-hooks.yaml``): not a manifest unless named on the command line."""
+    return any(part.startswith(".") for part in relative.parts)

@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning
 
 _PLAIN_WORDS = (
@@ -43,8 +44,13 @@ def quiet_load(yaml: YAML, text: str) -> Any:
 
 def yaml_error(exc: MarkedYAMLError) -> tuple[int, int, str]:
     """Line, column and plain words of a YAML syntax error: an unclosed quote or bracket is
-    located where it opened, not where the parser gave up."""
-    reason = plain_words((exc.problem or exc.context or "invalid YAML").strip())
+    located where it opened, not where the parser gave up. A duplicate key is worded without
+    its values (ruamel quotes them, literal passwords included: ``duplicate_keys`` names both
+    places, for a caller that has the text)."""
+    if isinstance(exc, DuplicateKeyError):
+        reason = "duplicate key"
+    else:
+        reason = plain_words((exc.problem or exc.context or "invalid YAML").strip())
     opened = reason.startswith(_UNCLOSED) and exc.context_mark is not None
     mark = exc.context_mark if opened else exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
