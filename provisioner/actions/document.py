@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from provisioner.manifest.fastyaml import compose_plain
+from provisioner.manifest.loader import plain_scalar
 from provisioner.manifest.positions import remember_entry, remember_item
 from provisioner.manifest.yaml_errors import quiet_load, yaml_error
 
@@ -146,18 +147,11 @@ def _plain(node: Any, path: Path_, scenario: Scenario) -> Any:
 
 
 def _scalar(value: Any) -> Any:
-    """ruamel's scalar subclasses as plain Python; dates as their ISO text."""
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
+    """ruamel's scalar subclasses as plain Python (as manifests load them); dates as their ISO
+    text, since a scenario is sent as text."""
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
-    return value
+    return plain_scalar(value)
 
 
 def normalize(data: Any) -> Any:

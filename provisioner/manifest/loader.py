@@ -260,7 +260,7 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
         for key, value in node.items():
             child = (*path, key)
             remember_entry(node, key, child, doc.keys, doc.values)
-            out[_plain_scalar(key)] = _convert(value, child, doc, env, problems)
+            out[plain_scalar(key)] = _convert(value, child, doc, env, problems)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -271,7 +271,7 @@ def _convert(node: Any, path: Path_, doc: Document, env: Mapping[str, str],
         return items
     if isinstance(node, str):
         return _substitute(str(node), path, doc, env, problems)
-    return _plain_scalar(node)
+    return plain_scalar(node)
 
 
 def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, str],
@@ -288,7 +288,7 @@ def _substitute_all(value: Any, path: Path_, doc: Document, env: Mapping[str, st
     return value
 
 
-def _plain_scalar(value: Any) -> Any:
+def plain_scalar(value: Any) -> Any:
     """ruamel's scalar subclasses (keys and values) as plain Python."""
     if isinstance(value, str):
         return str(value)
