@@ -10,7 +10,7 @@ without their values (``FieldChange.sensitive``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from provisioner.planning.plan import MISSING, FieldChange
@@ -69,8 +69,8 @@ def describe(old: Any, new: Any, sensitive: SensitivePaths = frozenset(),
         for node in nodes:
             path = node.path(output_format="list")
             is_secret = tuple(p for p in path if isinstance(p, str)) in sensitive
-            old_value = _at(old, path)
-            new_value = _at(new, path)
+            old_value = value_at(old, path)
+            new_value = value_at(new, path)
             name = _dotted(prefix, path)
             changes[name] = FieldChange(name, old_value, new_value, sensitive=is_secret)
     return tuple(changes[name] for name in sorted(changes))
@@ -89,12 +89,13 @@ def _opaque(value: Any) -> Any:
     return value
 
 
-def _at(value: Any, path: list[Any]) -> Any:
+def value_at(value: Any, path: Sequence[Any], default: Any = MISSING) -> Any:
+    """The value at ``path`` (keys and indexes) in ``value``; ``default`` where there is none."""
     for part in path:
         try:
             value = value[part]
         except (KeyError, IndexError, TypeError):
-            return MISSING
+            return default
     return value
 
 

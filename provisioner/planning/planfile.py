@@ -45,6 +45,7 @@ from provisioner.errors import StalePlan
 from provisioner.manifest.desired import Desired
 from provisioner.manifest.loader import ENV_PATTERN, load_document
 from provisioner.planning import planbasis, plancheck, planseal
+from provisioner.planning.diff import value_at
 from provisioner.planning.plan import Action, BasisEntry, Plan
 from provisioner.planning.planbasis import ABSENT, KIND_BY_NAME, Index, fingerprint, refs, verify
 from provisioner.planning.routing import route_changes
@@ -153,13 +154,14 @@ def secret_sources(plan: Plan, accounts: Sequence[Account]) -> dict[str, str]:
                     out.setdefault(_sha(secret.value), source.encode())
     for account in accounts:
         for origin in account.desired.origins.values():
-            for path, text in _strings_in(_at(origin.doc.data, origin.path), origin.path):
+            entry = value_at(origin.doc.data, origin.path, None)
+            for path, text in _strings_in(entry, origin.path):
                 source = SecretSource("manifest", name=origin.doc.file, path=path)
                 out[_sha(text)] = source.encode()
     for account in accounts:
         for origin in account.desired.origins.values():
             for path, name in origin.doc.env_names.items():
-                value = _at(origin.doc.data, path)
+                value = value_at(origin.doc.data, path, None)
                 if isinstance(value, str) and value:
                     out[_sha(value)] = SecretSource("env", name=name).encode()
     return out
@@ -188,15 +190,6 @@ def _strings_in(value: Any, path: Path_) -> Iterable[tuple[Path_, str]]:
     """Every non-empty string scalar of a manifest entry, with its path in the document."""
     return ((where, leaf) for where, leaf in _leaves(value, path)
             if isinstance(leaf, str) and leaf)
-
-
-def _at(data: Any, path: Sequence[str | int]) -> Any:
-    for part in path:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
 
 
 def _sha(value: str) -> str:
@@ -382,7 +375,7 @@ def resolve(source: SecretSource, env: Mapping[str, str], live: Mapping[str, Ind
         return _from_manifest(source, env)
     index = live.get(source.account)
     obj = index.by_id.get((source.kind, source.name)) if index is not None else None
-    found = _at(obj.attrs, source.path) if obj is not None else None
+    found = value_at(obj.attrs, source.path, None) if obj is not None else None
     if isinstance(found, Secret):
         return found.value
     raise PlanFileError(f"the plan re-sends the secret at {'.'.join(map(str, source.path))} "
@@ -394,7 +387,7 @@ def _from_manifest(source: SecretSource, env: Mapping[str, str]) -> str:
     # Problems elsewhere in the file (a ${var:...} not given here) do not matter: only the
     # literal at this path is read, and secrets_check verifies it is the value planned.
     doc, _ = load_document(Path(source.name), source.name, env)
-    found = _at(doc.data, source.path)
+    found = value_at(doc.data, source.path, None)
     if isinstance(found, str) and found:
         return found
     where = ".".join(map(str, source.path))
